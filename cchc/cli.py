@@ -1,0 +1,29 @@
+"""The ``cchc`` command. Sub-commands live next to the code they drive and import heavy
+libraries (Prefect, Great Expectations, DuckDB) only when they run, so ``cchc --help`` is fast."""
+
+from __future__ import annotations
+
+import typer
+
+from cchc import commands
+from cchc.query_cli import report_app, sql_command
+from cchc.service.cli import backfill_command, serve_command
+from simulator.cli import app as simulate_app
+
+app = typer.Typer(
+    help="cchc: administrative-procedure reform figures from the provincial systems, in DuckDB.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(commands.run_command)
+app.command("ingest")(commands.ingest_command)
+app.command("demo")(commands.demo_command)
+app.command("status")(commands.status_command)
+app.command("sql")(sql_command)
+app.add_typer(report_app, name="report")
+app.add_typer(simulate_app, name="simulate")
+app.command("serve")(serve_command)
+app.command("backfill")(backfill_command)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,188 @@
+"""Settings for every cchc process, read once from one TOML file plus environment variables.
+
+Every setting has a default that works on a fresh machine: the simulator on loopback as the
+source, all state under ./data. A TOML file (``./cchc.toml`` or the path in ``CCHC_CONFIG``)
+overrides the defaults; environment variables override the file, and are the only place for
+secrets (``CCHC_ONESTOP_TOKEN``, ``CCHC_HOOK_SECRET``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Where the one-stop system's pull API is and how patiently to talk to it."""
+
+    base_url: str = "http://127.0.0.1:8765"
+    token: str = "demo-token"
+    page_size: int = 1000
+    timeout_s: float = 30.0
+    max_retries: int = 6
+    backoff_s: float = 0.5
+    # First watermark for a warehouse that has never pulled: everything updated since then.
+    initial_since: str = "2020-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    """The bundled simulator of the provincial systems (sources.md §3)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    scenario: str = "krongpa-2021-2022"
+    seed: int = 2022
+    token: str = "demo-token"
+
+
+@dataclass(frozen=True)
+class ScopeSettings:
+    """The administrative scope this installation reports on (statistics-office codes)."""
+
+    province_code: str = "64"
+    district_code: str = "637"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The long-running service: schedules, receivers, alerts."""
+
+    nightly_cron: str = "0 2 * * *"
+    timezone: str = LOCAL_TZ
+    hook_host: str = "127.0.0.1"
+    hook_port: int = 8766
+    hook_secret: str = "change-me"
+    hook_max_bytes: int = 64 * 1024
+    stale_after_hours: float = 26.0
+    prefect_api_url: str | None = None  # an existing Prefect server; None: cchc starts its own
+    prefect_port: int = 4200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; paths are absolute once loaded."""
+
+    data_dir: Path = Path("data")
+    source: SourceSettings = field(default_factory=SourceSettings)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    scope: ScopeSettings = field(default_factory=ScopeSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    chunk_rows: int = 250_000
+    duckdb_memory_limit: str = "2GB"
+    duckdb_threads: int = 2
+
+    # Derived locations. One place decides the layout of the data folder.
+    @property
+    def warehouse_path(self) -> Path:
+        """The writer's private DuckDB file: only the pipeline opens it."""
+        return self.data_dir / "warehouse" / "cchc.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        """The read-only snapshot that every reader opens."""
+        return self.data_dir / "published" / "cchc.duckdb"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.data_dir / "rejected"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_dir / "prefect"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+_SECTIONS = {
+    "source": SourceSettings,
+    "simulator": SimulatorSettings,
+    "scope": ScopeSettings,
+    "service": ServiceSettings,
+}
+
+# Environment variables that override single settings: name -> (section or None, key).
+_ENV = {
+    "CCHC_DATA_DIR": (None, "data_dir"),
+    "CCHC_ONESTOP_URL": ("source", "base_url"),
+    "CCHC_ONESTOP_TOKEN": ("source", "token"),
+    "CCHC_HOOK_SECRET": ("service", "hook_secret"),
+    "CCHC_PREFECT_API_URL": ("service", "prefect_api_url"),
+    "CCHC_SIMULATOR_PORT": ("simulator", "port"),
+}
+
+
+def _coerce(cls: type, key: str, value: Any) -> Any:
+    """Convert a TOML or environment value to the type the dataclass field declares."""
+    kind = {f.name: f.type for f in fields(cls)}.get(key)
+    if kind is None:
+        raise ValueError(f"unknown setting {cls.__name__}.{key}")
+    if value is None or not isinstance(value, str):
+        return value
+    if kind in ("int",):
+        return int(value)
+    if kind in ("float",):
+        return float(value)
+    if kind == "Path":
+        return Path(value)
+    return value
+
+
+def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read defaults, then the TOML file, then environment variables."""
+    env = dict(os.environ) if env is None else env
+    path = path or (Path(env["CCHC_CONFIG"]) if env.get("CCHC_CONFIG") else Path("cchc.toml"))
+    doc: dict[str, Any] = {}
+    if path.is_file():
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    for key, value in doc.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ValueError(f"{path}: [{key}] must be a table")
+            for sub, v in value.items():
+                sections[key][sub] = _coerce(_SECTIONS[key], sub, v)
+        else:
+            top[key] = _coerce(Settings, key, value)
+    for var, (section, key) in _ENV.items():
+        if var in env and env[var] != "":
+            if section is None:
+                top[key] = _coerce(Settings, key, env[var])
+            else:
+                sections[section][key] = _coerce(_SECTIONS[section], key, env[var])
+    settings = Settings(**top, **{n: cls(**sections[n]) for n, cls in _SECTIONS.items()})
+    return replace(settings, data_dir=settings.data_dir.expanduser().resolve())
+
+
+def utc_now() -> datetime:
+    """The current instant, timezone-aware (UTC)."""
+    from datetime import UTC
+
+    return datetime.now(UTC)

@@ -1,0 +1,58 @@
+"""The one-stop system's dossier fields: API keys and the Vietnamese headers of file exports.
+
+The pull API (sources.md §1.1) names fields in PascalCase Vietnamese; the dossier-list exports
+(§1.3) carry the report screen's Vietnamese headers in the same order. Readers map headers to API
+keys, so every later stage sees one set of raw field names whatever the source.
+"""
+
+from __future__ import annotations
+
+# (API key, file-export header), in the export's column order (after "STT").
+DOSSIER_FIELDS: tuple[tuple[str, str], ...] = (
+    ("MaHoSo", "Mã hồ sơ"),
+    ("MaTTHC", "Mã TTHC"),
+    ("TenTTHC", "Tên thủ tục"),
+    ("TenLinhVuc", "Lĩnh vực"),
+    ("MucDo", "Mức độ"),
+    ("TenDonVi", "Đơn vị tiếp nhận"),
+    ("MaDVHC", "Mã ĐVHC"),
+    ("KenhThucHien", "Kênh nộp"),
+    ("LoaiDoiTuong", "Đối tượng"),
+    ("ChuHoSo", "Chủ hồ sơ"),
+    ("SoGiayTo", "Số giấy tờ"),
+    ("SoDienThoai", "Số điện thoại"),
+    ("NgayNopHoSo", "Ngày nộp"),
+    ("NgayTiepNhan", "Ngày tiếp nhận"),
+    ("NgayHenTra", "Ngày hẹn trả"),
+    ("NgayKetThucXuLy", "Ngày hoàn thành"),
+    ("NgayTra", "Ngày trả kết quả"),
+    ("TrangThaiHoSo", "Trạng thái"),
+    ("TrangThaiSoHoa", "Số hóa"),
+    ("KetQuaDienTu", "Kết quả điện tử"),
+    ("ThanhToanTrucTuyen", "Thanh toán trực tuyến"),
+    ("DanhGia", "Đánh giá"),
+    ("NgayCapNhat", "Ngày cập nhật"),
+)
+
+# Fields the API has but the file export does not (they stay null for file loads).
+API_ONLY_FIELDS: tuple[str, ...] = ("MaLinhVuc", "MaDonVi")
+
+# Every raw field, in a fixed order: the columns of the raw and quarantine tables.
+RAW_FIELDS: tuple[str, ...] = tuple(k for k, _ in DOSSIER_FIELDS) + API_ONLY_FIELDS
+
+# Fields without which a batch cannot be interpreted at all (batch gate: stop the load).
+REQUIRED_FIELDS: tuple[str, ...] = (
+    "MaHoSo",
+    "TenDonVi",
+    "KenhThucHien",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayKetThucXuLy",
+    "TrangThaiHoSo",
+    "NgayCapNhat",
+)
+
+# Provenance columns every raw frame carries next to the raw fields.
+SOURCE_COLUMN = "_source"  # file path or API request the row came from
+SOURCE_ROW_COLUMN = "_source_row"  # 1-based row number in the file (as a spreadsheet shows it)
+# or ordinal of the item in the pull
