@@ -1,17 +1,80 @@
-"""PLACEHOLDER: run, ingest, demo, status."""
+"""The pipeline commands: ``cchc run``, ``cchc ingest``, ``cchc demo``, ``cchc status``.
+
+Each runs the real Prefect flows (with a temporary Prefect server when none is configured), so a
+run from the command line is recorded exactly as a scheduled one.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cchc.config import load_settings
+from cchc.prefect_env import configure_prefect
 
 
-def run_command() -> None:
-    """Pull (not yet built)."""
+def _prepare():
+    settings = load_settings()
+    configure_prefect(settings)
+    return settings
 
 
-def ingest_command() -> None:
-    """Ingest (not yet built)."""
+def run_command(
+    since: Annotated[str | None, typer.Option(help="Start of the window (ISO, UTC); default: the stored watermark.")] = None,
+    until: Annotated[str | None, typer.Option(help="End of the window, exclusive (ISO, UTC); default: now.")] = None,
+) -> None:
+    """Pull new and changed dossiers from the one-stop system, load them and publish."""
+    _prepare()
+    from cchc.console import print_summary
+    from flows.onestop import pull_onestop
+
+    summary = pull_onestop(since=since, until=until)
+    print_summary(summary)
 
 
-def demo_command() -> None:
-    """Demo (not yet built)."""
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Dossier exports (XLSX or CSV) to load.", exists=True, dir_okay=False)],
+) -> None:
+    """Load dossier-list exports (XLSX/CSV) and publish. Exits 1 if any file was rejected."""
+    _prepare()
+    from cchc.console import print_summary
+    from flows.ingest import ingest_file
+
+    failed = 0
+    for path in paths:
+        summary = ingest_file(path=str(path))
+        print_summary(summary)
+        failed += summary["status"] in ("rejected", "failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def demo_command(
+    port: Annotated[int, typer.Option(help="Port for the simulator (0: a free one).")] = 0,
+) -> None:
+    """Start the simulator on loopback, pull krongpa-2021-2022 through Prefect, publish, and show
+    the form-06 totals next to the published figures, the dirt found and how to query."""
+    settings = _prepare()
+    from cchc.console import console, print_demo_report, print_summary
+    from cchc.simulator_process import running_simulator_process
+    from flows.onestop import pull_onestop
+
+    sim = settings.simulator
+    with running_simulator_process(settings, port=port) as base_url:
+        os.environ["CCHC_ONESTOP_URL"] = base_url
+        console.print(f"[bold]Simulator[/] {sim.scenario} (seed {sim.seed}) on {base_url}")
+        summary = pull_onestop(since=settings.source.initial_since)
+    print_summary(summary)
+    print_demo_report(load_settings(), date(2021, 1, 1), date(2022, 12, 31))
 
 
 def status_command() -> None:
-    """Status (not yet built)."""
+    """Show the latest loads, the watermark and open alerts from the published snapshot."""
+    settings = load_settings()
+    from cchc.console import print_status
+
+    print_status(settings)

@@ -1,0 +1,42 @@
+# Fresh machine: Python 3.11+ and make are enough. `make demo` and `make test` install the locked
+# dependencies (uv.lock) into .venv first; uv itself is bootstrapped, pinned, into .tools/.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install demo test test-fast lint bench serve clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.synced  ## install the locked dependencies into .venv
+
+demo: install  ## simulator + pull through Prefect + publish + form-06 totals
+	$(VENV)/bin/cchc demo
+
+test: install  ## the whole test suite (unit, integration, CLI end to end)
+	$(VENV)/bin/pytest
+
+test-fast: install  ## unit tests only
+	$(VENV)/bin/pytest -m "not integration and not server"
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install  ## benchmarks (ratios against a baseline measured in the same run)
+	$(VENV)/bin/python bench/load_csv.py --rows 1000000
+
+serve: install  ## the long-running service (Prefect server, schedules, inbox watcher, receiver)
+	$(VENV)/bin/cchc serve
+
+clean:
+	rm -rf $(VENV) $(TOOLS) data .pytest_cache

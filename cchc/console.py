@@ -1,0 +1,167 @@
+"""What the commands print: load summaries, the demo's report, the status page (rich tables)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cchc.config import Settings
+
+console = Console()
+
+# The published indicators (sources.md §1.3) and how the warehouse's form 06 computes each.
+INDICATORS: dict[str, tuple[str, Any]] = {
+    "received_total": ("c3", lambda c: c["c3"]),
+    "received_online": ("c4", lambda c: c["c4"]),
+    "received_counter_postal": ("c5", lambda c: c["c5"]),
+    "carried_over": ("c6", lambda c: c["c6"]),
+    "resolved_total": ("c7", lambda c: c["c7"]),
+    "resolved_on_time": ("c8 + c9", lambda c: c["c8"] + c["c9"]),
+    "resolved_late": ("c10", lambda c: c["c10"]),
+    "in_progress_total": ("c11", lambda c: c["c11"]),
+    "online_rate_pct": ("c4 / (c4 + c5)", lambda c: _pct(c["c4"], c["c4"] + c["c5"])),
+    "on_time_rate_pct": ("(c8 + c9) / c7", lambda c: _pct(c["c8"] + c["c9"], c["c7"])),
+    "late_rate_pct": ("c10 / c7", lambda c: _pct(c["c10"], c["c7"])),
+}
+
+
+def _pct(num: int, den: int) -> float | None:
+    return round(100.0 * num / den, 2) if den else None
+
+
+def print_summary(summary: dict) -> None:
+    """One load's row accounting and what happened to the rows that were not loaded."""
+    t = Table(title=f"Load {summary.get('load_id')} — {summary.get('status')}", show_header=False)
+    t.add_column("what")
+    t.add_column("rows", justify="right")
+    for key, label in [
+        ("rows_in", "input rows"),
+        ("rows_duplicate", "exact duplicates (counted, not loaded twice)"),
+        ("rows_loaded", "loaded"),
+        ("rows_quarantined", "quarantined (with reasons)"),
+        ("rows_warned", "loaded with warnings"),
+        ("rows_new_versions", "new dossier versions kept in the raw layer"),
+        ("core_inserted", "dossiers added"),
+        ("core_updated", "dossiers whose state changed"),
+    ]:
+        t.add_row(label, f"{summary.get(key, 0):,}")
+    console.print(t)
+    if summary.get("message"):
+        console.print(f"[yellow]{summary['message']}[/]")
+    for title, key in [("Quarantined, by reason", "quarantine_reasons"), ("Warnings, by reason", "warning_reasons")]:
+        reasons = summary.get(key) or {}
+        if reasons:
+            r = Table(title=title)
+            r.add_column("reason")
+            r.add_column("rows", justify="right")
+            for reason, n in reasons.items():
+                r.add_row(reason, f"{n:,}")
+            console.print(r)
+    for note in summary.get("notes") or []:
+        console.print(f"[dim]note:[/] {note}")
+
+
+def published_figures(scenario: str) -> list[dict[str, str]]:
+    """The figures a written report published for a scenario (simulator/data/*-published.csv)."""
+    path = resources.files("simulator") / "data" / f"{scenario}-published.csv"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def print_demo_report(settings: Settings, date_from: date, date_to: date) -> None:
+    """Form-06 totals beside the published figures, what the dirt became, and how to query."""
+    from warehouse.form06 import form06
+    from warehouse.reader import open_snapshot
+
+    con = open_snapshot(settings)
+    try:
+        report = form06(con, date_from, date_to, "unit")
+        dirt = con.execute(
+            """
+            SELECT count(*) FILTER (WHERE unit_code_source = 'name') AS by_name,
+                   count(*) FILTER (WHERE due_date IS NULL AND status NOT IN (1, 3)) AS no_due,
+                   count(*) AS dossiers
+            FROM core_onestop__dossiers
+            """
+        ).fetchone()
+        versions = con.execute("SELECT count(*) FROM raw_onestop__dossier_versions").fetchone()[0]
+    finally:
+        con.close()
+    total = report.filter(report["name"] == "Tổng cộng").row(0, named=True)
+    console.print(report_table(report, f"Biểu 06 — {date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}, by unit"))
+
+    published = {r["indicator"]: r for r in published_figures(settings.simulator.scenario)}
+    cmp = Table(title="Warehouse vs published figures")
+    for col in ("indicator", "computed as", "warehouse", "published", ""):
+        cmp.add_column(col, justify="right" if col in ("warehouse", "published") else "left")
+    for indicator, (formula, compute) in INDICATORS.items():
+        ours = compute(total)
+        theirs = published.get(indicator, {}).get("value")
+        same = theirs is not None and ours is not None and abs(float(theirs) - float(ours)) < 0.005
+        mark = "[green]✓[/]" if same else ("[red]✗ differs[/]" if theirs is not None else "")
+        cmp.add_row(indicator, formula, _fmt(ours), _fmt(theirs), mark)
+    console.print(cmp)
+
+    console.print(
+        f"\n[bold]Dirt handled[/]: {dirt[2]:,} dossiers from {versions:,} distinct versions "
+        f"(older versions superseded by newer ones); {dirt[0]:,} dossiers had no usable unit code "
+        f"and were matched on the unit name; {dirt[1]:,} have no due date and are flagged "
+        f"(counted on time, as the vendor does: see the no_due_date column)."
+    )
+    console.print(
+        "\n[bold]Query it[/] (read-only snapshot, safe while loads run):\n"
+        "  cchc sql \"SELECT * FROM out_onestop__rates_by_unit_month LIMIT 10\"\n"
+        "  cchc sql \"SELECT reason, rows FROM out_quality__quarantine_reasons\"\n"
+        "  cchc report form06 --from 2021-01-01 --to 2022-12-31 --by field\n"
+        "  cchc sql            # interactive DuckDB shell\n"
+    )
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float) or (isinstance(v, str) and "." in v):
+        return f"{float(v):,.2f}"
+    return f"{int(v):,}"
+
+
+def report_table(report, title: str) -> Table:
+    """A form-06 frame as a rich table."""
+    t = Table(title=title)
+    for col in report.columns:
+        t.add_column(col, justify="left" if col in ("code", "name") else "right")
+    for row in report.iter_rows():
+        t.add_row(*[_fmt(v) if isinstance(v, int | float) else ("" if v is None else str(v)) for v in row])
+    return t
+
+
+def print_status(settings: Settings) -> None:
+    """The latest loads and alerts, read from the published snapshot."""
+    from warehouse.reader import open_snapshot
+
+    con = open_snapshot(settings)
+    try:
+        for title, sql in [
+            ("Latest loads", "SELECT load_id, kind, status, rows_in, rows_loaded, rows_quarantined, "
+                             "finished_at FROM etl_loads ORDER BY started_at DESC LIMIT 10"),
+            ("Watermarks", "SELECT stream, watermark, updated_at FROM etl_watermarks"),
+            ("Latest alerts", "SELECT raised_at, kind, severity, message FROM dq_alerts "
+                              "ORDER BY raised_at DESC LIMIT 10"),
+        ]:
+            rel = con.execute(sql)
+            cols = [d[0] for d in rel.description]
+            t = Table(title=title)
+            for c in cols:
+                t.add_column(c)
+            for row in rel.fetchall():
+                t.add_row(*["" if v is None else str(v) for v in row])
+            console.print(t)
+    finally:
+        con.close()

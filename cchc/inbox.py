@@ -1,0 +1,73 @@
+"""The inbox folder's rules: which paths may be ingested, and where a file goes afterwards.
+
+A clerk drops exports into ``data/inbox``. A file is taken only if it lies inside the inbox and
+is a regular file, not a symbolic link (a link could point anywhere on the machine). After its
+load it moves to ``archive/`` (loaded, or already loaded before) or to ``rejected/`` with a
+``<name>.reason.txt`` beside it, so nothing is lost and the inbox holds only unprocessed files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cchc.config import Settings
+
+ACCEPTED_SUFFIXES = (".xlsx", ".csv")
+IGNORED_PREFIXES = (".", "~$")
+IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
+
+
+class InboxPathError(ValueError):
+    """A path that must not be ingested from the inbox."""
+
+
+def is_candidate(path: Path) -> bool:
+    """True for names that look like a finished export (not a temp or partial file)."""
+    name = path.name
+    if name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
+        return False
+    return name.lower().endswith(ACCEPTED_SUFFIXES)
+
+
+def checked_inbox_path(settings: Settings, path: str | Path) -> Path:
+    """The absolute path if it is a regular file directly inside the inbox, else InboxPathError."""
+    inbox = settings.inbox_dir.resolve()
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = inbox / candidate
+    if candidate.is_symlink():
+        raise InboxPathError(f"{candidate}: symbolic links are not ingested")
+    resolved = candidate.resolve()
+    if resolved.parent != inbox:
+        raise InboxPathError(f"{candidate}: only files directly inside {inbox} are ingested")
+    if not resolved.is_file():
+        raise InboxPathError(f"{candidate}: not a regular file")
+    return resolved
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/<stamp>-name`` when a file of that name is already there."""
+    target = folder / name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = folder / f"{stamp}-{name}"
+    return target
+
+
+def archive(settings: Settings, path: Path) -> Path:
+    """Move a processed file to archive/."""
+    settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    target = _free_name(settings.archive_dir, path.name)
+    shutil.move(str(path), target)
+    return target
+
+
+def reject(settings: Settings, path: Path, reason: str) -> Path:
+    """Move a file to rejected/ and write the reason beside it."""
+    settings.rejected_dir.mkdir(parents=True, exist_ok=True)
+    target = _free_name(settings.rejected_dir, path.name)
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
+    return target

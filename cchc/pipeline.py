@@ -1,0 +1,359 @@
+"""The pipeline steps for one batch of dossiers: stage, load, publish.
+
+Flows (``flows/``) only sequence these steps; the steps chain the stages (sources →
+transforms → expectations → warehouse) and keep the books. A batch is staged first as parquet
+parts on disk, so that a flow passes paths between tasks, a failed load can be retried without
+pulling again, and memory stays flat: the load reads one part at a time.
+
+Row accounting (docs/architecture.md): for every load
+``rows_in = rows_duplicate + rows_loaded + rows_quarantined``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cchc.config import LOCAL_TZ, Settings
+from sources.onestop.fields import RAW_FIELDS, REQUIRED_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from warehouse.tables import (
+    CORE_ONESTOP_DOSSIERS,
+    QUARANTINE_ONESTOP_DOSSIERS,
+    RAW_ONESTOP_DOSSIER_VERSIONS,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE_SYSTEM = "onestop"
+WATERMARK_STREAM = "onestop.dossiers"
+
+
+@dataclass
+class StagedBatch:
+    """A batch on disk, ready to load: what a flow passes from the stage step to the load step."""
+
+    kind: str  # "pull" or "file"
+    source: str  # the API window or the file path
+    parts: list[str]
+    rows: int
+    reported_total: int | None = None  # pull: the API's total; file: "Tổng số: N hồ sơ"
+    window_from: str | None = None  # ISO UTC, pulls only
+    window_to: str | None = None
+    file_sha256: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadSummary:
+    """What one load did, for the audit table, the flow's result and the person watching."""
+
+    load_id: str | None
+    source: str
+    status: str  # succeeded, rejected, failed, skipped
+    rows_in: int = 0
+    rows_duplicate: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_warned: int = 0
+    rows_new_versions: int = 0
+    core_inserted: int = 0
+    core_updated: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    warning_reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    message: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def balanced(self) -> bool:
+        """True when every input row is accounted for."""
+        return self.rows_in == self.rows_duplicate + self.rows_loaded + self.rows_quarantined
+
+
+def new_staging_dir(settings: Settings, label: str) -> Path:
+    """A fresh folder under data/staging for one batch."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = settings.staging_dir / f"{stamp}-{label}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; a naive value is taken as UTC (the API's convention)."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def iso_z(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def stage_pull(settings: Settings, since: datetime, until: datetime) -> StagedBatch:
+    """Pull every dossier version updated in [since, until) into parquet parts."""
+    from sources.onestop.api import OnestopClient, pull_to_parquet
+
+    src = settings.source
+    client = OnestopClient(
+        src.base_url,
+        src.token,
+        page_size=src.page_size,
+        timeout_s=src.timeout_s,
+        max_retries=src.max_retries,
+        backoff_s=src.backoff_s,
+    )
+    out_dir = new_staging_dir(settings, "pull")
+    result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows)
+    notes = []
+    extra = getattr(result, "extra_keys", None)
+    if extra:
+        notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(extra))}")
+    return StagedBatch(
+        kind="pull",
+        source=f"{src.base_url.rstrip('/')}/onestop/api/v1/dossiers [{iso_z(since)}, {iso_z(until)})",
+        parts=[str(p) for p in result.parts],
+        rows=result.items,
+        reported_total=result.total_reported,
+        window_from=iso_z(since),
+        window_to=iso_z(until),
+        notes=notes,
+    )
+
+
+def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
+    """Read one dossier export into parquet parts (raises SourceFileError for unreadable files)."""
+    from sources.onestop.files import read_dossier_file
+
+    raw = read_dossier_file(path)
+    out_dir = new_staging_dir(settings, "file")
+    parts = []
+    frame = raw.frame
+    for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):
+        part = out_dir / f"part-{i:05d}.parquet"
+        frame.slice(offset, settings.chunk_rows).write_parquet(part)
+        parts.append(str(part))
+    return StagedBatch(
+        kind="file",
+        source=str(path),
+        parts=parts,
+        rows=frame.height,
+        reported_total=raw.declared_total,
+        file_sha256=sha256,
+        notes=list(raw.notes),
+    )
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _raw_rows(raw: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
+    """Raw fields plus provenance, shaped like the raw-versions table (load_id added later)."""
+    return raw.select(
+        *[pl.col(f) for f in RAW_FIELDS],
+        pl.col(SOURCE_COLUMN).alias("source"),
+        pl.col(SOURCE_ROW_COLUMN).cast(pl.Int64).alias("source_row"),
+    ).with_columns(hashes.alias("row_hash"))
+
+
+def _gates(batch: StagedBatch) -> None:
+    """Batch gates: stop the load before anything is written (raises GateFailure)."""
+    from expectations.gates import check_columns, check_declared_total, check_not_empty
+
+    for part in batch.parts:
+        check_columns(pl.read_parquet_schema(part).names(), REQUIRED_FIELDS, batch.source)
+    if batch.kind == "pull":
+        check_not_empty(batch.rows, batch.reported_total, batch.source)
+    elif batch.reported_total is not None:
+        check_declared_total(batch.rows, batch.reported_total, batch.source)
+
+
+def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = None) -> LoadSummary:
+    """Validate, transform and load a staged batch in one transaction; record it in etl_loads.
+
+    A batch gate that fails records a *rejected* load and writes nothing else; any other error
+    rolls the data back, records a *failed* load and re-raises.
+    """
+    from expectations.gates import GateFailure
+    from warehouse.writer import Warehouse
+
+    as_of = as_of or datetime.now(UTC).astimezone(_local_tz()).date()
+    summary = LoadSummary(load_id=None, source=batch.source, status="running", notes=list(batch.notes))
+    with Warehouse.open(settings) as wh:
+        load_id = wh.begin_load(
+            SOURCE_SYSTEM,
+            batch.kind,
+            batch.source,
+            file_sha256=batch.file_sha256,
+            window_from=parse_instant(batch.window_from) if batch.window_from else None,
+            window_to=parse_instant(batch.window_to) if batch.window_to else None,
+        )
+        summary.load_id = load_id
+        try:
+            _gates(batch)
+        except GateFailure as gate:
+            summary.status, summary.message = "rejected", gate.reason
+            wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
+            wh.raise_alert("gate_failed", "critical", SOURCE_SYSTEM, gate.reason, load_id=load_id)
+            return summary
+        try:
+            with wh.transaction():
+                dq_rows = _load_parts(wh, batch, load_id, summary, settings, as_of)
+                if batch.kind == "pull" and batch.window_to:
+                    wh.set_watermark(WATERMARK_STREAM, parse_instant(batch.window_to), load_id)
+                wh.record_dq_results(load_id, dq_rows)
+                summary.status = "succeeded"
+                _finish(wh, load_id, summary)
+        except Exception as exc:
+            summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
+            wh.finish_load(load_id, "failed", message=summary.message, rows_in=batch.rows)
+            wh.raise_alert("load_failed", "critical", SOURCE_SYSTEM, summary.message, load_id=load_id)
+            raise
+        _alert_on_quality(wh, summary)
+    return summary
+
+
+def _local_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(LOCAL_TZ)
+
+
+def _finish(wh, load_id: str, s: LoadSummary) -> None:
+    message = "; ".join(s.notes) if s.notes else None
+    wh.finish_load(
+        load_id,
+        s.status,
+        rows_in=s.rows_in,
+        rows_duplicate=s.rows_duplicate,
+        rows_loaded=s.rows_loaded,
+        rows_quarantined=s.rows_quarantined,
+        rows_warned=s.rows_warned,
+        rows_new_versions=s.rows_new_versions,
+        core_inserted=s.core_inserted,
+        core_updated=s.core_updated,
+        message=message,
+    )
+
+
+def _alert_on_quality(wh, s: LoadSummary) -> None:
+    """Data that is wrong gets an alert row: quarantined rows, warned rows."""
+    if s.rows_quarantined:
+        top = ", ".join(f"{r} ({n})" for r, n in Counter(s.quarantine_reasons).most_common(3))
+        wh.raise_alert(
+            "quarantine", "warning", SOURCE_SYSTEM,
+            f"{s.rows_quarantined} row(s) of {s.source} quarantined: {top}", load_id=s.load_id,
+        )
+    if s.rows_warned:
+        top = ", ".join(f"{r} ({n})" for r, n in Counter(s.warning_reasons).most_common(3))
+        wh.raise_alert(
+            "warnings", "warning", SOURCE_SYSTEM,
+            f"{s.rows_warned} loaded row(s) of {s.source} carry warnings: {top}", load_id=s.load_id,
+        )
+
+
+def _reason_key(reason: str) -> str:
+    """The rule part of a reason ("Field='value': rule" → "Field: rule") for counting."""
+    field_part, _, rule = reason.partition(": ")
+    return f"{field_part.split('=')[0]}: {rule}" if rule else reason
+
+
+def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: Settings, as_of: date) -> list[dict]:
+    """Transform, validate and write each part; returns the aggregated dq_results rows."""
+    from expectations.validate import validate
+    from transforms.onestop_dossiers import to_core
+
+    units = wh.units()
+    seen = pl.Series("row_hash", [], dtype=pl.String)
+    dq: dict[tuple, dict] = {}
+    q_reasons: Counter[str] = Counter()
+    w_reasons: Counter[str] = Counter()
+    for part in batch.parts:
+        raw = pl.read_parquet(part)
+        for f in RAW_FIELDS:  # API-only fields are absent from file exports
+            if f not in raw.columns:
+                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+        s.rows_in += raw.height
+        result = to_core(
+            raw, units,
+            province_code=settings.scope.province_code,
+            district_code=settings.scope.district_code,
+            as_of=as_of,
+        )
+        core, notes = (result.frame, result.notes) if hasattr(result, "frame") else (result, [])
+        for note in notes:
+            if note not in s.notes:
+                s.notes.append(note)
+        # Exact duplicates: same raw content as an earlier row of this input.
+        first = core["row_hash"].is_first_distinct() & ~core["row_hash"].is_in(seen.implode())
+        s.rows_duplicate += int((~first).sum())
+        raw, core = raw.filter(first), core.filter(first)
+        seen = pl.concat([seen, core["row_hash"]])
+
+        checked = validate(core, raw, CORE_ONESTOP_DOSSIERS, chunk_rows=settings.chunk_rows)
+        bad = checked.critical.list.len() > 0
+        for reasons in checked.critical.filter(bad).to_list():
+            q_reasons.update(_reason_key(r) for r in reasons)
+        warned = checked.warnings.list.len() > 0
+        for reasons in checked.warnings.filter(warned & ~bad).to_list():
+            w_reasons.update(_reason_key(r) for r in reasons)
+        _accumulate(dq, checked.results)
+
+        lid = pl.lit(load_id).alias("load_id")
+        quarantined = _raw_rows(raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
+            checked.critical.filter(bad).alias("reasons"), lid
+        )
+        wh.write(QUARANTINE_ONESTOP_DOSSIERS, quarantined)
+        good_raw = _raw_rows(raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
+        s.rows_new_versions += wh.write(RAW_ONESTOP_DOSSIER_VERSIONS, good_raw).inserted
+        good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
+        merged = wh.write(CORE_ONESTOP_DOSSIERS, good.select(CORE_ONESTOP_DOSSIERS.column_names))
+        s.core_inserted += merged.inserted
+        s.core_updated += merged.updated
+        s.rows_quarantined += int(bad.sum())
+        s.rows_loaded += int((~bad).sum())
+        s.rows_warned += int((warned & ~bad).sum())
+    s.quarantine_reasons = dict(q_reasons.most_common())
+    s.warning_reasons = dict(w_reasons.most_common())
+    return list(dq.values())
+
+
+def _accumulate(into: dict[tuple, dict], results: list[dict]) -> None:
+    """Sum per-expectation counts over the parts of one load."""
+    for r in results:
+        key = (r.get("expectation"), r.get("column_name"), r.get("reason"))
+        if key not in into:
+            into[key] = dict(r)
+            continue
+        acc = into[key]
+        acc["element_count"] = (acc.get("element_count") or 0) + (r.get("element_count") or 0)
+        acc["unexpected_count"] = (acc.get("unexpected_count") or 0) + (r.get("unexpected_count") or 0)
+        acc["success"] = bool(acc.get("success")) and bool(r.get("success"))
+
+
+def cleanup(batch: StagedBatch) -> None:
+    """Remove a batch's staging folder once it is loaded."""
+    if batch.parts:
+        shutil.rmtree(Path(batch.parts[0]).parent, ignore_errors=True)
+
+
+def publish(settings: Settings) -> Path:
+    """Publish the read-only snapshot for readers."""
+    from warehouse.publish import publish as _publish
+
+    _publish(settings)
+    return settings.published_path
+
+
+def summary_json(summary: LoadSummary) -> str:
+    return json.dumps(summary.as_dict(), ensure_ascii=False, indent=2)

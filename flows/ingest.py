@@ -1,0 +1,77 @@
+"""The file-ingest flow: one dossier export (XLSX or CSV), dropped in the inbox or given by path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from cchc import inbox, pipeline
+from flows.common import load_task, publish_task, settings
+
+
+@task(name="stage-file")
+def stage_task(path: str, sha256: str) -> pipeline.StagedBatch:
+    """Read the file into parquet parts (raises SourceFileError naming file, row and field)."""
+    return pipeline.stage_file(settings(), Path(path), sha256)
+
+
+@task(name="already-loaded")
+def already_loaded_task(sha256: str) -> str | None:
+    """The load id of a successful earlier load of the same content, if any."""
+    from warehouse.writer import Warehouse
+
+    with Warehouse.open(settings()) as wh:
+        return wh.load_for_file(sha256)
+
+
+@task(name="record-rejected-file")
+def record_rejection_task(path: str, sha256: str | None, reason: str) -> str:
+    """Audit a file that could not even be read, so the rejection is queryable."""
+    from warehouse.writer import Warehouse
+
+    with Warehouse.open(settings()) as wh:
+        load_id = wh.begin_load(pipeline.SOURCE_SYSTEM, "file", path, file_sha256=sha256)
+        wh.finish_load(load_id, "rejected", message=reason)
+        wh.raise_alert("gate_failed", "critical", pipeline.SOURCE_SYSTEM, reason, load_id=load_id)
+    publish_task.fn()
+    return load_id
+
+
+@flow(name="onestop-ingest-file", log_prints=True)
+def ingest_file(path: str, from_inbox: bool = False) -> dict:
+    """Load one dossier export, then publish. With ``from_inbox`` the file must lie in the inbox
+    and is moved afterwards: to archive/ when loaded (or loaded before), to rejected/ with a
+    reason file when it cannot be loaded. The same content is never loaded twice."""
+    from sources.onestop.files import SourceFileError, file_sha256
+
+    logger = get_run_logger()
+    s = settings()
+    file = inbox.checked_inbox_path(s, path) if from_inbox else Path(path).resolve()
+    sha = file_sha256(file)
+    previous = already_loaded_task(sha)
+    if previous:
+        logger.info("%s has the same content as load %s: not loaded again", file, previous)
+        if from_inbox:
+            inbox.archive(s, file)
+        return pipeline.LoadSummary(previous, str(file), "skipped",
+                                    message=f"same content as load {previous}").as_dict()
+    try:
+        batch = stage_task(str(file), sha)
+    except SourceFileError as exc:
+        reason = str(exc)
+        load_id = record_rejection_task(str(file), sha, reason)
+        logger.error("rejected %s: %s", file, reason)
+        if from_inbox:
+            inbox.reject(s, file, reason)
+        return pipeline.LoadSummary(load_id, str(file), "rejected", message=reason).as_dict()
+    summary = load_task(batch)
+    if summary.status == "succeeded":
+        publish_task()
+        pipeline.cleanup(batch)
+        if from_inbox:
+            inbox.archive(s, file)
+    elif from_inbox:
+        publish_task()
+        inbox.reject(s, file, summary.message or summary.status)
+    return summary.as_dict()
