@@ -56,3 +56,28 @@ REQUIRED_FIELDS: tuple[str, ...] = (
 SOURCE_COLUMN = "_source"  # file path or API request the row came from
 SOURCE_ROW_COLUMN = "_source_row"  # 1-based row number in the file (as a spreadsheet shows it)
 # or ordinal of the item in the pull
+
+# Other header labels seen for the same fields on provincial report screens (matched like the
+# export's own labels: NFC, case-folded, trimmed). API keys are accepted as labels as well.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "MaHoSo": ("Mã số hồ sơ", "Số hồ sơ"),
+    "MaTTHC": ("Mã thủ tục", "Mã thủ tục hành chính"),
+    "TenTTHC": ("Tên TTHC", "Tên thủ tục hành chính", "Thủ tục hành chính"),
+    "TenLinhVuc": ("Tên lĩnh vực",),
+    "MucDo": ("Mức độ DVC", "Mức độ dịch vụ công"),
+    "TenDonVi": ("Cơ quan tiếp nhận", "Đơn vị"),
+    "MaDVHC": ("Mã đơn vị hành chính",),
+    "KenhThucHien": ("Kênh thực hiện", "Hình thức nộp"),
+    "LoaiDoiTuong": ("Loại đối tượng",),
+    "SoGiayTo": ("Số CCCD", "Số CMND/CCCD", "Số định danh"),
+    "NgayNopHoSo": ("Ngày nộp hồ sơ",),
+    "NgayHenTra": ("Ngày hẹn trả kết quả",),
+    "NgayKetThucXuLy": ("Ngày kết thúc xử lý", "Ngày xử lý xong"),
+    "NgayTra": ("Ngày trả",),
+    "TrangThaiHoSo": ("Trạng thái hồ sơ",),
+    "TrangThaiSoHoa": ("Trạng thái số hóa",),
+    "DanhGia": ("Mức độ hài lòng",),
+}
+
+# Row-number columns of exports: recognised as part of the header, then dropped.
+DROPPED_HEADERS: tuple[str, ...] = ("STT", "Số thứ tự", "TT")

@@ -1,0 +1,80 @@
+"""Build RAW FRAMEs (docs/architecture.md): every raw field as text, plus provenance.
+
+Raw frames keep the source's values as text so that nothing is lost before validation can
+quote it: an API integer becomes its decimal text and a boolean ``"true"``/``"false"``; codes
+like ``1.001230`` are never parsed as numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+
+RAW_SCHEMA = pl.Schema(
+    [(f, pl.String()) for f in RAW_FIELDS]
+    + [(SOURCE_COLUMN, pl.String()), (SOURCE_ROW_COLUMN, pl.Int64())]
+)
+_RAW_SET = frozenset(RAW_FIELDS)
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def stringify(value: Any) -> str | None:
+    """Text for one API value: ints in decimal, booleans "true"/"false", null stays null.
+
+    Floats keep Python's shortest round-trip form (``1.00123``), nested values become compact
+    JSON: neither should occur in this API, but a raw layer must not crash on them.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _text_column(values: list[Any]) -> list[str | None]:
+    """Stringify a column; the common all-text case costs one type scan and no copy."""
+    if set(map(type, values)) <= _TEXT_TYPES:
+        return values
+    return [stringify(v) for v in values]
+
+
+def items_to_raw_frame(
+    items: Sequence[Mapping[str, Any]], source: str, first_row: int
+) -> tuple[pl.DataFrame, set[str]]:
+    """Raw frame from API items, numbered from ``first_row``; also the keys not in RAW_FIELDS.
+
+    Unknown keys are dropped from the frame (the raw tables have fixed columns) but returned so
+    the pull can report schema drift instead of losing it silently.
+    """
+    columns = {
+        key: pl.Series(key, _text_column([it.get(key) for it in items]), dtype=pl.String)
+        for key in RAW_FIELDS
+    }
+    n = len(items)
+    frame = pl.DataFrame(columns).with_columns(
+        pl.lit(source, dtype=pl.String).alias(SOURCE_COLUMN),
+        pl.int_range(first_row, first_row + n, dtype=pl.Int64).alias(SOURCE_ROW_COLUMN),
+    )
+    extra = set().union(*(it.keys() for it in items)) - _RAW_SET
+    return frame, extra
+
+
+def assemble_raw_frame(
+    columns: Mapping[str, pl.Series], source: str, source_rows: pl.Series
+) -> pl.DataFrame:
+    """Raw frame from the fields a file provides; absent raw fields become null columns."""
+    n = len(source_rows)
+    out = [
+        columns[f].cast(pl.String).alias(f) if f in columns else pl.Series(f, [None] * n, pl.String)
+        for f in RAW_FIELDS
+    ]
+    out.append(pl.repeat(source, n, dtype=pl.String, eager=True).alias(SOURCE_COLUMN))
+    out.append(source_rows.cast(pl.Int64).alias(SOURCE_ROW_COLUMN))
+    return pl.DataFrame(out)
