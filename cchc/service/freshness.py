@@ -1,0 +1,129 @@
+"""The missing-data alert: a source with no successful load for too long.
+
+Nightly pulls can fail quietly for many reasons (the provincial system down, an expired token,
+the service stopped). So an hourly check looks at the last successful load of each source in
+the published snapshot (read-only: it never waits for, or blocks, a load) and, when it is older
+than ``stale_after_hours`` (default 26: one nightly run missed plus slack) or there never was
+one, emits ``cchc.alert.stale-source`` (Prefect automations can forward it by e-mail/Telegram)
+and logs a warning. It records the alert in the warehouse (``dq_alerts``) once per stale
+episode, not every hour, so the audit trail says when it started without repeating itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cchc.config import Settings
+from cchc.service.events import STALE_SOURCE, Emit, source_resource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """A source whose data is missing: when it last loaded (None: never) and for how long."""
+
+    source_system: str
+    last_success: str | None
+    hours_since: float | None
+    threshold_hours: float
+
+    @property
+    def message(self) -> str:
+        if self.last_success is None:
+            return f"{self.source_system}: no successful load recorded"
+        return (f"{self.source_system}: no successful load for {self.hours_since:.1f} h "
+                f"(last {self.last_success}, alert after {self.threshold_hours:g} h)")
+
+
+def find_stale(last_success: Mapping[str, datetime | None], now: datetime,
+               after_hours: float) -> list[Staleness]:
+    """The sources whose last success is missing or older than ``after_hours``."""
+    stale = []
+    for source, when in sorted(last_success.items()):
+        if when is None:
+            stale.append(Staleness(source, None, None, after_hours))
+            continue
+        age = now - when.astimezone(UTC)
+        if age > timedelta(hours=after_hours):
+            stale.append(Staleness(source, when.astimezone(UTC).isoformat(),
+                                   round(age.total_seconds() / 3600, 2), after_hours))
+    return stale
+
+
+def read_last_success(settings: Settings, sources: Iterable[str]) -> dict[str, datetime | None]:
+    """Last successful load per source, from the published snapshot (None if none)."""
+    sources = list(sources)
+    if not settings.published_path.exists():
+        return dict.fromkeys(sources)
+    from warehouse.reader import open_snapshot
+
+    result: dict[str, datetime | None] = {}
+    with open_snapshot(settings) as con:
+        for source in sources:
+            row = con.execute(
+                "select max(finished_at) from etl_loads where source_system = ? "
+                "and status = 'succeeded'", [source]).fetchone()
+            result[source] = row[0] if row else None
+    return result
+
+
+Record = Callable[[Staleness], None]
+
+
+def record_in_warehouse(settings: Settings) -> Record:
+    """Write the alert to ``dq_alerts`` and publish, so ``cchc status`` shows it."""
+
+    def record(stale: Staleness) -> None:
+        from prefect.concurrency.sync import concurrency
+        from warehouse.writer import Warehouse
+
+        from cchc import pipeline
+        from flows.deployments import WRITER_LIMIT
+
+        with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120, strict=False):
+            with Warehouse.open(settings) as wh:
+                wh.raise_alert("stale_source", "warning", stale.source_system, stale.message)
+            pipeline.publish(settings)
+
+    return record
+
+
+class EpisodeLog:
+    """Which stale episodes were already recorded: one record per (source, last success)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+
+    def new(self, stale: Staleness) -> bool:
+        return self.seen.get(stale.source_system) != str(stale.last_success)
+
+    def remember(self, stale: Staleness) -> None:
+        self.seen[stale.source_system] = str(stale.last_success)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.seen, indent=1))
+
+
+def check(settings: Settings, sources: Iterable[str], *, emit: Emit,
+          lookup: Callable[[Settings, Iterable[str]], Mapping[str, datetime | None]] = read_last_success,
+          record: Record | None = None, now: datetime | None = None) -> list[Staleness]:
+    """Emit, log and (once per episode) record an alert for every stale source."""
+    now = now or datetime.now(UTC)
+    stale = find_stale(lookup(settings, sources), now, settings.service.stale_after_hours)
+    episodes = EpisodeLog(settings.data_dir / "service" / "freshness-alerts.json")
+    for item in stale:
+        log.warning("missing data: %s", item.message)
+        emit(STALE_SOURCE, source_resource(item.source_system), asdict(item) | {"message": item.message})
+        if record is not None and episodes.new(item):
+            try:
+                record(item)
+                episodes.remember(item)
+            except Exception:  # the event and the log line are the alert; the record is a copy
+                log.exception("could not record the stale-source alert in the warehouse")
+    return stale

@@ -1,0 +1,157 @@
+"""A Prefect server as a child process, on loopback, with its own PREFECT_HOME.
+
+Schedules and event triggers need a real server (the temporary one Prefect starts per process
+runs neither). ``cchc serve`` starts one here unless the configuration names an existing one,
+and the service tests start exactly one per session through the same code.
+
+The server is started in its own session, so a Ctrl-C in the terminal reaches ``cchc serve``
+only: the runner can still report its runs' final states before the server is stopped, last.
+On Linux the child also gets SIGTERM if its parent dies (``PR_SET_PDEATHSIG``), so a killed
+service does not leave a server holding the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+# Prefect settings every cchc process shares (design.md §5). Poll frequency 1 s takes
+# event-to-flow-start from ~10 s to ~2 s; the long startup timeout lets a fresh machine migrate
+# a new database on its first start.
+PREFECT_DEFAULTS: dict[str, str] = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+
+# Server-only settings. Leases on disk survive a server restart, so a slot taken just before a
+# restart is released by expiry instead of staying taken forever (the default keeps them in
+# memory while the slot counters live in the database).
+SERVER_ENV: dict[str, str] = {
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+
+STARTUP_TIMEOUT_S = 180.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the usual race is acceptable for tests)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def api_healthy(api_url: str, timeout_s: float = 2.0) -> bool:
+    """True when a Prefect API answers its health check."""
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_healthy(api_url: str, timeout_s: float, proc: subprocess.Popen | None = None,
+                 log_path: Path | None = None) -> float:
+    """Block until the API answers; return the seconds waited. Fails early if ``proc`` exits."""
+    start = time.monotonic()
+    while not api_healthy(api_url):
+        if proc is not None and proc.poll() is not None:
+            where = f"; see {log_path}" if log_path else ""
+            raise RuntimeError(f"the Prefect server exited with code {proc.returncode}{where}")
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"no Prefect API at {api_url} after {timeout_s:.0f} s")
+        time.sleep(0.25)
+    return time.monotonic() - start
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: ask the kernel to send SIGTERM when the parent dies."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class PrefectServer:
+    """A running ``prefect server start`` child; use ``start_prefect_server`` to get one."""
+
+    proc: subprocess.Popen
+    api_url: str
+    home: Path
+    log_path: Path
+    startup_s: float
+
+    @property
+    def ui_url(self) -> str:
+        return self.api_url.removesuffix("/api")
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM, then SIGKILL if it does not stop in time."""
+        if self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def server_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: cchc's Prefect defaults, its own home, no client API URL."""
+    env = dict(os.environ if base is None else base)
+    env.pop("PREFECT_API_URL", None)
+    env.update(PREFECT_DEFAULTS)
+    env.update(SERVER_ENV)
+    env["PREFECT_HOME"] = str(home)
+    return env
+
+
+@contextlib.contextmanager
+def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
+                         log_path: Path | None = None,
+                         startup_timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[PrefectServer]:
+    """Start a Prefect server on ``host:port`` (0: a free port) and stop it on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = port or free_port(host)
+    if port_in_use(host, port):
+        raise RuntimeError(
+            f"port {port} on {host} is already in use: stop what listens there, set "
+            "[service] prefect_port to a free port, or set prefect_api_url to use that server")
+    log_path = log_path or home / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://{host}:{port}/api"
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port),
+           "--analytics-off"]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=server_env(home), start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    server = PrefectServer(proc, api_url, home, log_path, startup_s=0.0)
+    try:
+        server.startup_s = wait_healthy(api_url, startup_timeout_s, proc, log_path)
+        yield server
+    finally:
+        server.stop()

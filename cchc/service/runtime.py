@@ -1,0 +1,243 @@
+"""``cchc serve``: everything a district office runs, in one process tree, on loopback.
+
+    cchc serve (this process)
+    ├── prefect server start        API, UI, scheduler, automations   127.0.0.1:prefect_port
+    │                               (unless [service] prefect_api_url names a running server)
+    ├── runner (Prefect serve)      every deployment; runs each flow in a child process
+    ├── hook receiver (uvicorn)     POST /hooks/onestop -> cchc.onestop.changed   hook_host:hook_port
+    └── inbox watcher (watchfiles)  completed files -> cchc.inbox.file.arrived
+
+SIGINT/SIGTERM stop it cleanly: no new work, the receiver and the watcher stop, runs in
+progress are cancelled (a load is one transaction, so the warehouse stays as it was; the next
+start catches up), and the Prefect server we started is stopped last. Its database lives under
+the data folder (``settings.prefect_home``), so the next start finds deployments, runs, events
+and schedules as they were left. A lock file keeps a second ``cchc serve`` off the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cchc.config import Settings
+from cchc.service.prefect_server import (
+    PREFECT_DEFAULTS,
+    STARTUP_TIMEOUT_S,
+    start_prefect_server,
+    wait_healthy,
+)
+from flows.deployments import DEFAULT_FLOWS, WRITER_LIMIT, FlowRefs
+
+log = logging.getLogger("cchc.service")
+
+RUNNER_LIMIT = 4  # flow processes at once; writers queue on the writer slot anyway
+
+
+class ServiceAlreadyRunning(RuntimeError):
+    """Another ``cchc serve`` holds this data folder."""
+
+
+@dataclass
+class ServiceInfo:
+    """Where the running service can be reached."""
+
+    api_url: str
+    ui_url: str
+    hook_url: str
+    inbox: Path
+    server_startup_s: float | None  # None: an existing server was used
+
+
+def prefect_environment(settings: Settings, api_url: str | None) -> dict[str, str]:
+    """Environment for this process and every flow run it starts (set before Prefect loads)."""
+    env = dict(PREFECT_DEFAULTS)
+    env["PREFECT_HOME"] = str(settings.prefect_home)
+    env["CCHC_DATA_DIR"] = str(settings.data_dir)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+def apply_environment(env: dict[str, str], api_url: str | None) -> None:
+    os.environ.update(env)
+    if not api_url:
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+@contextlib.contextmanager
+def service_lock(settings: Settings) -> Iterator[None]:
+    """Hold ``<prefect_home>/serve.lock`` or fail at once."""
+    from filelock import FileLock, Timeout
+
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.prefect_home / "serve.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ServiceAlreadyRunning(
+            f"another cchc serve is running with data folder {settings.data_dir}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None]]:
+    """The configured Prefect API, or a server of our own for as long as the block lasts."""
+    configured = settings.service.prefect_api_url
+    if configured:
+        wait_healthy(configured, STARTUP_TIMEOUT_S)
+        yield configured.rstrip("/"), None
+        return
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    with start_prefect_server(settings.prefect_home, "127.0.0.1", settings.service.prefect_port,
+                              log_path=settings.logs_dir / "prefect-server.log") as server:
+        yield server.api_url, server.startup_s
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The receiver's socket, bound here so a busy port is a clear error, not a silent exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"the hook receiver cannot listen on {host}:{port}: {exc}") from None
+    sock.set_inheritable(False)
+    return sock
+
+
+def setup_logging(settings: Settings) -> None:
+    """cchc's service log lines to stderr and to ``logs/serve.log``."""
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logger = logging.getLogger("cchc")
+    if logger.handlers:
+        return
+    for handler in (logging.StreamHandler(), logging.FileHandler(settings.logs_dir / "serve.log")):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up: bool = True,
+                on_ready=None) -> None:
+    """Run until SIGINT/SIGTERM. ``on_ready(ServiceInfo)`` is called once everything listens."""
+    setup_logging(settings)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # start-up: like Ctrl-C
+    try:
+        with service_lock(settings), prefect_api(settings) as (api_url, startup_s):
+            apply_environment(prefect_environment(settings, api_url), api_url)
+            info = ServiceInfo(
+                api_url=api_url, ui_url=api_url.removesuffix("/api"),
+                hook_url=(f"http://{settings.service.hook_host}:{settings.service.hook_port}"
+                          "/hooks/onestop"),
+                inbox=settings.inbox_dir, server_startup_s=startup_s)
+            sock = _bind(settings.service.hook_host, settings.service.hook_port)
+            try:
+                asyncio.run(_serve(settings, refs, sock, info, catch_up, on_ready))
+            finally:
+                sock.close()
+                from cchc.service.events import flush_events
+
+                with contextlib.suppress(Exception):
+                    flush_events()
+    except KeyboardInterrupt:
+        log.info("stopped during start-up")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+async def _serve(settings: Settings, refs: FlowRefs, sock: socket.socket, info: ServiceInfo,
+                 catch_up: bool, on_ready) -> None:
+    from prefect.context import SettingsContext, get_settings_context
+    from prefect.settings import Settings as PrefectSettings
+
+    # Prefect may have been imported before the environment was set: re-read it.
+    with SettingsContext(profile=get_settings_context().profile, settings=PrefectSettings()):
+        await _serve_in_context(settings, refs, sock, info, catch_up, on_ready)
+
+
+async def _serve_in_context(settings: Settings, refs: FlowRefs, sock: socket.socket,
+                            info: ServiceInfo, catch_up: bool, on_ready) -> None:
+    import uvicorn
+    from prefect import get_client
+    from prefect.runner import Runner
+
+    from cchc.service.events import prefect_emit
+    from cchc.service.hooks import create_app
+    from cchc.service.inbox_watcher import InboxWatcher
+    from cchc.service.recovery import recover
+    from flows.deployments import build_deployments
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT)
+    deployments = build_deployments(settings, refs)
+    ids = [await runner.aadd_deployment(d) for d in deployments]
+    pull_ids = ids[:len(refs.pulls)]
+    async with get_client() as client:
+        done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
+                             pull_deployment_ids=pull_ids, catch_up=catch_up)
+    log.info("deployments: %s", ", ".join(f"{d.flow_name}/{d.name}" for d in deployments))
+    if done.crashed:
+        log.warning("recovered %d run(s) left in progress; re-ran %d pull(s)",
+                    len(done.crashed), len(done.resubmitted))
+
+    runner_task = asyncio.create_task(runner.start(), name="runner")
+    while not runner.started and not runner_task.done():
+        await asyncio.sleep(0.05)
+    # Runner.start installs its own SIGTERM handler: take SIGINT/SIGTERM back.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    class _Receiver(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # signals are ours, not uvicorn's
+            yield
+
+    svc = settings.service
+    receiver = _Receiver(uvicorn.Config(
+        create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes),
+        log_level="warning", access_log=False, lifespan="off", log_config=None))
+    receiver_task = asyncio.create_task(receiver.serve(sockets=[sock]), name="receiver")
+    watcher_task = asyncio.create_task(InboxWatcher(settings, prefect_emit).run(stop),
+                                       name="inbox-watcher")
+    tasks = [runner_task, receiver_task, watcher_task]
+    while not receiver.started and not any(t.done() for t in tasks):
+        await asyncio.sleep(0.05)
+    log.info("ready: Prefect UI %s, hook %s, inbox %s", info.ui_url, info.hook_url, info.inbox)
+    if on_ready is not None:
+        on_ready(info)
+
+    stopper = asyncio.create_task(stop.wait(), name="stop")
+    finished, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in finished:
+        if task is not stopper and task.exception() is not None:
+            log.error("%s failed: %r; stopping the service", task.get_name(), task.exception())
+    log.info("stopping: no new runs; cancelling runs in progress")
+    stop.set()
+    receiver.should_exit = True
+    if runner.started:
+        with contextlib.suppress(Exception):
+            await runner.astop()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for task, result in zip(tasks, results, strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            log.error("%s ended with %r", task.get_name(), result)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    log.info("stopped")

@@ -1,0 +1,133 @@
+"""Every deployment the service serves, declared once: schedules, triggers, parameters.
+
+- one pull deployment per source system, nightly on a cron in local time, and again whenever
+  the source's change event arrives (adding the e-office system is one more ``SourcePull``);
+- the file-ingest deployment, run by a trigger on ``cchc.inbox.file.arrived`` with the path
+  taken from the event;
+- the hourly freshness check that raises the missing-data alert.
+
+All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ...). Flows are given as import
+strings so this module stays cheap to import and tests can serve stand-in flows of the same
+names. Entry points are module paths, so the runner's subprocesses import the flows wherever the
+service was started from.
+
+Trigger parameter templates are *strings* (``"{{ event.payload.path }}"``): Prefect renders a
+bare ``{{ x }}`` of a UUID or datetime to a non-JSON value and the action fails silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cchc.config import Settings
+from cchc.service.events import (
+    INBOX_FILE_ARRIVED,
+    INBOX_RESOURCE_PREFIX,
+    ONESTOP_CHANGED,
+    source_resource,
+)
+
+if TYPE_CHECKING:
+    from prefect import Flow
+    from prefect.deployments.runner import RunnerDeployment
+
+DEPLOYMENT_NAME = "cchc"
+WRITER_LIMIT = "cchc-warehouse-writer"  # same name as flows.common.WRITER_LIMIT
+FRESHNESS_CRON = "5 * * * *"  # hourly, local time
+
+
+@dataclass(frozen=True)
+class SourcePull:
+    """A source system pulled on a schedule and on its change notifications."""
+
+    source_system: str
+    flow: str  # "module:attribute" of a flow taking since/until, both optional
+    change_event: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowRefs:
+    """Which flow objects to serve (tests swap in stand-ins with the same flow names)."""
+
+    pulls: tuple[SourcePull, ...] = (
+        SourcePull("onestop", "flows.onestop:pull_onestop", ONESTOP_CHANGED),
+        # SourcePull("eoffice", "flows.eoffice:pull_eoffice", EOFFICE_CHANGED),
+    )
+    ingest: str = "flows.ingest:ingest_file"
+    freshness: str = "flows.freshness:check_freshness"
+    tags: tuple[str, ...] = field(default=("cchc",))
+
+
+DEFAULT_FLOWS = FlowRefs()
+
+
+def load_flow(ref: str) -> Flow:
+    """Import ``module:attribute`` and return the flow object."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def full_name(ref: str) -> str:
+    """``<flow name>/cchc``: what ``run_deployment`` and the UI call the deployment."""
+    return f"{load_flow(ref).name}/{DEPLOYMENT_NAME}"
+
+
+def pull_deployment_name(source_system: str, refs: FlowRefs = DEFAULT_FLOWS) -> str:
+    for pull in refs.pulls:
+        if pull.source_system == source_system:
+            return full_name(pull.flow)
+    raise KeyError(f"no pull deployment for source system {source_system!r}")
+
+
+def build_deployments(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[RunnerDeployment]:
+    """The runner deployments, ready for ``Runner.add_deployment``."""
+    from prefect.events import DeploymentEventTrigger
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    svc = settings.service
+    common: dict[str, Any] = {"entrypoint_type": EntrypointType.MODULE_PATH}
+    deployments = []
+    for pull in refs.pulls:
+        triggers = []
+        if pull.change_event:
+            triggers.append(DeploymentEventTrigger(
+                name=f"{pull.source_system}-changed",
+                description=f"Pull the increment when {pull.source_system} reports changes.",
+                expect={pull.change_event},
+                match={"prefect.resource.id": source_resource(pull.source_system)},
+                parameters=None,  # no since/until: from the stored watermark to now
+            ))
+        deployments.append(load_flow(pull.flow).to_deployment(
+            DEPLOYMENT_NAME,
+            schedules=[Cron(svc.nightly_cron, timezone=svc.timezone)],
+            triggers=triggers,
+            description=(f"Pull {pull.source_system}: nightly ({svc.nightly_cron} {svc.timezone}), "
+                         "on change notifications, and month by month for backfills."),
+            tags=[*refs.tags, pull.source_system],
+            **common,
+        ))
+    deployments.append(load_flow(refs.ingest).to_deployment(
+        DEPLOYMENT_NAME,
+        triggers=[DeploymentEventTrigger(
+            name="inbox-file-arrived",
+            description="Ingest each file completed in the inbox folder.",
+            expect={INBOX_FILE_ARRIVED},
+            match={"prefect.resource.id": f"{INBOX_RESOURCE_PREFIX}*"},
+            parameters={"path": "{{ event.payload.path }}", "from_inbox": True},
+        )],
+        description="Load one dossier export dropped in the inbox (or given by path).",
+        tags=[*refs.tags, "inbox"],
+        **common,
+    ))
+    deployments.append(load_flow(refs.freshness).to_deployment(
+        DEPLOYMENT_NAME,
+        schedules=[Cron(FRESHNESS_CRON, timezone=svc.timezone)],
+        description=(f"Alert when a source has had no successful load for "
+                     f"{svc.stale_after_hours:g} hours."),
+        tags=[*refs.tags, "alert"],
+        **common,
+    ))
+    return deployments

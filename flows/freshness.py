@@ -1,0 +1,26 @@
+"""The hourly missing-data check (served as ``freshness-check/cchc``)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from cchc.config import load_settings
+from cchc.service import freshness
+from cchc.service.events import prefect_emit
+from flows.deployments import DEFAULT_FLOWS
+
+
+@flow(name="freshness-check", log_prints=True)
+def check_freshness() -> dict:
+    """Alert (event ``cchc.alert.stale-source``, a log line, a ``dq_alerts`` row) for every source
+    with no successful load in ``stale_after_hours``."""
+    settings = load_settings()
+    sources = [p.source_system for p in DEFAULT_FLOWS.pulls]
+    stale = freshness.check(settings, sources, emit=prefect_emit,
+                            record=freshness.record_in_warehouse(settings))
+    logger = get_run_logger()
+    for item in stale:
+        logger.warning("missing data: %s", item.message)
+    if not stale:
+        logger.info("all sources fresh: %s", ", ".join(sources))
+    return {"stale": [item.source_system for item in stale]}
