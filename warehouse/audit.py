@@ -1,0 +1,147 @@
+"""The audit trail: loads, watermarks, validation results, alerts.
+
+These functions take a connection and do one small write each. The ``Warehouse`` calls the
+load, result and alert writers on a cursor of its own (a separate DuckDB transaction), so that a
+failed load is still recorded after its data transaction rolled back; watermarks move on the
+data connection, inside the load's transaction, so they advance only with the data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from cchc.config import utc_now
+from warehouse.ids import new_id
+from warehouse.strategies import write_frame
+from warehouse.tables import DQ_ALERTS, DQ_RESULTS, ETL_LOADS
+
+LOAD_STATUSES = ("running", "succeeded", "failed", "rejected")
+# The counters finish_load accepts: every BIGINT column of etl_loads.
+LOAD_COUNTERS = tuple(c.name for c in ETL_LOADS.columns if c.type == "BIGINT")
+
+
+def begin_load(
+    con: duckdb.DuckDBPyConnection,
+    source_system: str,
+    kind: str,
+    source: str,
+    file_sha256: str | None = None,
+    window_from: datetime | None = None,
+    window_to: datetime | None = None,
+) -> str:
+    """Record a load as running and return its id (time-sortable UUIDv7)."""
+    load_id = new_id()
+    con.execute(
+        "INSERT INTO etl_loads (load_id, source_system, kind, source, file_sha256, "
+        "window_from, window_to, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+        [load_id, source_system, kind, source, file_sha256, window_from, window_to, utc_now()],
+    )
+    return load_id
+
+
+def finish_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: str,
+    status: str,
+    message: str | None = None,
+    **counts: int,
+) -> None:
+    """Close a load: its status, its row counts (etl_loads columns) and an optional message."""
+    if status not in LOAD_STATUSES:
+        raise ValueError(f"unknown load status {status!r}; expected one of {LOAD_STATUSES}")
+    unknown = sorted(set(counts) - set(LOAD_COUNTERS))
+    if unknown:
+        raise TypeError(f"finish_load: unknown counters {unknown}; known: {LOAD_COUNTERS}")
+    sets = ["status = ?", "finished_at = ?", "message = coalesce(?, message)"]
+    params: list[Any] = [status, utc_now(), message]
+    for name, value in counts.items():
+        sets.append(f'"{name}" = ?')
+        params.append(int(value))
+    updated = con.execute(
+        f"UPDATE etl_loads SET {', '.join(sets)} WHERE load_id = ?", [*params, load_id]
+    ).fetchone()
+    if not updated or updated[0] != 1:
+        raise KeyError(f"no load {load_id!r} in etl_loads")
+
+
+def load_for_file(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+    """The newest succeeded load of a file with this content, if any."""
+    row = con.execute(
+        "SELECT load_id FROM etl_loads WHERE file_sha256 = ? AND status = 'succeeded' "
+        "ORDER BY started_at DESC LIMIT 1",
+        [sha256],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def last_success(con: duckdb.DuckDBPyConnection, source_system: str) -> datetime | None:
+    """When the newest succeeded load of a source system finished."""
+    row = con.execute(
+        "SELECT max(finished_at) FROM etl_loads WHERE source_system = ? AND status = 'succeeded'",
+        [source_system],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_watermark(con: duckdb.DuckDBPyConnection, stream: str) -> datetime | None:
+    row = con.execute("SELECT watermark FROM etl_watermarks WHERE stream = ?", [stream]).fetchone()
+    return row[0] if row else None
+
+
+def set_watermark(
+    con: duckdb.DuckDBPyConnection, stream: str, value: datetime, load_id: str | None
+) -> None:
+    """Move a stream's watermark (an upsert on the small keyed table)."""
+    con.execute(
+        "INSERT INTO etl_watermarks (stream, watermark, load_id, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (stream) DO UPDATE SET watermark = excluded.watermark, "
+        "load_id = excluded.load_id, updated_at = excluded.updated_at",
+        [stream, value, load_id, utc_now()],
+    )
+
+
+def record_dq_results(
+    con: duckdb.DuckDBPyConnection, load_id: str, rows: list[dict[str, Any]]
+) -> int:
+    """Append one dq_results row per expectation result; returns how many."""
+    if not rows:
+        return 0
+    now = utc_now()
+    frame = pl.DataFrame(
+        [{"load_id": load_id, "validated_at": now, **r} for r in rows],
+        schema_overrides=DQ_RESULTS.polars_schema(),
+        infer_schema_length=None,
+    )
+    return write_frame(con, DQ_RESULTS, frame).inserted
+
+
+def raise_alert(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    severity: str,
+    source_system: str | None,
+    message: str,
+    load_id: str | None = None,
+) -> str:
+    """Record an alert; delivery (e-mail, chat) is the caller's job. Returns its id."""
+    alert_id = new_id()
+    frame = pl.DataFrame(
+        [
+            {
+                "alert_id": alert_id,
+                "raised_at": utc_now(),
+                "kind": kind,
+                "severity": severity,
+                "source_system": source_system,
+                "load_id": load_id,
+                "message": message,
+            }
+        ],
+        schema=DQ_ALERTS.polars_schema(),
+    )
+    write_frame(con, DQ_ALERTS, frame)
+    return alert_id

@@ -1,0 +1,151 @@
+"""DDL derived from the table declarations, and the schema version for future migrations.
+
+Primary keys: a DuckDB PRIMARY KEY is an ART index that every insert and update maintains and
+that must fit in memory. The big entity tables (versioned MERGE, APPEND_NEW) keep their keys
+unique through the write SQL instead (``warehouse.strategies``), which is faster on bulk loads;
+the small tables (audit, dimensions) get a real PRIMARY KEY, which costs nothing there and
+catches a duplicate seed row or a second row for one load at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from warehouse.schema import Column, Strategy, Table
+from warehouse.tables import ALL_TABLES
+
+# Bump when a change needs more than adding a nullable column, and add its step to MIGRATIONS.
+SCHEMA_VERSION = 1
+VERSION_TABLE = "etl_schema_versions"
+
+# version -> step that brings a warehouse from version - 1 to version.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+
+
+class SchemaMismatch(RuntimeError):
+    """The warehouse file disagrees with the declarations in a way no additive step can fix."""
+
+
+def quote(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for COMMENT ON, which takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def uses_primary_key(table: Table) -> bool:
+    """Small keyed tables get a PRIMARY KEY; bulk-written ones rely on the write SQL."""
+    if not table.key:
+        return False
+    bulk = table.strategy is Strategy.APPEND_NEW or (
+        table.strategy is Strategy.MERGE and table.version_column is not None
+    )
+    return not bulk
+
+
+def column_sql(column: Column) -> str:
+    return f"{quote(column.name)} {column.type}" + ("" if column.nullable else " NOT NULL")
+
+
+def create_table_sql(table: Table) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for one declaration."""
+    parts = [column_sql(c) for c in table.columns]
+    if uses_primary_key(table):
+        parts.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.key)})")
+    body = ",\n    ".join(parts)
+    return f"CREATE TABLE IF NOT EXISTS {quote(table.name)} (\n    {body}\n)"
+
+
+def comment_sql(table: Table) -> list[str]:
+    """COMMENT ON statements, so analysts see the descriptions in ``duckdb_columns()``."""
+    out = [f"COMMENT ON TABLE {quote(table.name)} IS {literal(table.description)}"]
+    for c in table.columns:
+        text = c.description + (
+            " [personal data: empty in the published snapshot]" if c.pii else ""
+        )
+        out.append(f"COMMENT ON COLUMN {quote(table.name)}.{quote(c.name)} IS {literal(text)}")
+    return out
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+        [name],
+    ).fetchall()
+    return dict(rows)
+
+
+def _same_type(declared: str, stored: str) -> bool:
+    aliases = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
+    return aliases.get(declared, declared) == stored
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, str]) -> list[str]:
+    """Add declared columns the file lacks (nullable only); refuse type changes."""
+    actions = []
+    for c in table.columns:
+        if c.name not in stored:
+            if not c.nullable:
+                raise SchemaMismatch(
+                    f"{table.name}.{c.name} is declared NOT NULL but missing from the warehouse: "
+                    "write a migration (warehouse.ddl.MIGRATIONS) that fills it"
+                )
+            con.execute(f"ALTER TABLE {quote(table.name)} ADD COLUMN {column_sql(c)}")
+            actions.append(f"added column {table.name}.{c.name}")
+        elif c.type != "JSON" and not _same_type(c.type, stored[c.name]):
+            raise SchemaMismatch(
+                f"{table.name}.{c.name} is {stored[c.name]} in the warehouse but declared "
+                f"{c.type}: write a migration (warehouse.ddl.MIGRATIONS)"
+            )
+    return actions
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT max(version) FROM {VERSION_TABLE}").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def ensure_schema(
+    con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...] = ALL_TABLES
+) -> list[str]:
+    """Create missing tables, add missing nullable columns, run pending migrations.
+
+    Idempotent: on an up-to-date warehouse it changes nothing and returns ``[]``; otherwise it
+    returns what it did, one line per step. Run it inside a transaction.
+    """
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
+        "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL, note VARCHAR)"
+    )
+    actions: list[str] = []
+    for table in tables:
+        stored = _existing_columns(con, table.name)
+        if stored:
+            actions += _reconcile(con, table, stored)
+            continue
+        con.execute(create_table_sql(table))
+        for stmt in comment_sql(table):
+            con.execute(stmt)
+        actions.append(f"created table {table.name}")
+    current = stored_version(con)
+    if current > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the warehouse is at schema version {current}, newer than this code "
+            f"({SCHEMA_VERSION}): upgrade cchc"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        step = MIGRATIONS.get(version)
+        if step is not None and current > 0:  # a fresh warehouse is created at the newest
+            step(con)
+        con.execute(
+            f"INSERT INTO {VERSION_TABLE} VALUES (?, now(), ?)",
+            [version, "created" if current == 0 else "migrated"],
+        )
+        actions.append(f"schema version {version}")
+    return actions

@@ -1,0 +1,188 @@
+"""The warehouse writer: the only code that opens DuckDB read-write.
+
+``with Warehouse.open(settings) as wh:`` takes the inter-process writer lock, opens the private
+file with the configured memory limit and threads, brings the schema up to date, reloads the
+seeds and recreates the views. A load then runs in ``wh.transaction(load_id)``; the audit trail
+(``etl_loads``, ``dq_results``, ``dq_alerts``) is written on a second cursor, i.e. in its own
+DuckDB transaction, so that a load whose data rolled back is still recorded as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from cchc.config import Settings
+from warehouse import audit
+from warehouse.ddl import ensure_schema
+from warehouse.lock import writer_lock
+from warehouse.schema import Table
+from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
+from warehouse.strategies import WriteResult, write_frame
+from warehouse.tables import DIM_ADMIN_UNIT
+from warehouse.views import create_views
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+
+def connect(
+    path: Path, settings: Settings, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the configured limits; timestamps handled in UTC."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        str(path),
+        read_only=read_only,
+        config={
+            "memory_limit": settings.duckdb_memory_limit,
+            "threads": settings.duckdb_threads,
+        },
+    )
+    con.execute("SET TimeZone = 'UTC'")  # the polars schema's timestamps are UTC
+    return con
+
+
+class Warehouse:
+    """A read-write session on the private warehouse file (use ``Warehouse.open``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+        self.con = con
+        self.settings = settings
+        self._audit = con.cursor()  # its own transaction: audit rows survive a rollback
+        self._audit.execute("SET TimeZone = 'UTC'")
+        self._in_transaction = False
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        admin_units_csv: Path = ADMIN_UNITS_CSV,
+    ) -> Iterator[Warehouse]:
+        """Lock, open and prepare the private warehouse; close and unlock on exit."""
+        with writer_lock(settings.warehouse_path, lock_timeout_s):
+            con = connect(settings.warehouse_path, settings)
+            try:
+                wh = cls(con, settings)
+                wh._prepare(admin_units_csv)
+                yield wh
+            finally:
+                con.close()
+
+    def _prepare(self, admin_units_csv: Path) -> None:
+        with self.transaction():
+            for action in ensure_schema(self.con):
+                log.info("warehouse schema: %s", action)
+            if admin_units_csv.is_file():
+                self.write(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
+            else:
+                log.warning("seed %s is missing: dim_admin_unit left as it was", admin_units_csv)
+            create_views(self.con)
+
+    # -- data ------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, load_id: str | None = None) -> Iterator[Warehouse]:
+        """One transaction per load. On error: roll back, mark ``load_id`` failed, re-raise."""
+        if self._in_transaction:
+            raise RuntimeError("a warehouse transaction is already open (they do not nest)")
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException as exc:
+            self.con.execute("ROLLBACK")
+            self._in_transaction = False
+            if load_id is not None:
+                self.finish_load(load_id, "failed", message=f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            self.con.execute("COMMIT")
+            self._in_transaction = False
+
+    def write(self, table: Table, frame: pl.DataFrame, load_id: str | None = None) -> WriteResult:
+        """Write a frame by the table's strategy (see ``warehouse.strategies``).
+
+        Inside ``transaction()`` the write joins the load's transaction; outside it, the write
+        is its own transaction, so it is never applied in part.
+        """
+        if self._in_transaction:
+            return write_frame(self.con, table, frame, load_id)
+        with self.transaction():
+            return write_frame(self.con, table, frame, load_id)
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Read from the private file (the pipeline's own checks and reconciliations)."""
+        return self.con.execute(sql, params).pl()
+
+    def units(self) -> pl.DataFrame:
+        """The administrative units (dim_admin_unit), ordered by code."""
+        return self.con.execute("SELECT * FROM dim_admin_unit ORDER BY unit_code").pl()
+
+    # -- audit (own transaction) -----------------------------------------------------------
+
+    def begin_load(
+        self,
+        source_system: str,
+        kind: str,
+        source: str,
+        file_sha256: str | None = None,
+        window_from: datetime | None = None,
+        window_to: datetime | None = None,
+    ) -> str:
+        return audit.begin_load(
+            self._audit, source_system, kind, source, file_sha256, window_from, window_to
+        )
+
+    def finish_load(
+        self, load_id: str, status: str, message: str | None = None, **counts: int
+    ) -> None:
+        audit.finish_load(self._audit, load_id, status, message, **counts)
+
+    def load_for_file(self, sha256: str) -> str | None:
+        return audit.load_for_file(self._audit, sha256)
+
+    def last_success(self, source_system: str) -> datetime | None:
+        return audit.last_success(self._audit, source_system)
+
+    def record_dq_results(self, load_id: str, rows: list[dict[str, Any]]) -> int:
+        return audit.record_dq_results(self._audit, load_id, rows)
+
+    def raise_alert(
+        self,
+        kind: str,
+        severity: str,
+        source_system: str | None,
+        message: str,
+        load_id: str | None = None,
+    ) -> str:
+        return audit.raise_alert(self._audit, kind, severity, source_system, message, load_id)
+
+    # -- watermarks (data transaction: they move only with the data) -------------------------
+
+    def get_watermark(self, stream: str) -> datetime | None:
+        return audit.get_watermark(self.con, stream)
+
+    def set_watermark(self, stream: str, value: datetime, load_id: str | None) -> None:
+        audit.set_watermark(self.con, stream, value, load_id)
+
+    # -- publish ---------------------------------------------------------------------------
+
+    def publish(self) -> Path:
+        """Publish the committed state as the readers' snapshot (see ``warehouse.publish``)."""
+        if self._in_transaction:
+            raise RuntimeError("publish after the load's transaction has committed")
+        from warehouse.publish import build_snapshot
+
+        return build_snapshot(self.con, self.settings.published_path)
