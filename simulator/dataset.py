@@ -1,0 +1,122 @@
+"""One simulated system's data, built once per options and shared by the API, exports and tests.
+
+``get_dataset(options)`` is cached: the API server, the exporter and a test that asks for the
+truth of the same options all see the very same frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from simulator.dirt import Manifest, emit
+from simulator.generate import Generated, generate
+from simulator.options import SimOptions
+from simulator.report06 import report06
+
+INSTANT_FIELDS = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
+API_FIELDS = ("MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "MucDo", "MaDonVi", "TenDonVi",
+              "MaDVHC", "KenhThucHien", "LoaiDoiTuong", "ChuHoSo", "SoGiayTo", "SoDienThoai",
+              "NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "TrangThaiHoSo",
+              "TrangThaiSoHoa", "KetQuaDienTu", "ThanhToanTrucTuyen", "DanhGia", "NgayCapNhat")
+
+
+def to_public(frame: pl.DataFrame) -> pl.DataFrame:
+    """API fields only, instants as Datetime(UTC)."""
+    return frame.select(API_FIELDS).with_columns(
+        [pl.from_epoch(c, time_unit="s").dt.replace_time_zone("UTC").alias(c) for c in INSTANT_FIELDS])
+
+
+@dataclass
+class Dataset:
+    """The emitted items (sorted by NgayCapNhat, MaHoSo), the truth and the dirt manifest."""
+
+    options: SimOptions
+    generated: Generated
+    items: pl.DataFrame  # internal: instants Int64 UTC seconds, private `_` columns
+    state: pl.DataFrame  # the vendor database's current state (internal types)
+    manifest: Manifest
+
+    @cached_property
+    def updated(self) -> np.ndarray:
+        """NgayCapNhat of every item, ascending: bisect it to find a window."""
+        return self.items["NgayCapNhat"].to_numpy()
+
+    @cached_property
+    def truth(self) -> pl.DataFrame:
+        """The clean current state: one row per truth dossier (extras excluded), newest version
+        visible at ``now``, no dirt, instants as Datetime(UTC)."""
+        gen = self.generated
+        latest = gen.latest_stage(_now_s(self.options))
+        visible = np.nonzero(latest >= 0)[0]
+        return to_public(gen.rows(visible, latest[visible]))
+
+    @property
+    def period(self) -> tuple[date, date]:
+        return self.generated.period
+
+    @property
+    def figures(self) -> dict[str, int] | None:
+        """The published figures the scenario is calibrated to (krongpa only)."""
+        return self.generated.figures
+
+    def expected_report06(self, date_from: date | None = None, date_to: date | None = None,
+                          by: str = "unit") -> dict[str, Any]:
+        """Form 06 by the vendor's rules over the system's state (what /reports/06 answers)."""
+        f, t = date_from or self.period[0], date_to or self.period[1]
+        return report06(self.state, f, t, by, self.generated.units)
+
+    def window(self, since_s: int, until_s: int) -> tuple[int, int]:
+        """[lo, hi) indices of items with since <= NgayCapNhat < until."""
+        lo = int(np.searchsorted(self.updated, since_s, side="left"))
+        hi = int(np.searchsorted(self.updated, until_s, side="left"))
+        return lo, max(lo, hi)
+
+
+def _now_s(options: SimOptions) -> int | None:
+    return int(options.now.timestamp()) if options.now is not None else None
+
+
+def build_dataset(options: SimOptions) -> Dataset:
+    gen = generate(options)
+    items, state, manifest = emit(gen, options.dirt, options.seed, _now_s(options))
+    return Dataset(options, gen, items, state, manifest)
+
+
+_CACHE: dict[tuple[Any, ...], Dataset] = {}
+_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def get_dataset(options: SimOptions) -> Dataset:
+    """The dataset for these options, built once per process (faults and token do not matter)."""
+    key = options.data_key
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        ds = build_dataset(options)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = ds
+        return ds
+
+
+def utc_seconds(value: str) -> int:
+    """Seconds of an ISO 8601 instant: 'Z' or an offset (a '+' decoded to a space in a query
+    string is put back); naive means UTC."""
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 19 and text[19] == " ":
+        text = text[:19] + "+" + text[20:]
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())

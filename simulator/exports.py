@@ -1,0 +1,190 @@
+"""Dossier-list file exports, as a clerk downloads them (sources.md §1.3): XLSX and CSV.
+
+The rows are the system's emitted items (dirt included) of the dossiers that matter for the
+period: received in it, finished in it, or received before it and still open at its start. The
+XLSX has the report screen's title block, one header row, a "Tổng số" row and a signature block;
+the CSV has the same header and values only. ``codes_as_numbers`` turns a share of plain
+procedure codes into numbers, as a spreadsheet that guessed types would (``1.001230`` →
+``1.00123``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from simulator import labels
+from simulator.dataset import INSTANT_FIELDS, Dataset, get_dataset
+from simulator.dirt import Manifest
+from simulator.options import SimOptions
+from simulator.units import ISSUING_BODY
+
+DateStyle = Literal["text", "excel", "mixed"]
+_LOCAL = timedelta(hours=7)
+
+
+@dataclass
+class ExportResult:
+    """What was written: path, data rows, the dirt it carries, and the codes made numbers."""
+
+    path: Path
+    rows: int
+    manifest: Manifest
+    codes_as_numbers: set[str] = field(default_factory=set)
+
+
+def select_rows(ds: Dataset, date_from: date, date_to: date, unit: str | None = None) -> pl.DataFrame:
+    """Emitted items of the dossiers relevant to [date_from, date_to] (local days), optionally of
+    one unit (statistics code such as "24109" or "637", or a MaDonVi), in the order of the
+    report screen: reception, then code, then version."""
+    def day(col: str) -> pl.Expr:
+        return ((pl.col(col) + 7 * 3600) // 86400).cast(pl.Int32).cast(pl.Date)
+
+    recv = pl.coalesce(day("NgayTiepNhan"), day("NgayNopHoSo"))
+    fin = day("NgayKetThucXuLy")
+    keep = (recv.is_between(date_from, date_to) | fin.is_between(date_from, date_to)
+            | ((recv < date_from) & (fin.is_null() | (fin >= date_from))))
+    items = ds.items.filter(keep)
+    if unit:
+        codes = [i for i, u in enumerate(ds.generated.units) if unit in (u.code, u.unit_id)]
+        items = items.filter(pl.col("_unit").is_in(codes) | (pl.col("MaDonVi") == unit))
+    return items.sort(pl.coalesce("NgayTiepNhan", "NgayNopHoSo"), "_key", "NgayCapNhat", maintain_order=True)
+
+
+def _labelled(items: pl.DataFrame) -> pl.DataFrame:
+    """Export values as text (dates aside): Vietnamese labels for codes."""
+    def lab(col: str, mapping: dict) -> pl.Expr:
+        return pl.col(col).replace_strict(list(mapping), list(mapping.values()), default=None,
+                                          return_dtype=pl.String)
+
+    status = pl.coalesce(lab("TrangThaiHoSo", labels.STATUS), pl.col("_status_text"),
+                         pl.col("TrangThaiHoSo").cast(pl.String))
+    return items.with_columns(
+        lab("MucDo", labels.LEVEL), lab("KenhThucHien", labels.CHANNEL), lab("LoaiDoiTuong", labels.APPLICANT),
+        status.alias("TrangThaiHoSo"), lab("TrangThaiSoHoa", labels.DIGITISATION),
+        pl.when(pl.col("KetQuaDienTu")).then(pl.lit("Có")).otherwise(pl.lit("Không")).alias("KetQuaDienTu"),
+        pl.when(pl.col("ThanhToanTrucTuyen")).then(pl.lit("Có")).otherwise(pl.lit("Không")).alias("ThanhToanTrucTuyen"),
+        lab("DanhGia", labels.RATING),
+    )
+
+
+def _numeric_codes(items: pl.DataFrame, rate: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Mark a share of rows whose plain d.dddddd code a spreadsheet would read as a number."""
+    plain = items["MaTTHC"].str.contains(r"^\d\.\d{6}$").to_numpy()
+    rng = np.random.default_rng([seed, 900, items.height])
+    hit = plain & (rng.random(items.height) < rate)
+    as_text = items["MaTTHC"].str.replace(r"0+$", "")
+    return items.with_columns(_num=pl.Series(hit)), np.nonzero(hit & (as_text != items["MaTTHC"]).to_numpy())[0]
+
+
+def export_dossiers(out: Path | str, fmt: Literal["xlsx", "csv"] | None = None, *,
+                    options: SimOptions | None = None, dataset: Dataset | None = None,
+                    date_from: date | None = None, date_to: date | None = None, unit: str | None = None,
+                    dates: DateStyle = "text", bom: bool = True) -> ExportResult:
+    """Write a dossier-list export of the simulated system; see the module docstring.
+
+    ``fmt`` defaults to the file suffix; ``dates`` (XLSX only): local-time text
+    ``dd/mm/yyyy HH:MM``, real Excel date cells, or a seeded mix per row; ``bom``: CSV only."""
+    out = Path(out)
+    fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    ds = dataset or get_dataset(options or SimOptions())
+    opts = ds.options
+    date_from, date_to = date_from or ds.period[0], date_to or ds.period[1]
+    items = select_rows(ds, date_from, date_to, unit)
+    items, changed = _numeric_codes(items, opts.dirt.codes_as_numbers, opts.seed)
+    changed_codes = set(items["MaHoSo"].gather(changed).to_list())
+    manifest = ds.manifest.restricted(items["MaHoSo"].unique())
+    entries = manifest.entries
+    if changed_codes:
+        extra = pl.DataFrame({"kind": "codes_as_numbers", "MaHoSo": sorted(changed_codes), "items": 1})
+        counts = items.gather(changed).group_by("MaHoSo").len().rename({"len": "items"})
+        extra = extra.drop("items").join(counts, on="MaHoSo").with_columns(pl.col("items").cast(pl.Int64))
+        entries = pl.concat([entries, extra.select(entries.columns)])
+    table = _labelled(items)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        _write_csv(table, out, bom)
+    else:
+        unit_name = next((u.name for u in ds.generated.units if unit in (u.code, u.unit_id)), None) if unit else None
+        _write_xlsx(table, out, date_from, date_to, dates, opts.seed, (unit_name or "").upper() or ISSUING_BODY)
+    return ExportResult(out, items.height, Manifest(entries), changed_codes)
+
+
+def _local_text(col: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(col) + 7 * 3600, time_unit="s").dt.strftime("%d/%m/%Y %H:%M").alias(col)
+
+
+def _code_text() -> pl.Expr:
+    """The code as a spreadsheet shows a number: trailing zeros gone."""
+    num = pl.col("MaTTHC").str.replace(r"0+$", "")
+    return pl.when(pl.col("_num")).then(num).otherwise(pl.col("MaTTHC")).alias("MaTTHC")
+
+
+def _write_csv(table: pl.DataFrame, out: Path, bom: bool) -> None:
+    frame = table.with_columns([_local_text(c) for c in INSTANT_FIELDS] + [_code_text()])
+    frame = frame.select(pl.int_range(1, pl.len() + 1).alias("STT"), *[k for k, _ in labels.EXPORT_COLUMNS])
+    frame.columns = list(labels.HEADERS)
+    frame.write_csv(out, include_bom=bom)
+
+
+def _write_xlsx(table: pl.DataFrame, out: Path, date_from: date, date_to: date, dates: DateStyle,
+                seed: int, issuing_body: str) -> None:
+    import xlsxwriter
+
+    keys = [k for k, _ in labels.EXPORT_COLUMNS]
+    date_cols = [i + 1 for i, k in enumerate(keys) if k in INSTANT_FIELDS]
+    code_col = keys.index("MaTTHC") + 1
+    frame = table.with_columns([_local_text(c) for c in INSTANT_FIELDS])
+    n = frame.height
+    rng = np.random.default_rng([seed, 901, n])
+    excel_rows = {"text": np.zeros(n, bool), "excel": np.ones(n, bool), "mixed": rng.random(n) < 0.5}[dates]
+    last = len(labels.HEADERS) - 1
+
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    wb.set_properties({"title": labels.TITLE, "author": issuing_body,
+                       "created": datetime.combine(date_to, datetime.min.time())})
+    ws = wb.add_worksheet("Danh sách hồ sơ")
+    bold_c = wb.add_format({"bold": True, "align": "center"})
+    under_c = wb.add_format({"bold": True, "align": "center", "underline": True})
+    title = wb.add_format({"bold": True, "align": "center", "font_size": 14})
+    italic_c = wb.add_format({"italic": True, "align": "center"})
+    header = wb.add_format({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1})
+    cell_dt = wb.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+    bold = wb.add_format({"bold": True})
+    ws.merge_range(0, 0, 0, 5, issuing_body, bold_c)
+    ws.merge_range(0, last - 8, 0, last, labels.MOTTO[0], bold_c)
+    ws.merge_range(1, 0, 1, 5, labels.OFFICE, under_c)
+    ws.merge_range(1, last - 8, 1, last, labels.MOTTO[1], under_c)
+    ws.merge_range(3, 0, 3, last, labels.TITLE, title)
+    ws.merge_range(4, 0, 4, last, f"Từ ngày {date_from:%d/%m/%Y} đến ngày {date_to:%d/%m/%Y}", italic_c)
+    ws.write_row(6, 0, labels.HEADERS, header)
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, last, 16)
+
+    raw = table.select(INSTANT_FIELDS).to_numpy() if excel_rows.any() else None
+    numbers = frame["_num"].to_list()
+    values = frame.select(pl.int_range(1, pl.len() + 1).alias("STT"), *keys).rows()
+    for i, row in enumerate(values):
+        r = 7 + i
+        if numbers[i]:
+            row = list(row)
+            row[code_col] = float(row[code_col])
+        ws.write_row(r, 0, row)
+        if excel_rows[i]:
+            for j, c in enumerate(date_cols):
+                t = raw[i, j]
+                if t is not None and not (isinstance(t, float) and np.isnan(t)):
+                    ws.write_datetime(r, c, datetime(1970, 1, 1) + timedelta(seconds=int(t)) + _LOCAL, cell_dt)
+    r = 7 + n
+    ws.merge_range(r, 0, r, 5, f"Tổng số: {n} hồ sơ", bold)
+    sign = last - 8
+    ws.merge_range(r + 2, sign, r + 2, last, f"Krông Pa, ngày {date_to:%d} tháng {date_to:%m} năm {date_to:%Y}", italic_c)
+    ws.merge_range(r + 3, sign, r + 3, last, labels.SIGNER_ROLE, bold_c)
+    ws.merge_range(r + 4, sign, r + 4, last, "(Ký, ghi rõ họ tên)", italic_c)
+    ws.merge_range(r + 8, sign, r + 8, last, labels.SIGNER_NAME, bold_c)
+    wb.close()
