@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +25,7 @@ from sources.errors import SourceFileError
 from sources.xlsx import ROW, Grid, column_letters
 
 _BOM = codecs.BOM_UTF8
+_QUOTED = re.compile(rb'"[^"]*"')
 LEGACY_NOTE = "file is not valid UTF-8: decoded as cp1252 (legacy text is repaired later)"
 
 
@@ -48,10 +50,21 @@ def _to_grid(frame: pl.DataFrame, name: str) -> Grid:
     return Grid(frame, name)
 
 
-def _polars_grid(source: Path | io.BytesIO, name: str) -> Grid | None:
+def sniff_separator(head: bytes) -> str:
+    """``,`` unless the first lines clearly use ``;`` (Excel under Vietnamese regional settings,
+    whose decimal mark is the comma) or a tab: the candidate with the most fields in a line wins."""
+    lines = _QUOTED.sub(b"", head).splitlines()[:30]
+    counts = {sep: max((line.count(sep.encode()) for line in lines), default=0) for sep in ",;\t"}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def _polars_grid(source: Path | io.BytesIO, name: str, sep: str) -> Grid | None:
     """The polars read; None when the rows are ragged (the csv-module path takes over)."""
     try:
-        frame = pl.read_csv(source, has_header=False, infer_schema=False, raise_if_empty=False)
+        frame = pl.read_csv(
+            source, has_header=False, infer_schema=False, raise_if_empty=False, separator=sep
+        )
     except pl.exceptions.ComputeError as exc:
         if "more fields" in str(exc):
             return None
@@ -59,9 +72,9 @@ def _polars_grid(source: Path | io.BytesIO, name: str) -> Grid | None:
     return _to_grid(frame, name)
 
 
-def _records_grid(text: str, name: str) -> Grid:
+def _records_grid(text: str, name: str, sep: str) -> Grid:
     """Record-by-record read with Python's csv module; short rows are padded with nulls."""
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     width = max((len(r) for r in records), default=0)
     columns = [
         pl.Series([r[i] if i < len(r) and r[i] != "" else None for r in records], dtype=pl.String)
@@ -74,23 +87,25 @@ def read_csv_grid(path: Path) -> tuple[Grid, list[str]]:
     """The CSV as a spreadsheet would show it (row n = record n) and notes on its decoding."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(4)
+            head = fh.read(64 << 10)
     except OSError as exc:
         raise SourceFileError(path, None, None, f"cannot read file: {exc}") from exc
     if not head or head == _BOM:
         raise SourceFileError(path, None, None, "empty file")
+    sep = sniff_separator(head)
+    notes = [] if sep == "," else [f"separator {sep!r} detected instead of ','"]
     try:
         try:
-            grid = _polars_grid(path, path.name)
+            grid = _polars_grid(path, path.name, sep)
             if grid is not None:
-                return grid, []
+                return grid, notes
             data = path.read_bytes().removeprefix(_BOM)
-            return _records_grid(data.decode("utf-8"), path.name), []
+            return _records_grid(data.decode("utf-8"), path.name, sep), notes
         except (pl.exceptions.ComputeError, UnicodeDecodeError) as exc:
             if isinstance(exc, pl.exceptions.ComputeError) and "utf-8" not in str(exc).lower():
                 raise
         text = decode_legacy(path.read_bytes())
-        grid = _polars_grid(io.BytesIO(text.encode()), path.name)
-        return (grid or _records_grid(text, path.name)), [LEGACY_NOTE]
+        grid = _polars_grid(io.BytesIO(text.encode()), path.name, sep)
+        return (grid or _records_grid(text, path.name, sep)), [LEGACY_NOTE, *notes]
     except (pl.exceptions.PolarsError, csv.Error) as exc:
         raise SourceFileError(path, None, None, f"cannot parse CSV: {exc}") from exc

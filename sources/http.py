@@ -90,7 +90,10 @@ def _attempt(client: httpx.Client, path: str, params: Mapping[str, Any]) -> tupl
     if status in (401, 403):
         raise SourceAuthError(url, status)
     if status in RETRY_STATUSES:
-        wait = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
+        # 429 must carry Retry-After (sources.md §1.1); a 503 may, and then it is meant too.
+        wait = (
+            parse_retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
+        )
         raise _Retryable(f"HTTP {status}", wait)
     if 400 <= status < 600:
         raise SourceRequestError(url, status, response.text)

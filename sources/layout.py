@@ -21,7 +21,7 @@ from sources.xlsx import ROW
 Repair = Callable[[str], str]
 
 _SPACES = re.compile(r"\s+")
-_TOTAL = re.compile(r"^(?:tổng số|tổng cộng)\b\s*:?\s*(\d[\d.,\s]*)?")
+_TOTAL = re.compile(r"^(?:tổng số|tổng cộng)\b\D*(\d[\d.,]*)?")
 _SIGNATURE = re.compile(
     r"^(?:người lập(?: biểu)?|người duyệt|thủ trưởng|lãnh đạo|kế toán|xác nhận|"
     r"\(ký|ký tên|.{0,60}\bngày\s*\S{0,12}\s*tháng\s*\S{0,12}\s*năm\b)"
@@ -105,6 +105,28 @@ def non_blank(columns: Sequence[str]) -> pl.Expr:
     )
 
 
+def filled(columns: Sequence[str]) -> pl.Expr:
+    """Number of non-null cells in the row: cheap (validity bitmaps only)."""
+    return pl.sum_horizontal(pl.col(c).is_not_null() for c in columns)
+
+
+def sparse_rows(frame: pl.DataFrame, start: int = 0) -> pl.DataFrame:
+    """Rows (from position ``start``) with at most FOOTER_MAX_CELLS non-blank cells, with their
+    position ``_pos`` and ``_filled`` count. Footers and blank rows are among these; data rows
+    almost never are, so the exact whitespace test runs on few rows."""
+    columns = [c for c in frame.columns if c != ROW]
+    rows = frame.with_row_index("_pos").slice(start)
+    if not columns:
+        return rows.with_columns(_filled=pl.lit(0))
+    few = rows.filter(filled(columns) <= FOOTER_MAX_CELLS)
+    return few.with_columns(_filled=non_blank(columns))
+
+
+def blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows holding nothing but nulls and whitespace (``_pos``, ``_row``)."""
+    return sparse_rows(frame).filter(pl.col("_filled") == 0).select("_pos", ROW)
+
+
 @dataclass(frozen=True)
 class Footer:
     """Where the data ends: the first total or signature row after the header."""
@@ -121,10 +143,8 @@ def find_footer(frame: pl.DataFrame, start: int, repair: Repair | None = None) -
     if not columns:
         return None
     candidates = (
-        frame.with_row_index("_pos")
-        .slice(start)
-        .with_columns(_filled=non_blank(columns))
-        .filter(pl.col("_filled").is_between(1, FOOTER_MAX_CELLS))
+        sparse_rows(frame, start)
+        .filter(pl.col("_filled") > 0)
         .select(
             "_pos",
             ROW,

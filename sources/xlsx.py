@@ -56,6 +56,14 @@ def _normalise_dates(col: pl.Expr) -> pl.Expr:
     return pl.when(col.str.contains(_CALAMINE_DATETIME)).then(iso).otherwise(col)
 
 
+def _columns_with_dates(frame: pl.DataFrame) -> set[str]:
+    """Columns holding at least one date cell: the only ones worth the datetime round trip."""
+    if not frame.width:
+        return set()
+    found = frame.select(pl.all().str.contains(_CALAMINE_DATETIME).any()).row(0)
+    return {c for c, hit in zip(frame.columns, found, strict=True) if hit}
+
+
 def sheet_names(path: Path) -> list[str]:
     """Sheet names in workbook order; SourceFileError if the workbook cannot be opened."""
     try:
@@ -79,8 +87,12 @@ def read_grid(path: Path, sheet_index: int = 0) -> Grid:
             path, None, None, f"cannot read workbook: {_first_line(exc)}"
         ) from exc
     frame = frame.rename(dict(zip(frame.columns, letters, strict=True)))
+    dated = _columns_with_dates(frame)
     frame = (
-        frame.with_columns(_normalise_dates(pl.col(c)).replace("", None) for c in frame.columns)
+        frame.with_columns(
+            (_normalise_dates(pl.col(c)) if c in dated else pl.col(c)).replace("", None)
+            for c in frame.columns
+        )
         .with_row_index(ROW, offset=1)
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )

@@ -20,9 +20,11 @@ import polars as pl
 from sources.csvtext import read_csv_grid
 from sources.errors import SourceFileError
 from sources.layout import (
+    FOOTER_MAX_CELLS,
     Footer,
     Header,
     Repair,
+    blank_rows,
     find_footer,
     find_header,
     is_column_number_row,
@@ -121,13 +123,10 @@ def _read_layout(path: Path) -> tuple[Grid, Header, list[str]]:
         raise SourceFileError(path, None, None, f"unsupported file type '{path.suffix}'")
     empty = True
     for grid in grids:
-        columns = [c for c in grid.frame.columns if c != ROW]
-        if not columns or grid.frame.select(non_blank(columns).max()).item() in (0, None):
-            continue
-        empty = False
         header = _locate_header(grid)
         if header is not None:
             return grid, header, notes
+        empty = empty and not blank_rows(grid.frame).height < grid.frame.height
     if empty:
         raise SourceFileError(path, None, None, "empty file: no cell holds any text")
     wanted = ", ".join(f"'{_LABELS[k]}'" for k in REQUIRED_FIELDS[:4])
@@ -191,12 +190,14 @@ def _body(
     footer = find_footer(frame, start, repair)
     body = frame.slice(start, (footer.index - start) if footer else None)
     if footer is not None:
-        after = frame.slice(footer.index + 1).filter(non_blank(columns) > 4).height
+        after = frame.slice(footer.index + 1).filter(non_blank(columns) > FOOTER_MAX_CELLS).height
         if after:
             notes.append(
                 f"{after} rows below row {footer.row} ('{footer.text[:40]}') look like data: ignored"
             )
-    body = body.filter(non_blank(columns) > 0)
+    blank = blank_rows(body)
+    if blank.height:
+        body = body.filter(~pl.col(ROW).is_in(blank[ROW].implode()))
     return body, footer, notes
 
 
@@ -210,8 +211,7 @@ def read_dossier_file(path: Path) -> RawFile:
     repair = legacy_repair() if header.repaired else None
     body, footer, body_notes = _body(grid, header, repair)
     notes += _header_notes(header, body) + body_notes
-    columns = {key: body[col] for col, key in header.fields.items()}
-    frame = assemble_raw_frame(columns, str(path), body[ROW])
+    frame = assemble_raw_frame(body, {f: c for c, f in header.fields.items()}, str(path), ROW)
     declared = footer.declared_total if footer else None
     if declared is not None and declared != frame.height:
         notes.append(f"total row says {declared} dossiers, the file has {frame.height} data rows")

@@ -67,14 +67,17 @@ def items_to_raw_frame(
 
 
 def assemble_raw_frame(
-    columns: Mapping[str, pl.Series], source: str, source_rows: pl.Series
+    frame: pl.DataFrame, fields: Mapping[str, str], source: str, row_column: str
 ) -> pl.DataFrame:
-    """Raw frame from the fields a file provides; absent raw fields become null columns."""
-    n = len(source_rows)
-    out = [
-        columns[f].cast(pl.String).alias(f) if f in columns else pl.Series(f, [None] * n, pl.String)
-        for f in RAW_FIELDS
-    ]
-    out.append(pl.repeat(source, n, dtype=pl.String, eager=True).alias(SOURCE_COLUMN))
-    out.append(source_rows.cast(pl.Int64).alias(SOURCE_ROW_COLUMN))
-    return pl.DataFrame(out)
+    """Raw frame from a file's columns: ``fields`` maps raw field -> column of ``frame``;
+    raw fields the file lacks become null columns, ``row_column`` becomes ``_source_row``."""
+    return frame.select(
+        *(
+            pl.col(fields[f]).cast(pl.String).alias(f)
+            if f in fields
+            else pl.lit(None, dtype=pl.String).alias(f)
+            for f in RAW_FIELDS
+        ),
+        pl.lit(source, dtype=pl.String).alias(SOURCE_COLUMN),
+        pl.col(row_column).cast(pl.Int64).alias(SOURCE_ROW_COLUMN),
+    )

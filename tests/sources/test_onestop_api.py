@@ -87,6 +87,13 @@ def test_429_waits_the_retry_after_seconds(caplog: pytest.LogCaptureFixture) -> 
     assert "HTTP 429" in caplog.text and "retry 1/3" in caplog.text
 
 
+def test_503_with_retry_after_is_honoured() -> None:
+    sleeps: list[float] = []
+    api = FakeApi(items(5), faults={0: lambda r: httpx.Response(503, headers={"Retry-After": "3"})})
+    list(client_for(api, sleeps).iter_pages(SINCE, UNTIL))
+    assert sleeps == [3.0]
+
+
 def test_5xx_backs_off_exponentially_with_jitter() -> None:
     sleeps: list[float] = []
     api = FakeApi(items(5), faults={0: ("status", 503), 1: ("status", 500), 2: ("status", 502)})

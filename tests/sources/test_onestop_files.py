@@ -337,3 +337,23 @@ def test_api_keys_work_as_labels(tmp_path: Path) -> None:
     frame.write_csv(path)
     raw = read_dossier_file(path)
     assert raw.frame["MaLinhVuc"][0] == "v" and raw.notes == []
+
+
+def test_semicolon_csv_from_vietnamese_excel(tmp_path: Path) -> None:
+    text = csv_text(rows(2)).replace(",", ";")  # no commas inside the fixture's values
+    path = tmp_path / "ds.csv"
+    path.write_text(text, encoding="utf-8-sig")
+    raw = read_dossier_file(path)
+    assert raw.data_rows == 2 and raw.notes == ["separator ';' detected instead of ','"]
+    assert raw.frame["MaTTHC"][0] == "1.001230"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [('"Tổng số hồ sơ: 1,234"', 1234), ("TỔNG CỘNG", None), ("Tổng số:   12 hồ sơ", 12)],
+)
+def test_total_row_variants(tmp_path: Path, text: str, expected: int | None) -> None:
+    path = tmp_path / "ds.csv"
+    path.write_text(csv_text(rows(2)) + text + "\r\n", encoding="utf-8")
+    raw = read_dossier_file(path)
+    assert (raw.data_rows, raw.declared_total) == (2, expected)
