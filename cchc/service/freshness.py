@@ -58,19 +58,18 @@ def find_stale(last_success: Mapping[str, datetime | None], now: datetime,
 
 def read_last_success(settings: Settings, sources: Iterable[str]) -> dict[str, datetime | None]:
     """Last successful load per source, from the published snapshot (None if none)."""
-    sources = list(sources)
-    if not settings.published_path.exists():
-        return dict.fromkeys(sources)
-    from warehouse.reader import open_snapshot
+    from warehouse import audit
+    from warehouse.reader import SnapshotMissing, open_snapshot
 
-    result: dict[str, datetime | None] = {}
-    with open_snapshot(settings) as con:
-        for source in sources:
-            row = con.execute(
-                "select max(finished_at) from etl_loads where source_system = ? "
-                "and status = 'succeeded'", [source]).fetchone()
-            result[source] = row[0] if row else None
-    return result
+    sources = list(sources)
+    try:
+        con = open_snapshot(settings)
+    except SnapshotMissing:
+        return dict.fromkeys(sources)
+    try:
+        return {source: audit.last_success(con, source) for source in sources}
+    finally:
+        con.close()
 
 
 Record = Callable[[Staleness], None]
@@ -81,15 +80,14 @@ def record_in_warehouse(settings: Settings) -> Record:
 
     def record(stale: Staleness) -> None:
         from prefect.concurrency.sync import concurrency
+
+        from flows.deployments import WRITER_LIMIT
         from warehouse.writer import Warehouse
 
-        from cchc import pipeline
-        from flows.deployments import WRITER_LIMIT
-
-        with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120, strict=False):
-            with Warehouse.open(settings) as wh:
-                wh.raise_alert("stale_source", "warning", stale.source_system, stale.message)
-            pipeline.publish(settings)
+        with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120, strict=False), \
+                Warehouse.open(settings, lock_timeout_s=120) as wh:
+            wh.raise_alert("stale_source", "warning", stale.source_system, stale.message)
+            wh.publish()
 
     return record
 

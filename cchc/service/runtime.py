@@ -143,9 +143,13 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
                 hook_url=(f"http://{settings.service.hook_host}:{settings.service.hook_port}"
                           "/hooks/onestop"),
                 inbox=settings.inbox_dir, server_startup_s=startup_s)
+            from flows.deployments import build_deployments
+
+            deployments = build_deployments(settings, refs)  # sync: to_deployment is dual-mode
             sock = _bind(settings.service.hook_host, settings.service.hook_port)
             try:
-                asyncio.run(_serve(settings, refs, sock, info, catch_up, on_ready))
+                asyncio.run(_serve(settings, deployments, len(refs.pulls), sock, info, catch_up,
+                                   on_ready))
             finally:
                 sock.close()
                 from cchc.service.events import flush_events
@@ -158,18 +162,19 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
         signal.signal(signal.SIGTERM, previous)
 
 
-async def _serve(settings: Settings, refs: FlowRefs, sock: socket.socket, info: ServiceInfo,
-                 catch_up: bool, on_ready) -> None:
+async def _serve(settings: Settings, deployments: list, n_pulls: int, sock: socket.socket,
+                 info: ServiceInfo, catch_up: bool, on_ready) -> None:
     from prefect.context import SettingsContext, get_settings_context
     from prefect.settings import Settings as PrefectSettings
 
     # Prefect may have been imported before the environment was set: re-read it.
     with SettingsContext(profile=get_settings_context().profile, settings=PrefectSettings()):
-        await _serve_in_context(settings, refs, sock, info, catch_up, on_ready)
+        await _serve_in_context(settings, deployments, n_pulls, sock, info, catch_up, on_ready)
 
 
-async def _serve_in_context(settings: Settings, refs: FlowRefs, sock: socket.socket,
-                            info: ServiceInfo, catch_up: bool, on_ready) -> None:
+async def _serve_in_context(settings: Settings, deployments: list, n_pulls: int,
+                            sock: socket.socket, info: ServiceInfo, catch_up: bool,
+                            on_ready) -> None:
     import uvicorn
     from prefect import get_client
     from prefect.runner import Runner
@@ -178,7 +183,6 @@ async def _serve_in_context(settings: Settings, refs: FlowRefs, sock: socket.soc
     from cchc.service.hooks import create_app
     from cchc.service.inbox_watcher import InboxWatcher
     from cchc.service.recovery import recover
-    from flows.deployments import build_deployments
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -186,9 +190,8 @@ async def _serve_in_context(settings: Settings, refs: FlowRefs, sock: socket.soc
         loop.add_signal_handler(sig, stop.set)
 
     runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT)
-    deployments = build_deployments(settings, refs)
     ids = [await runner.aadd_deployment(d) for d in deployments]
-    pull_ids = ids[:len(refs.pulls)]
+    pull_ids = ids[:n_pulls]
     async with get_client() as client:
         done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
                              pull_deployment_ids=pull_ids, catch_up=catch_up)

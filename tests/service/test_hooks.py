@@ -1,0 +1,170 @@
+"""The change-notification receiver, without a server: every refusal, and the one acceptance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from cchc.service.events import ONESTOP_CHANGED
+from cchc.service.hooks import create_app, parse_notification, sign, signature_ok
+
+SECRET = "s3cret"
+URL = "/hooks/onestop"
+GOOD = json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z",
+                   "count": 12}).encode()
+
+
+class Recorder:
+    def __init__(self, ok: bool = True) -> None:
+        self.events: list[tuple[str, str, dict]] = []
+        self.ok = ok
+
+    def __call__(self, event: str, resource: str, payload: dict) -> bool:
+        self.events.append((event, resource, payload))
+        return self.ok
+
+
+@pytest.fixture
+def emitted() -> Recorder:
+    return Recorder()
+
+
+class Client:
+    """A synchronous front to httpx's ASGI transport (no network, no server)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://hook") as c:
+                return await c.request(method, url, **kwargs)
+
+        return asyncio.run(go())
+
+    def post(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def get(self, url: str, **kwargs) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+
+@pytest.fixture
+def client(emitted: Recorder) -> Client:
+    return Client(create_app(SECRET, emitted, max_bytes=64 * 1024))
+
+
+def post(client: Client, body: bytes, signature: str | None = "auto", **headers: str):
+    if signature == "auto":
+        signature = sign(body, SECRET)
+    if signature is not None:
+        headers["X-Signature"] = signature
+    return client.post(URL, content=body, headers={"Content-Type": "application/json", **headers})
+
+
+def test_sign_matches_the_documented_format() -> None:
+    import hashlib
+    import hmac
+
+    expected = hmac.new(SECRET.encode(), GOOD, hashlib.sha256).hexdigest()
+    assert sign(GOOD, SECRET) == f"sha256={expected}"
+    assert signature_ok(GOOD, f"sha256={expected}", SECRET)
+    assert signature_ok(GOOD, f"SHA256={expected.upper()}", SECRET)  # hex is case-insensitive
+    assert not signature_ok(GOOD, f"sha256={expected}", "other")
+    assert not signature_ok(GOOD, None, SECRET)
+
+
+def test_signed_notification_is_accepted_and_emits_one_event(client, emitted) -> None:
+    response = post(client, GOOD)
+    assert response.status_code == 202
+    assert emitted.events == [(ONESTOP_CHANGED, "cchc.source.onestop",
+                               {"changed_since": "2026-11-25T17:00:00Z", "count": 12,
+                                "source_system": "onestop"})]
+
+
+@pytest.mark.parametrize("signature", [None, "", "sha256=", "sha256=" + "0" * 64, "md5=abc",
+                                       sign(GOOD, "wrong-secret"), sign(GOOD + b" ", SECRET)])
+def test_unsigned_or_badly_signed_is_401_and_emits_nothing(client, emitted, signature) -> None:
+    assert post(client, GOOD, signature=signature).status_code == 401
+    assert emitted.events == []
+
+
+def test_oversized_by_content_length_is_413(client, emitted) -> None:
+    body = b"{" + b" " * (64 * 1024) + b"}"
+    assert post(client, body).status_code == 413
+    assert emitted.events == []
+
+
+def test_oversized_chunked_body_is_cut_off_while_streaming(client, emitted) -> None:
+    chunk = b" " * 8192
+
+    async def body():
+        for _ in range(20):  # 160 KiB, no Content-Length
+            yield chunk
+
+    response = client.post(URL, content=body(), headers={"X-Signature": "sha256=" + "0" * 64})
+    assert response.status_code == 413
+    assert emitted.events == []
+
+
+def test_exactly_the_limit_is_accepted(emitted) -> None:
+    doc = {"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z", "count": 1, "pad": ""}
+    base = len(json.dumps(doc).encode())
+    doc["pad"] = "x" * (1024 - base)
+    body = json.dumps(doc).encode()
+    assert len(body) == 1024
+    small = Client(create_app(SECRET, emitted, max_bytes=1024))
+    assert post(small, body).status_code == 202
+    assert post(small, body + b" ").status_code == 413
+
+
+@pytest.mark.parametrize("body", [
+    b"not json", b"\xff\xfe", b"[]", b"null",
+    json.dumps({"event": "dossier.deleted", "changed_since": "2026-11-25T17:00:00Z", "count": 1}).encode(),
+    json.dumps({"event": "dossier.changed", "changed_since": "yesterday", "count": 1}).encode(),
+    json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00", "count": 1}).encode(),
+    json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z", "count": -1}).encode(),
+    json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z", "count": "3"}).encode(),
+    json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z", "count": True}).encode(),
+    json.dumps({"event": "dossier.changed", "count": 1}).encode(),
+])
+def test_malformed_or_wrong_shape_is_400(client, emitted, body) -> None:
+    assert post(client, body).status_code == 400
+    assert emitted.events == []
+
+
+def test_bad_content_length_is_400(client, emitted) -> None:
+    response = post(client, GOOD, **{"Content-Length": "abc"})
+    assert response.status_code == 400
+    assert emitted.events == []
+
+
+def test_event_that_cannot_be_handed_on_is_503_so_the_sender_retries() -> None:
+    failing = Recorder(ok=False)
+    response = post(Client(create_app(SECRET, failing)), GOOD)
+    assert response.status_code == 503
+
+
+def test_an_emitter_that_raises_does_not_take_the_receiver_down(emitted) -> None:
+    def boom(*args):
+        raise RuntimeError("boom")
+
+    client = Client(create_app(SECRET, boom))
+    assert post(client, GOOD).status_code == 500
+    assert post(client, GOOD).status_code == 500  # still answering
+    assert client.get("/health").status_code == 200
+
+
+def test_wrong_method_and_path(client, emitted) -> None:
+    assert client.get(URL).status_code == 405
+    assert client.post("/hooks/other", content=GOOD).status_code == 404
+    assert emitted.events == []
+
+
+def test_parse_notification_returns_the_fields() -> None:
+    note = parse_notification(GOOD)
+    assert (note.changed_since, note.count) == ("2026-11-25T17:00:00Z", 12)

@@ -1,0 +1,170 @@
+"""``cchc serve`` against a real Prefect server, with stand-in flows: schedules stored with their
+time zone, the hook and the inbox triggering the right deployments with the right parameters,
+the missing-data alert, Ctrl-C, and recovery after a kill. (tests/service/test_serve_e2e.py does
+the same with the real flows, the simulator and the warehouse.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from service_helpers import SECRET, Serve, api, events, make_serve, wait_for
+
+from cchc.service.hooks import sign
+
+pytestmark = pytest.mark.server
+
+NOTE = json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z",
+                   "count": 3}).encode()
+
+
+@pytest.fixture(scope="module")
+def service(prefect_server, tmp_path_factory) -> Iterator[Serve]:
+    tmp = tmp_path_factory.mktemp("serve-wiring")
+    serve = make_serve(tmp, prefect_server.api_url, standins=True)
+    inbox = serve.data_dir / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "waiting-at-start.csv").write_text("STT\n1\n", encoding="utf-8")
+    serve.start()
+    print(f"\ncchc serve (stand-ins) ready in {serve.ready_s:.1f} s")
+    yield serve
+    serve.kill()
+
+
+def calls(serve: Serve, flow: str) -> list[dict]:
+    path = serve.data_dir / "standin-calls.jsonl"
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [c for c in lines if c["flow"] == flow]
+
+
+def test_file_waiting_at_start_is_ingested(service: Serve) -> None:
+    found = wait_for(lambda: calls(service, "onestop-ingest-file"), 60, what="ingest of the waiting file")
+    assert found[0]["params"] == {"path": str(service.data_dir / "inbox" / "waiting-at-start.csv"),
+                                  "from_inbox": True}
+
+
+def test_nightly_schedule_is_stored_in_local_time(service: Serve) -> None:
+    d = api(service.api_url, "GET", "/deployments/name/onestop-pull/cchc").json()
+    assert d["status"] == "READY"
+    [schedule] = d["schedules"]
+    assert schedule["schedule"]["cron"] == "0 2 * * *"
+    assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
+    assert schedule["active"] is True
+
+    def next_run():
+        runs = api(service.api_url, "POST", "/flow_runs/filter", json={
+            "deployments": {"id": {"any_": [d["id"]]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            "sort": "EXPECTED_START_TIME_ASC", "limit": 5}).json()
+        return [r for r in runs if r["auto_scheduled"]]
+
+    runs = wait_for(next_run, 90, every_s=1, what="the scheduler to plan nightly runs")
+    first = datetime.fromisoformat(runs[0]["expected_start_time"]).astimezone(UTC)
+    local = first.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert (first.hour, first.minute) == (19, 0)  # 02:00 +07 is 19:00 UTC the day before
+    assert (local.hour, local.minute) == (2, 0) and local.date() == first.date() + timedelta(days=1)
+    assert first > datetime.now(UTC)
+
+
+def test_every_deployment_is_served_by_one_process(service: Serve) -> None:
+    for name in ("onestop-pull/cchc", "onestop-ingest-file/cchc", "freshness-check/cchc"):
+        assert api(service.api_url, "GET", f"/deployments/name/{name}").json()["status"] == "READY"
+    hourly = api(service.api_url, "GET", "/deployments/name/freshness-check/cchc").json()
+    assert hourly["schedules"][0]["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
+
+
+def test_signed_notification_pulls_and_badly_signed_does_not(service: Serve) -> None:
+    before = len(calls(service, "onestop-pull"))
+    bad = httpx.post(service.hook_url, content=NOTE, headers={"X-Signature": sign(NOTE, "wrong")})
+    unsigned = httpx.post(service.hook_url, content=NOTE)
+    assert (bad.status_code, unsigned.status_code) == (401, 401)
+    time.sleep(4)  # ample for a trigger to fire (it takes ~1-3 s)
+    assert len(calls(service, "onestop-pull")) == before
+
+    t0 = datetime.now(UTC)
+    good = httpx.post(service.hook_url, content=NOTE, headers={"X-Signature": sign(NOTE, SECRET)})
+    assert good.status_code == 202
+    pulls = wait_for(lambda: calls(service, "onestop-pull")[before:], 60, what="the triggered pull")
+    latency = (datetime.fromisoformat(pulls[0]["at"]) - t0).total_seconds()
+    print(f"\nnotify -> pull flow running: {latency:.1f} s")
+    assert pulls[0]["params"] == {"since": None, "until": None}  # from the watermark
+    time.sleep(2)
+    assert len(calls(service, "onestop-pull")) == before + 1
+    [event] = [e for e in events(service.api_url, "cchc.onestop.changed")
+               if e["payload"]["count"] == 3][-1:]
+    assert event["resource"]["prefect.resource.id"] == "cchc.source.onestop"
+
+
+def test_dropped_file_is_ingested_with_its_path(service: Serve) -> None:
+    inbox = service.data_dir / "inbox"
+    before = len(calls(service, "onestop-ingest-file"))
+    t0 = time.monotonic()
+    (inbox / "dropped.csv.part").write_text("STT\n1\n", encoding="utf-8")
+    (inbox / "dropped.csv.part").rename(inbox / "dropped.csv")
+    new = wait_for(lambda: calls(service, "onestop-ingest-file")[before:], 60, what="the ingest run")
+    print(f"\ndrop -> ingest flow running: {time.monotonic() - t0:.1f} s")
+    assert new[0]["params"] == {"path": str(inbox / "dropped.csv"), "from_inbox": True}
+    time.sleep(1)
+    assert len(calls(service, "onestop-ingest-file")) == before + 1  # the .part file started nothing
+
+
+def test_stale_source_raises_the_alert_event(service: Serve) -> None:
+    d = api(service.api_url, "GET", "/deployments/name/freshness-check/cchc").json()
+    run = api(service.api_url, "POST", f"/deployments/{d['id']}/create_flow_run", json={}).json()
+
+    def finished():
+        state = api(service.api_url, "GET", f"/flow_runs/{run['id']}").json()["state"]
+        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
+
+    assert wait_for(finished, 90, what="the freshness check")["type"] == "COMPLETED"
+    alerts = wait_for(lambda: events(service.api_url, "cchc.alert.stale-source"), 30,
+                      what="the stale-source event")
+    assert alerts[-1]["resource"]["prefect.resource.id"] == "cchc.source.onestop"
+    assert alerts[-1]["payload"]["last_success"] is None  # nothing was ever loaded here
+
+
+def test_killed_during_a_run_then_restarted_the_run_is_done_again(service: Serve) -> None:
+    (service.data_dir / "slow-pull").touch()
+    d = api(service.api_url, "GET", "/deployments/name/onestop-pull/cchc").json()
+    params = {"since": "2021-01-01T00:00:00Z", "until": "2021-02-01T00:00:00Z"}
+    run = api(service.api_url, "POST", f"/deployments/{d['id']}/create_flow_run",
+              json={"parameters": params}).json()
+
+    def running():
+        return api(service.api_url, "GET", f"/flow_runs/{run['id']}").json()["state_type"] == "RUNNING"
+
+    wait_for(running, 60, what="the pull to run")
+    time.sleep(2)  # inside the writer slot
+    limit = api(service.api_url, "GET", "/v2/concurrency_limits/cchc-warehouse-writer").json()
+    assert limit["active_slots"] == 1
+    service.kill()
+    os.remove(service.data_dir / "slow-pull")
+    assert api(service.api_url, "GET", f"/flow_runs/{run['id']}").json()["state_type"] == "RUNNING"
+
+    service.start()  # the second start finds the state the first one left
+    old = api(service.api_url, "GET", f"/flow_runs/{run['id']}").json()
+    assert old["state_type"] == "CRASHED"
+    again = wait_for(lambda: [c for c in calls(service, "onestop-pull") if c["params"] == params],
+                     60, what="the recovered pull")
+    assert len(again) == 1
+    recovered = api(service.api_url, "GET", f"/flow_runs/{again[0]['flow_run_id']}").json()
+    assert "recovered" in recovered["tags"]
+
+
+def test_ctrl_c_stops_everything_cleanly(service: Serve) -> None:
+    t0 = time.monotonic()
+    assert service.stop(signal.SIGINT) == 0
+    print(f"\nCtrl-C -> stopped in {time.monotonic() - t0:.1f} s")
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{service.hook_port}/health", timeout=1)
+    assert "stopped" in Path(service.data_dir / "logs" / "serve.log").read_text()
