@@ -24,17 +24,22 @@ sys.path.insert(0, str(HERE.parents[1]))
 from onestop_fixtures import HEADER, dossier_row, write_xlsx  # noqa: E402
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from sources.onestop.files import read_dossier_file
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def hwm_mib():  # this process's own peak RSS (ru_maxrss would include the parent's, on Linux)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+
+base = hwm_mib()
 t = time.perf_counter()
 raw = read_dossier_file(Path({path!r}))
 dt = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(f"{{raw.data_rows}} rows, {{dt:.2f}} s, peak RSS {{peak / 1024:.0f}} MiB "
-      f"(after imports {{base / 1024:.0f}} MiB), notes={{raw.notes}}")
+print(f"{{raw.data_rows}} rows, {{dt:.2f}} s, peak RSS {{hwm_mib():.0f}} MiB "
+      f"(after imports {{base:.0f}} MiB), notes={{raw.notes}}")
 """
 
 

@@ -60,7 +60,7 @@ def test_pages_cover_the_window_with_the_documented_request() -> None:
     assert TOKEN not in pages[0].url and "page=1" in pages[0].url
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(total=st.integers(0, 120), page_size=st.integers(1, 50))
 def test_paging_reads_every_item_once_for_any_total_and_page_size(
     total: int, page_size: int
