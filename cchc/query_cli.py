@@ -1,9 +1,239 @@
-"""PLACEHOLDER (owned by the warehouse helper): `cchc sql` and `cchc report`."""
+"""`cchc sql` and `cchc report`: readers of the published snapshot.
+
+Both open only the published copy, read-only, so they work while a load runs. DuckDB and polars
+are imported inside the commands to keep ``cchc --help`` fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-report_app = typer.Typer(help="Reports from the published snapshot.")
+if TYPE_CHECKING:
+    import polars as pl
+
+report_app = typer.Typer(help="Reports from the published snapshot.", no_args_is_help=True)
+
+TABLE_ROW_LIMIT = 200
 
 
-def sql_command() -> None:
-    """Run SQL against the published snapshot (not yet built)."""
-    raise typer.Exit(2)
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class FormBy(StrEnum):
+    unit = "unit"
+    field = "field"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def _snapshot():
+    """Settings and a read-only connection, or a clear exit."""
+    from cchc.config import load_settings
+    from warehouse.reader import SnapshotMissing, open_snapshot
+
+    settings = load_settings()
+    try:
+        return settings, open_snapshot(settings)
+    except SnapshotMissing as exc:
+        raise _fail(str(exc)) from None
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns as text, so CSV can hold them."""
+    import polars as pl
+
+    nested = {
+        name: (
+            pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(" | ")
+            if isinstance(dtype, pl.List)
+            else pl.col(name).struct.json_encode()
+        )
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.List | pl.Struct | pl.Array)
+    }
+    return frame.with_columns(**nested) if nested else frame
+
+
+def _print_table(frame: pl.DataFrame, title: str | None = None, bold_last: bool = False) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = frame.head(TABLE_ROW_LIMIT)
+    table = Table(title=title, show_lines=False)
+    for name, dtype in shown.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    last = shown.height - 1
+    for i, row in enumerate(_plain(shown).iter_rows()):
+        cells = ["" if v is None else str(v) for v in row]
+        table.add_row(*cells, style="bold" if bold_last and i == last else None)
+    console = Console()
+    if not console.is_terminal:  # piped or captured: do not squeeze into 80 columns
+        console = Console(width=160)
+    console.print(table)
+    if frame.height > shown.height:
+        console.print(f"… {frame.height - shown.height} more rows (use --format csv)")
+
+
+def _emit(frame: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
+    text = _plain(frame).write_csv() if fmt == "csv" else frame.write_json()
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _shell(published: Path) -> None:
+    """The DuckDB shell on the snapshot, read-only; a small Python loop if it is missing."""
+    binary = Path(sys.executable).parent / "duckdb"
+    if binary.is_file() and os.access(binary, os.X_OK):
+        os.execv(binary, [str(binary), "-readonly", str(published)])
+    _python_shell()
+
+
+def _python_shell() -> None:
+    import duckdb
+
+    from warehouse.reader import QueryRefused, run_query
+
+    _, con = _snapshot()
+    typer.echo("cchc sql (read-only snapshot). End a query with ';'. .quit or Ctrl-D to leave.")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("cchc> " if not buffer else "  ... ")
+        except EOFError:
+            typer.echo()
+            return
+        if not buffer and line.strip() in (".quit", ".exit", "\\q"):
+            return
+        buffer.append(line)
+        if not line.rstrip().endswith(";"):
+            continue
+        sql, buffer = "\n".join(buffer), []
+        try:
+            _print_table(run_query(con, sql))
+        except (QueryRefused, duckdb.Error) as exc:
+            typer.secho(str(exc), fg=typer.colors.RED, err=True)
+
+
+def sql_command(
+    query: Annotated[
+        str | None,
+        typer.Argument(help="SQL to run; without it, an interactive read-only shell opens."),
+    ] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Query the published snapshot (read-only; views out_* answer the common questions)."""
+    if query is None:
+        from cchc.config import load_settings
+
+        published = load_settings().published_path
+        if not published.is_file():
+            raise _fail(
+                f"no published warehouse at {published}: run `cchc run` or `cchc demo` first"
+            )
+        _shell(published)
+        return
+    import duckdb
+
+    from warehouse.reader import QueryRefused, run_query
+
+    _, con = _snapshot()
+    try:
+        frame = run_query(con, query)
+    except QueryRefused as exc:
+        raise _fail(str(exc), 2) from None
+    except duckdb.Error as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        con.close()
+    if format is OutputFormat.table:
+        _print_table(frame)
+    else:
+        _emit(frame, format.value)
+
+
+@report_app.command("form06")
+def form06_command(
+    date_from: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+    ],
+    date_to: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
+    ],
+    by: Annotated[
+        FormBy, typer.Option("--by", help="One row per unit or per field.")
+    ] = FormBy.unit,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")
+    ] = None,
+) -> None:
+    """Form 06 (biểu II.06a): dossiers received and resolved, computed from the dossier rows."""
+    from warehouse.form06 import (
+        COMPACT_HEADERS,
+        COUNT_COLUMNS,
+        Form06IdentityError,
+        form06,
+        with_headers,
+    )
+
+    first, last = date_from.date(), date_to.date()
+    settings, con = _snapshot()
+    try:
+        frame = form06(con, first, last, by.value)
+    except (ValueError, Form06IdentityError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        con.close()
+    if format is ReportFormat.xlsx:
+        from warehouse.form06_xlsx import issuer_from, write_form06_xlsx
+
+        path = out or settings.reports_dir / f"form06_{by.value}_{first}_{last}.xlsx"
+        write_form06_xlsx(frame, path, first, last, by.value, issuer_from(frame))
+        typer.echo(f"wrote {path}")
+        return
+    if format is ReportFormat.csv:
+        _emit(with_headers(frame, by.value), "csv", out)
+        return
+    compact = frame.select("c1", "c2", *COUNT_COLUMNS).rename(
+        {"c1": "STT", "c2": "Đơn vị" if by is FormBy.unit else "Lĩnh vực", **COMPACT_HEADERS}
+    )
+    _print_table(compact, title=f"Biểu 06: {first:%d/%m/%Y} - {last:%d/%m/%Y}", bold_last=True)
+    totals = frame.row(-1, named=True)
+    typer.echo(
+        f"Cột (9) gồm {totals['no_due_date']} hồ sơ không có ngày hẹn trả và "
+        f"{totals['withdrawn']} hồ sơ rút; cột (12) gồm {totals['open_no_due_date']} hồ sơ "
+        "không có ngày hẹn trả."
+    )
+    if totals["no_due_date"]:
+        typer.secho(
+            "Hồ sơ không có ngày hẹn trả được tính là đúng hạn như phần mềm một cửa: "
+            "kiểm tra lại dữ liệu.",
+            fg=typer.colors.YELLOW,
+        )

@@ -1,0 +1,211 @@
+"""Form 06 (Circular 01/2020/TT-VPCP, biểu II.06a) computed from the dossier rows.
+
+The rules are domain.md §4, by calendar day in local time, over the view
+``out_onestop__dossier_lifecycle`` (views.sql), which decides once when each dossier closed:
+
+- in scope: received (status not 1 or 3) on or before ``to`` and not closed before ``from``;
+- c4/c5: received in [from, to] online / over the counter or by post; c6: received before ``from``;
+- c7: closed in [from, to]: finished (9, 10) or withdrawn (7; counted on time, column 9);
+- c8/c9/c10: closed before / on / after the due day; no due day counts in c9 as the vendor does,
+  and is shown in ``no_due_date`` so it is flagged, not silent;
+- c11: not closed on or before ``to`` — decided from the dates, not from today's status, so a
+  past period shows its state at its end and c3 = c7 + c11 always holds;
+- c12: waiting (5, 6, 8), no due day, or due on or after ``to``; c13: due before ``to``.
+
+Extra columns: ``no_due_date`` (in c9), ``open_no_due_date`` (in c12), ``withdrawn`` (in c9).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+By = Literal["unit", "field"]
+TOTAL_LABEL = "Tổng cộng"
+UNKNOWN_FIELD = "(Không rõ lĩnh vực)"
+COUNT_COLUMNS = tuple(f"c{i}" for i in range(3, 14))
+EXTRA_COLUMNS = ("no_due_date", "open_no_due_date", "withdrawn")
+IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("c3", ("c4", "c5", "c6")),
+    ("c7", ("c8", "c9", "c10")),
+    ("c11", ("c12", "c13")),
+    ("c3", ("c7", "c11")),
+)
+# Order of unit rows: the district first, then its communes (by code).
+LEVEL_ORDER = {"province": 0, "district": 1}
+
+_COUNTS = """
+    count(*) AS c3,
+    count(*) FILTER (received_date >= $date_from AND channel = 2) AS c4,
+    count(*) FILTER (received_date >= $date_from AND channel IS DISTINCT FROM 2) AS c5,
+    count(*) FILTER (received_date < $date_from) AS c6,
+    count(*) FILTER (closed_date <= $date_to) AS c7,
+    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'before_due') AS c8,
+    count(*) FILTER (closed_date <= $date_to
+                     AND closed_timeliness IN ('on_due', 'no_due_date', 'withdrawn')) AS c9,
+    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'after_due') AS c10,
+    count(*) FILTER (closed_date IS NULL OR closed_date > $date_to) AS c11,
+    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to)
+                     AND (waiting OR due_date IS NULL OR due_date >= $date_to)) AS c12,
+    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to)
+                     AND NOT waiting AND due_date < $date_to) AS c13,
+    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'no_due_date') AS no_due_date,
+    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to) AND due_date IS NULL)
+        AS open_no_due_date,
+    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'withdrawn') AS withdrawn
+"""
+
+_IN_SCOPE = """
+    SELECT * FROM out_onestop__dossier_lifecycle
+    WHERE received_date <= $date_to AND (closed_date IS NULL OR closed_date >= $date_from)
+"""
+
+_ZEROS = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in COUNT_COLUMNS + EXTRA_COLUMNS)
+
+# Rows per unit: every unit with dossiers, plus the other units of the same district(s) that
+# existed during the period, so a commune with nothing to report still has its (zero) row.
+BY_UNIT_SQL = f"""
+WITH scoped AS ({_IN_SCOPE}),
+f AS (SELECT unit_code, {_COUNTS} FROM scoped GROUP BY unit_code),
+districts AS (
+    SELECT DISTINCT coalesce(u.district_code,
+                             CASE WHEN u.level = 'district' THEN u.unit_code END) AS code
+    FROM dim_admin_unit u JOIN f USING (unit_code)
+),
+units AS (
+    SELECT unit_code FROM f
+    UNION
+    SELECT u.unit_code FROM dim_admin_unit u
+    WHERE (u.district_code IN (SELECT code FROM districts)
+           OR u.unit_code IN (SELECT code FROM districts))
+      AND (u.valid_from IS NULL OR u.valid_from <= $date_to)
+      AND (u.valid_to IS NULL OR u.valid_to >= $date_from)
+)
+SELECT units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level, {_ZEROS}
+FROM units
+LEFT JOIN f USING (unit_code)
+LEFT JOIN dim_admin_unit u USING (unit_code)
+"""
+
+BY_FIELD_SQL = f"""
+WITH scoped AS ({_IN_SCOPE}),
+f AS (
+    SELECT coalesce(field_name, '{UNKNOWN_FIELD}') AS c2, min(field_code) AS code, {_COUNTS}
+    FROM scoped GROUP BY 1
+)
+SELECT f.code, f.c2, NULL::VARCHAR AS level, {_ZEROS} FROM f ORDER BY f.c2
+"""
+
+
+class Form06IdentityError(ValueError):
+    """The computed form breaks one of its identities (a bug or an inconsistent view)."""
+
+
+def identity_violations(frame: pl.DataFrame) -> list[str]:
+    """Rows (by name) where c3 = c4+c5+c6, c7 = c8+c9+c10, c11 = c12+c13 or c3 = c7+c11 fails,
+    and columns where the total row differs from the sum of the other rows."""
+    problems = []
+    for row in frame.iter_rows(named=True):
+        for total, parts in IDENTITIES:
+            if row[total] != sum(row[p] for p in parts):
+                problems.append(
+                    f"{row['c2']}: {total}={row[total]} but {' + '.join(parts)}="
+                    f"{sum(row[p] for p in parts)}"
+                )
+    body, total_row = frame[:-1], frame.row(-1, named=True)
+    for col in COUNT_COLUMNS + EXTRA_COLUMNS:
+        if total_row[col] != body[col].sum():
+            problems.append(
+                f"{TOTAL_LABEL}: {col}={total_row[col]} but rows sum to {body[col].sum()}"
+            )
+    return problems
+
+
+def form06(
+    con: duckdb.DuckDBPyConnection,
+    date_from: date,
+    date_to: date,
+    by: By = "unit",
+    *,
+    strict: bool = True,
+) -> pl.DataFrame:
+    """The 13 columns of form 06 per unit or per field, then a "Tổng cộng" row.
+
+    Columns: ``c1`` (row number), ``code``, ``c2`` (unit or field), ``level`` (unit level),
+    ``c3``…``c13``, then ``no_due_date``, ``open_no_due_date``, ``withdrawn``. With ``strict``,
+    a broken identity raises :class:`Form06IdentityError`.
+    """
+    import polars as pl
+
+    if date_from > date_to:
+        raise ValueError(f"the period starts ({date_from}) after it ends ({date_to})")
+    if by not in ("unit", "field"):
+        raise ValueError(f"by must be 'unit' or 'field', not {by!r}")
+    sql = BY_UNIT_SQL if by == "unit" else BY_FIELD_SQL
+    rows = con.execute(sql, {"date_from": date_from, "date_to": date_to}).pl()
+    counts = [pl.col(c).cast(pl.Int64) for c in COUNT_COLUMNS + EXTRA_COLUMNS]
+    rows = rows.with_columns(counts)
+    if by == "unit":
+        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code")
+    rows = rows.with_columns(c1=pl.int_range(1, rows.height + 1, dtype=pl.Int64))
+    total = rows.select(
+        pl.lit(None, pl.Int64).alias("c1"),
+        pl.lit(None, pl.String).alias("code"),
+        pl.lit(TOTAL_LABEL).alias("c2"),
+        pl.lit(None, pl.String).alias("level"),
+        *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS + EXTRA_COLUMNS],
+    )
+    order = ["c1", "code", "c2", "level", *COUNT_COLUMNS, *EXTRA_COLUMNS]
+    out = pl.concat([rows.select(order), total.select(order)], how="vertical_relaxed")
+    problems = identity_violations(out)
+    if problems and strict:
+        raise Form06IdentityError("form 06 identities do not hold: " + "; ".join(problems[:10]))
+    return out
+
+
+# Short Vietnamese headers for screens and CSV: the form's column number keeps them unique.
+HEADERS: dict[str, str] = {
+    "c1": "(1) STT",
+    "code": "Mã",
+    "c3": "(3) Tổng số nhận",
+    "c4": "(4) Trực tuyến",
+    "c5": "(5) Trực tiếp, BCCI",
+    "c6": "(6) Kỳ trước chuyển qua",
+    "c7": "(7) Đã giải quyết",
+    "c8": "(8) Trước hạn",
+    "c9": "(9) Đúng hạn",
+    "c10": "(10) Quá hạn",
+    "c11": "(11) Đang giải quyết",
+    "c12": "(12) Trong hạn",
+    "c13": "(13) Quá hạn",
+    "no_due_date": "Không có ngày hẹn (trong 9)",
+    "open_no_due_date": "Đang giải quyết không có ngày hẹn (trong 12)",
+    "withdrawn": "Rút hồ sơ (trong 9)",
+}
+SUBJECT_HEADER: dict[str, str] = {"unit": "(2) Đơn vị", "field": "(2) Lĩnh vực"}
+
+
+def with_headers(frame: pl.DataFrame, by: By) -> pl.DataFrame:
+    """The form with its Vietnamese short headers (for screens and CSV), without ``level``."""
+    names = {**HEADERS, "c2": SUBJECT_HEADER[by]}
+    return frame.drop("level").rename(names)
+
+
+# Two-line headers for a terminal, where thirteen columns must fit.
+COMPACT_HEADERS: dict[str, str] = {
+    "c3": "(3)\nNhận",
+    "c4": "(4)\nTr.tuyến",
+    "c5": "(5)\nTr.tiếp",
+    "c6": "(6)\nKỳ trước",
+    "c7": "(7)\nĐã GQ",
+    "c8": "(8)\nTrước hạn",
+    "c9": "(9)\nĐúng hạn",
+    "c10": "(10)\nQuá hạn",
+    "c11": "(11)\nĐang GQ",
+    "c12": "(12)\nTrong hạn",
+    "c13": "(13)\nQuá hạn",
+}
