@@ -41,7 +41,9 @@ def core_schema() -> pl.Schema:
     return pl.Schema({k: v for k, v in schema.items() if k not in CORE_EXCLUDED})
 
 
-def make_frames(rows: int, broken_share: float = 0.01, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+def make_frames(
+    rows: int, broken_share: float = 0.01, seed: int = 7
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """A (core, raw, broken-row counts by breakage) triple of ``rows`` rows."""
     rng = np.random.default_rng(seed)
     idx = np.arange(rows)
@@ -75,14 +77,25 @@ def make_frames(rows: int, broken_share: float = 0.01, seed: int = 7) -> tuple[p
             "due_date": (due + np.timedelta64(7, "h")).astype("datetime64[D]"),
         }
     )
-    code = pl.format("000.00.12.H21-{}-{}", pl.col("received_date").dt.strftime("%y%m%d"),
-                     (pl.col("dossier_code").cast(pl.Int64) % 10000).cast(pl.String).str.zfill(4))
-    code = pl.when(pl.lit(br("dossier_code"))).then(pl.lit("HS-") + pl.col("dossier_code")).otherwise(code)
+    code = pl.format(
+        "000.00.12.H21-{}-{}",
+        pl.col("received_date").dt.strftime("%y%m%d"),
+        (pl.col("dossier_code").cast(pl.Int64) % 10000).cast(pl.String).str.zfill(4),
+    )
+    code = (
+        pl.when(pl.lit(br("dossier_code")))
+        .then(pl.lit("HS-") + pl.col("dossier_code"))
+        .otherwise(code)
+    )
     never = pl.col("status").is_in([1, 3])
     core = core.with_columns(
         dossier_code=code,
-        received_at=pl.when(never | pl.lit(br("received"))).then(None).otherwise(pl.col("received_at")),
-        received_date=pl.when(never | pl.lit(br("received"))).then(None).otherwise(pl.col("received_date")),
+        received_at=pl.when(never | pl.lit(br("received")))
+        .then(None)
+        .otherwise(pl.col("received_at")),
+        received_date=pl.when(never | pl.lit(br("received")))
+        .then(None)
+        .otherwise(pl.col("received_date")),
         due_date=pl.when(never | pl.lit(br("due"))).then(None).otherwise(pl.col("due_date")),
         finished_date=pl.when(pl.lit(br("finished_before")))
         .then(pl.col("received_date") - pl.duration(days=3))
@@ -95,7 +108,9 @@ def make_frames(rows: int, broken_share: float = 0.01, seed: int = 7) -> tuple[p
     def pick(values: list, broken_name: str, bad) -> pl.Series:
         picked = pl.Series(values).gather(rng.integers(0, len(values), rows))
         mask = pl.Series(br(broken_name))
-        return pl.select(pl.when(mask).then(pl.lit(bad, picked.dtype)).otherwise(picked)).to_series()
+        return pl.select(
+            pl.when(mask).then(pl.lit(bad, picked.dtype)).otherwise(picked)
+        ).to_series()
 
     procedure = pick(["1.001234", "2.000635", "1.012784"], "procedure_code", "1.00123")
     level = pick([2, 3, 4], "level", 5)
@@ -105,9 +120,12 @@ def make_frames(rows: int, broken_share: float = 0.01, seed: int = 7) -> tuple[p
     id_number = pick(["012345678901", "079123456789"], "id_number", "123456789")
     digit = pick([0, 1, 2, 3], "digitisation", 7)
     rating = pick(["RatHaiLong", "HaiLong", "KhongHaiLong"], "rating", "BinhThuong")
-    updated = core["finished_at"].to_frame().select(
-        pl.when(pl.lit(br("updated"))).then(None).otherwise(pl.col("finished_at"))
-    ).to_series()
+    updated = (
+        core["finished_at"]
+        .to_frame()
+        .select(pl.when(pl.lit(br("updated"))).then(None).otherwise(pl.col("finished_at")))
+        .to_series()
+    )
     status_s = pl.Series(np.where(br("status_label"), 0, status)).cast(pl.Int8)
     status_s = pl.select(pl.when(status_s == 0).then(None).otherwise(status_s)).to_series()
     core = core.with_columns(
@@ -145,7 +163,9 @@ def make_frames(rows: int, broken_share: float = 0.01, seed: int = 7) -> tuple[p
     return core, raw, counts
 
 
-def _raw_from_core(core: pl.DataFrame, status_label: np.ndarray, bad_date: np.ndarray) -> pl.DataFrame:
+def _raw_from_core(
+    core: pl.DataFrame, status_label: np.ndarray, bad_date: np.ndarray
+) -> pl.DataFrame:
     """Raw text as an export would show it; unparseable values keep their text."""
     fmt = "%d/%m/%Y %H:%M"
     t = CORE_ONESTOP_DOSSIERS
@@ -159,11 +179,13 @@ def _raw_from_core(core: pl.DataFrame, status_label: np.ndarray, bad_date: np.nd
         elif c.type == "DATE":
             col = col.dt.strftime("%d/%m/%Y")
         exprs[c.source_field] = col.cast(pl.String)
-    exprs["TrangThaiHoSo"] = pl.when(pl.lit(status_label)).then(pl.lit("Đang chờ")).otherwise(
-        pl.col("status").cast(pl.String)
+    exprs["TrangThaiHoSo"] = (
+        pl.when(pl.lit(status_label))
+        .then(pl.lit("Đang chờ"))
+        .otherwise(pl.col("status").cast(pl.String))
     )
-    exprs["NgayTiepNhan"] = pl.when(pl.lit(bad_date)).then(pl.lit("31/02/2021")).otherwise(
-        exprs["NgayTiepNhan"]
+    exprs["NgayTiepNhan"] = (
+        pl.when(pl.lit(bad_date)).then(pl.lit("31/02/2021")).otherwise(exprs["NgayTiepNhan"])
     )
     exprs["MaTTHC"] = pl.col("procedure_code_raw")
     raw = core.select(

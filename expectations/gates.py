@@ -1,0 +1,170 @@
+"""Batch gates: checks on a whole batch that stop the load before anything is written.
+
+Row checks (``expectations.validate``) quarantine single rows; a gate failing means the batch as
+a whole cannot be trusted — a required column is gone, a pull came back short, a file's own
+total row disagrees with its rows — so loading part of it would publish wrong figures. The
+reason is written for the clerk who made the export: it names the columns by the labels the
+export screen shows.
+
+No Great Expectations here: these are a handful of comparisons on counts and names, decided
+before the (slow to import) validation stage is needed at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sources.onestop.fields import (
+    DOSSIER_FIELDS,
+    HEADER_ALIASES,
+    RAW_FIELDS,
+    SOURCE_COLUMN,
+    SOURCE_ROW_COLUMN,
+)
+
+LABELS: dict[str, str] = dict(DOSSIER_FIELDS)  # API key -> the export's Vietnamese label
+KNOWN_COLUMNS: frozenset[str] = frozenset(RAW_FIELDS) | {SOURCE_COLUMN, SOURCE_ROW_COLUMN}
+RENAME_SIMILARITY = 0.75  # difflib ratio of folded names above which a column looks renamed
+
+
+class GateFailure(Exception):
+    """A batch gate failed: the load stops and nothing is written."""
+
+    def __init__(self, gate: str, source: str, reason: str) -> None:
+        super().__init__(reason)
+        self.gate = gate  # which gate: columns, not_empty, declared_total
+        self.source = source  # the file or API window the batch came from
+        self.reason = reason  # one sentence a clerk can act on
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class ColumnReport:
+    """What ``check_columns`` saw besides the required fields: worth a note, not a stop."""
+
+    unexpected: list[str] = field(default_factory=list)  # columns cchc does not know
+    renamed: dict[str, str] = field(default_factory=dict)  # unexpected column -> field it resembles
+
+    @property
+    def notes(self) -> list[str]:
+        """Sentences for the load's notes (etl_loads.message)."""
+        out = [
+            f"column '{col}' looks like {describe(key)} renamed"
+            for col, key in self.renamed.items()
+        ]
+        others = [c for c in self.unexpected if c not in self.renamed]
+        if others:
+            out.append(
+                "columns cchc does not know (ignored): " + ", ".join(f"'{c}'" for c in others)
+            )
+        return out
+
+
+def describe(key: str) -> str:
+    """A field as a clerk knows it: ``'Ngày tiếp nhận' (NgayTiepNhan)``, or the key alone."""
+    label = LABELS.get(key)
+    return f"'{label}' ({key})" if label else key
+
+
+def fold(name: str) -> str:
+    """Compare names loosely: NFC, case-folded, no diacritics, đ→d, letters and digits only."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", name).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _names_of(key: str) -> set[str]:
+    """Folded names a field goes by: API key, export label, known aliases."""
+    names = {key, *HEADER_ALIASES.get(key, ())}
+    if key in LABELS:
+        names.add(LABELS[key])
+    return {fold(n) for n in names}
+
+
+def _resembles(column: str, candidates: Iterable[str]) -> str | None:
+    """The field among ``candidates`` that ``column`` most looks like, if any is close."""
+    folded = fold(column)
+    best, best_score = None, 0.0
+    for key in candidates:
+        score = max(difflib.SequenceMatcher(None, folded, n).ratio() for n in _names_of(key))
+        if score > best_score:
+            best, best_score = key, score
+    return best if best_score >= RENAME_SIMILARITY else None
+
+
+def check_columns(
+    frame_columns: Sequence[str], required: Sequence[str], source: str
+) -> ColumnReport:
+    """Stop the load if a required field is missing; report unknown columns otherwise.
+
+    A missing field is named by its export label; when an unknown column resembles it (a
+    renamed header, e.g. 'Ngày tiếp nhận HS'), the reason says so, since that is the usual cause.
+    """
+    present = set(frame_columns)
+    missing = [key for key in required if key not in present]
+    unexpected = [c for c in frame_columns if c not in KNOWN_COLUMNS]
+    renamed: dict[str, str] = {}
+    for col in unexpected:
+        match = _resembles(col, [k for k in RAW_FIELDS if k not in present])
+        if match:
+            renamed[col] = match
+    report = ColumnReport(unexpected=unexpected, renamed=renamed)
+    if missing:
+        hints = {key: col for col, key in renamed.items() if key in missing}
+        parts = [
+            describe(key)
+            + (f" (is '{hints[key]}' the same column renamed?)" if key in hints else "")
+            for key in missing
+        ]
+        noun = "column" if len(missing) == 1 else "columns"
+        raise GateFailure(
+            "columns",
+            source,
+            f"{source}: required {noun} missing: {', '.join(parts)}. Nothing was loaded; "
+            "export the dossier list again with the standard columns.",
+        )
+    return report
+
+
+def check_not_empty(rows: int, reported_total: int | None, source: str) -> None:
+    """Stop the load if a batch has no rows, or not the number its source reported.
+
+    An empty batch passes only when the source itself reported zero (a quiet window): an empty
+    answer to a window that should hold dossiers is an outage, not "nothing happened".
+    """
+    if reported_total is not None and rows != reported_total:
+        if rows == 0:
+            detail = f"the source reported {reported_total} dossiers but returned none"
+        else:
+            detail = f"the source reported {reported_total} dossiers but {rows} arrived"
+        raise GateFailure(
+            "not_empty",
+            source,
+            f"{source}: {detail}. Nothing was loaded; the pull will be retried.",
+        )
+    if rows == 0 and reported_total is None:
+        raise GateFailure(
+            "not_empty", source, f"{source}: the batch has no dossier rows. Nothing was loaded."
+        )
+
+
+def check_declared_total(data_rows: int, declared_total: int | None, source: str) -> None:
+    """Stop the load if a file's total row ("Tổng số: N hồ sơ") disagrees with its data rows.
+
+    The mismatch means rows were deleted, filtered or hidden after the total was computed:
+    loading such a file would publish figures the issuing office never stated.
+    """
+    if declared_total is None or declared_total == data_rows:
+        return
+    raise GateFailure(
+        "declared_total",
+        source,
+        f"{source}: the total row says 'Tổng số: {declared_total} hồ sơ' but the file has "
+        f"{data_rows} dossier rows. Nothing was loaded; check for deleted, filtered or hidden "
+        "rows and export the list again.",
+    )

@@ -1,0 +1,318 @@
+"""Run a table's GX suite on a core frame and turn the results into per-row reasons.
+
+Why it is shaped this way (measured at 1M rows on the 2-core machine, docs in README.md):
+
+* GX has no polars engine, so every expectation runs on a pandas frame built from Arrow.
+  The frame holds only the columns that expectation reads (its column, ``other`` and the
+  columns of its row condition) plus the row id as a *named index*. GX's pandas engine copies
+  the whole batch frame for every row condition it applies and every failing-row lookup, so a
+  narrow frame per expectation costs a fraction of one wide frame, and memory stays small.
+* The row id goes in as the frame's named index and is asked for with
+  ``unexpected_index_column_names`` + ``exclude_unexpected_values``: GX 1.24 then returns
+  ``[{"<row id>": [ids...]}]`` without building a dict per failing row.
+* Chunks are row slices of ``chunk_rows``; ``unique`` checks are chunked by a hash of their
+  column instead, so equal values always meet in the same chunk.
+* The context, datasource and suites are built once per process and reused.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from expectations import suites
+from warehouse.schema import Severity, Table
+
+ROW_ID = "__cchc_row"
+DEFAULT_CHUNK_ROWS = 500_000
+MAX_QUOTED = 60  # raw values longer than this are cut in reasons
+
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": [ROW_ID],
+    "exclude_unexpected_values": True,  # ids only: no per-row dicts, no value lists
+    "return_unexpected_index_query": False,  # a pandas "query" listing every id: not needed
+    "partial_unexpected_count": 0,
+}
+
+
+class ValidationError(RuntimeError):
+    """GX could not evaluate a check, or the core frame breaks the stage contract."""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Per-row reasons (one list per core row, empty = passes) and one result per expectation."""
+
+    critical: pl.Series  # List[String]: the row goes to quarantine if non-empty
+    warnings: pl.Series  # List[String]: the row loads, flagged in dq_warnings
+    results: list[dict[str, Any]]  # dq_results rows without load_id / validated_at
+
+    @property
+    def quarantined(self) -> pl.Series:
+        """Boolean mask of the rows that failed a critical check."""
+        return self.critical.list.len() > 0
+
+    @property
+    def warned(self) -> pl.Series:
+        return self.warnings.list.len() > 0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One expectation of the suite and the columns its pandas frame needs."""
+
+    ref: suites.CheckRef
+    expectation: Any
+    columns: tuple[str, ...]
+
+    @property
+    def partition_by_value(self) -> bool:
+        return self.ref.check.kind == "unique"
+
+
+class _Runtime:
+    """The process's GX objects: context, one pandas datasource, one batch definition."""
+
+    def __init__(self) -> None:
+        gx = suites.gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.context = suites.context()
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _skip_frame_fingerprint()
+        source = self.context.data_sources.add_or_update_pandas("cchc_frames")
+        asset = source.add_dataframe_asset("chunk")
+        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        self.gx = gx
+
+    def validate(self, frame: Any, expectation: Any) -> Any:
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(expectation, result_format=RESULT_FORMAT)
+
+
+def _skip_frame_fingerprint() -> None:
+    """Stop GX hashing every pandas batch (a fingerprint marker nothing here reads).
+
+    ``PandasExecutionEngine`` hashes each frame under 1 GB with ``hash_pandas_object`` to put a
+    fingerprint in the batch markers; ``Batch.validate`` builds the batch twice, so at 1M rows
+    this alone costs more than the checks. The threshold is a module constant in GX 1.24.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    pandas_execution_engine.HASH_THRESHOLD = 0
+
+
+@cache
+def _runtime() -> _Runtime:
+    return _Runtime()
+
+
+@cache
+def _plans(table: Table) -> tuple[_Plan, ...]:
+    """The suite's expectations, each with the narrow column set it runs on."""
+    _runtime()
+    suite = suites.cached_suite(table)
+    refs = {r.index: r for r in suites.check_refs(table)}
+    plans = []
+    for exp in suite.expectations:
+        ref = refs[exp.meta["cchc_check"]]
+        cols = list(ref.columns)
+        cols += [c for c in _condition_columns(ref.check.when, table) if c not in cols]
+        plans.append(_Plan(ref, exp, tuple(cols)))
+    return tuple(sorted(plans, key=lambda p: p.ref.index))
+
+
+def _condition_columns(when: str | None, table: Table) -> list[str]:
+    """Columns a pandas query string names (they must be in the frame GX filters)."""
+    if not when:
+        return []
+    names = {n.id for n in ast.walk(ast.parse(when, mode="eval")) if isinstance(n, ast.Name)}
+    return [c for c in table.column_names if c in names]
+
+
+def validate(
+    core: pl.DataFrame, raw: pl.DataFrame, table: Table, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Validation:
+    """Run every declared check of ``table`` through GX on ``core``; quote ``raw`` in reasons.
+
+    ``core`` and ``raw`` are row-aligned (the transform contract): row i of one is row i of
+    the other. Raises :class:`ValidationError` if a check cannot be evaluated.
+    """
+    if core.height != raw.height:
+        raise ValidationError(f"core has {core.height} rows but raw has {raw.height}")
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be positive")
+    check_frame_shape(core, table)
+    plans = _plans(table)
+    runtime = _runtime()
+    indexed = core.with_row_index(ROW_ID)
+    failures: list[pl.DataFrame] = []
+    results: list[dict[str, Any]] = []
+    for plan in plans:
+        rows, element_count, unexpected_count, success = _run_plan(
+            runtime, plan, indexed, chunk_rows
+        )
+        results.append(_result_row(table, plan, success, element_count, unexpected_count))
+        if len(rows):
+            failures.append(_reasons(plan, rows, core, raw))
+    critical, warnings = _per_row(failures, core.height)
+    return Validation(critical=critical, warnings=warnings, results=results)
+
+
+def _run_plan(
+    runtime: _Runtime, plan: _Plan, indexed: pl.DataFrame, chunk_rows: int
+) -> tuple[np.ndarray, int, int, bool]:
+    """Validate one expectation over all chunks: failing row ids, counts, success."""
+    frame = indexed.select(ROW_ID, *plan.columns)
+    ids: list[np.ndarray] = []
+    element_count = unexpected_count = 0
+    success = True
+    for chunk in _chunks(frame, plan, chunk_rows):
+        pdf = chunk.to_pandas().set_index(ROW_ID)
+        result = runtime.validate(pdf, plan.expectation)
+        info = result.exception_info or {}
+        if info.get("raised_exception"):
+            raise ValidationError(
+                f"GX could not evaluate {plan.expectation.expectation_type} on "
+                f"{', '.join(plan.ref.columns)}: {info.get('exception_message')}"
+            )
+        body = result.result
+        element_count += int(body.get("element_count") or 0)
+        unexpected_count += int(body.get("unexpected_count") or 0)
+        success = success and bool(result.success)
+        ids.append(_unexpected_ids(body))
+    rows = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+    if len(rows) != unexpected_count:
+        raise ValidationError(
+            f"{plan.expectation.expectation_type} on {', '.join(plan.ref.columns)}: GX counted "
+            f"{unexpected_count} failures but listed {len(rows)} rows"
+        )
+    return rows, element_count, unexpected_count, success
+
+
+def _chunks(frame: pl.DataFrame, plan: _Plan, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Row slices; for ``unique``, hash partitions so duplicates share a chunk."""
+    if frame.height == 0:
+        return
+    if not plan.partition_by_value or frame.height <= chunk_rows:
+        yield from frame.iter_slices(chunk_rows)
+        return
+    parts = -(-frame.height // chunk_rows)
+    key = pl.col(plan.ref.columns[0]).hash(seed=0) % parts
+    yield from frame.with_columns(key.alias("__part")).partition_by("__part", include_key=False)
+
+
+def _unexpected_ids(body: dict[str, Any]) -> np.ndarray:
+    """Row ids from GX's ``unexpected_index_list`` (``[{ROW_ID: [...]}]``, or ``[]``)."""
+    listed = body.get("unexpected_index_list") or []
+    if not listed:
+        return np.empty(0, dtype=np.int64)
+    if isinstance(listed[0], dict) and isinstance(listed[0].get(ROW_ID), list):
+        return np.asarray(listed[0][ROW_ID], dtype=np.int64)
+    return np.asarray([item[ROW_ID] for item in listed], dtype=np.int64)
+
+
+def _result_row(
+    table: Table, plan: _Plan, success: bool, element_count: int, unexpected_count: int
+) -> dict[str, Any]:
+    chk = plan.ref.check
+    return {
+        "table_name": table.name,
+        "suite": suites.suite_name(table),
+        "expectation": plan.expectation.expectation_type,
+        "column_name": ",".join(plan.ref.columns),
+        "severity": chk.severity.value,
+        "reason": chk.reason,
+        "success": success,
+        "element_count": element_count,
+        "unexpected_count": unexpected_count,
+    }
+
+
+def _reasons(plan: _Plan, rows: np.ndarray, core: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """``row, check, severity, reason`` for the failing rows of one check, quoting raw values."""
+    idx = pl.Series(ROW_ID, rows, dtype=pl.Int64)
+    meta = plan.expectation.meta
+    quoted = []
+    for column, field in zip(plan.ref.columns, meta["source_fields"], strict=True):
+        source = raw if field in raw.columns else core
+        name = field if field in raw.columns else column
+        values = source.get_column(name).gather(idx).cast(pl.String)
+        quoted.append(pl.lit(f"{name}=") + _quote(values))
+    text = pl.concat_str(quoted, separator=", ") + pl.lit(f": {plan.ref.check.reason}")
+    return pl.select(
+        idx,
+        pl.lit(plan.ref.index, pl.Int32).alias("check"),
+        pl.lit(plan.ref.check.severity.value).alias("severity"),
+        text.alias("reason"),
+    )
+
+
+def _quote(values: pl.Series) -> pl.Expr:
+    v = pl.lit(values)
+    cut = (
+        pl.when(v.str.len_chars() > MAX_QUOTED).then(v.str.slice(0, MAX_QUOTED) + "…").otherwise(v)
+    )
+    return pl.when(v.is_null()).then(pl.lit("(empty)")).otherwise(pl.lit("'") + cut + pl.lit("'"))
+
+
+def _per_row(failures: list[pl.DataFrame], height: int) -> tuple[pl.Series, pl.Series]:
+    """Fold failing (row, reason) pairs into one list per row and severity, in check order."""
+    rows = pl.DataFrame({ROW_ID: pl.int_range(0, height, dtype=pl.Int64, eager=True)})
+    out = {}
+    reasons = pl.concat(failures) if failures else None
+    for severity in Severity:
+        if reasons is None:
+            out[severity] = pl.repeat([], height, dtype=pl.List(pl.String), eager=True)
+            continue
+        grouped = (
+            reasons.filter(pl.col("severity") == severity.value)
+            .sort(ROW_ID, "check")
+            .group_by(ROW_ID, maintain_order=True)
+            .agg(pl.col("reason"))
+        )
+        joined = rows.join(grouped, on=ROW_ID, how="left", maintain_order="left")
+        out[severity] = joined.get_column("reason").fill_null(pl.lit([], pl.List(pl.String)))
+    return (out[Severity.CRITICAL].alias("critical"), out[Severity.WARNING].alias("warnings"))
+
+
+def check_frame_shape(core: pl.DataFrame, table: Table) -> None:
+    """Columns and types of ``core`` match the declaration (GX on a zero-row frame, cached)."""
+    _check_shape(
+        table, tuple((name, repr(dtype)) for name, dtype in core.schema.items()), core.head(0)
+    )
+
+
+_SHAPE_SEEN: set[tuple[Table, tuple[tuple[str, str], ...]]] = set()
+
+
+def _check_shape(table: Table, key: tuple[tuple[str, str], ...], empty: pl.DataFrame) -> None:
+    if (table, key) in _SHAPE_SEEN:
+        return
+    runtime = _runtime()
+    suite = _shape_suite(table)
+    pdf = empty.to_pandas()
+    problems = []
+    for exp in suite.expectations:
+        column = getattr(exp, "column", None)
+        if column is not None and column not in pdf.columns:
+            continue  # reported by the column-set expectation
+        result = runtime.validate(pdf, exp)
+        if not result.success:
+            observed = result.result.get("observed_value") or result.result.get("details")
+            problems.append(f"{exp.expectation_type}({column or ''}): observed {observed}")
+    if problems:
+        raise ValidationError(f"core frame does not match {table.name}: " + "; ".join(problems))
+    _SHAPE_SEEN.add((table, key))
+
+
+@cache
+def _shape_suite(table: Table) -> Any:
+    return suites.build_shape_suite(table)
