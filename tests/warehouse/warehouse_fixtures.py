@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from warehouse.tables import CORE_ONESTOP_DOSSIERS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 UNITS_CSV = """unit_code,name,level,province_code,district_code,valid_from,valid_to,successor_code,aliases
 637,Huyện Krông Pa,district,64,637,1990-01-01,2025-06-30,,UBND huyện Krông Pa
@@ -54,3 +60,28 @@ def core_frame(*rows: dict[str, Any]) -> pl.DataFrame:
         for c, t in schema.items()
         if c != "load_id"
     )
+
+
+HOLD_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from cchc.config import load_settings
+    from warehouse.writer import Warehouse
+    with Warehouse.open(load_settings(), admin_units_csv=Path(sys.argv[1])):
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def hold_writer(units_csv: Path, seconds: float) -> subprocess.Popen:
+    """Another process that holds the writer lock and the private file for a while."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER, str(units_csv), str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    return proc
