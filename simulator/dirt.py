@@ -134,7 +134,7 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tup
         parts.append(_entries(kind, extras.filter(pl.col("_kind") == kind)["MaHoSo"]))
     items = pl.concat([rows, dups, extras.drop("_kind")], how="vertical_relaxed")
     items = items.sort(["NgayCapNhat", "_key"], maintain_order=True)  # = by NgayCapNhat, MaHoSo
-    return items, state, Manifest(pl.concat(parts))
+    return items, state, Manifest(pl.concat(parts).sort("kind", "MaHoSo"))
 
 
 def _count(rows: pl.DataFrame, chosen: np.ndarray) -> pl.Series:

@@ -49,7 +49,11 @@ def select_rows(ds: Dataset, date_from: date, date_to: date, unit: str | None = 
     fin = day("NgayKetThucXuLy")
     keep = (recv.is_between(date_from, date_to) | fin.is_between(date_from, date_to)
             | ((recv < date_from) & (fin.is_null() | (fin >= date_from))))
-    items = ds.items.filter(keep)
+    # Decide per dossier on its newest emitted version (items are sorted by NgayCapNhat), so an
+    # older version of a dossier long finished is not mistaken for one still open.
+    newest = ds.items.select("MaHoSo", "NgayTiepNhan", "NgayNopHoSo", "NgayKetThucXuLy").unique(
+        "MaHoSo", keep="last")
+    items = ds.items.filter(pl.col("MaHoSo").is_in(newest.filter(keep)["MaHoSo"].implode()))
     if unit:
         codes = [i for i, u in enumerate(ds.generated.units) if unit in (u.code, u.unit_id)]
         items = items.filter(pl.col("_unit").is_in(codes) | (pl.col("MaDonVi") == unit))
@@ -169,12 +173,16 @@ def _write_xlsx(table: pl.DataFrame, out: Path, date_from: date, date_to: date, 
     raw = table.select(INSTANT_FIELDS).to_numpy() if excel_rows.any() else None
     numbers = frame["_num"].to_list()
     values = frame.select(pl.int_range(1, pl.len() + 1).alias("STT"), *keys).rows()
+    write_string, write_number = ws.write_string, ws.write_number
     for i, row in enumerate(values):
         r = 7 + i
+        write_number(r, 0, row[0])
+        for c in range(1, len(row)):
+            v = row[c]
+            if v is not None:
+                write_string(r, c, v)
         if numbers[i]:
-            row = list(row)
-            row[code_col] = float(row[code_col])
-        ws.write_row(r, 0, row)
+            write_number(r, code_col, float(row[code_col]))
         if excel_rows[i]:
             for j, c in enumerate(date_cols):
                 t = raw[i, j]

@@ -210,6 +210,7 @@ def _krongpa(rng: np.random.Generator, units: tuple[Unit, ...]) -> list[dict[str
     n3 = k["refused"]
     unit, proc, t_sub, t_recv = _online(rng, cal, units, n3, p_from, d("2022-12-27"))
     channel = np.where(rng.random(n3) < 0.8, 2, 1)
+    t_recv = np.where(channel == 1, timeline.counter_receptions(rng, cal, n3, p_from, last_bday), t_recv)
     t_sub = np.where(channel == 1, t_recv, t_sub)
     refused = _block(unit, proc, channel, t_sub, t_recv, "refused", p_from, last_bday)
 
