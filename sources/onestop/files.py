@@ -41,6 +41,8 @@ from sources.onestop.fields import (
 from sources.onestop.raw import assemble_raw_frame
 from sources.xlsx import ROW, Grid, read_grid, sheet_names
 
+__all__ = ["RawFile", "SourceFileError", "file_sha256", "read_dossier_file"]
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv",)
 _LABELS = dict(DOSSIER_FIELDS)  # API key -> the export's own label
@@ -86,7 +88,10 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
 
 def legacy_repair() -> Repair | None:
     """``transforms.legacy_text.repair`` when that module exists, else None."""
-    if importlib.util.find_spec("transforms.legacy_text") is None:
+    try:
+        if importlib.util.find_spec("transforms.legacy_text") is None:
+            return None
+    except (ImportError, ValueError):  # no transforms package, or a stub without a spec
         return None
     repair = getattr(importlib.import_module("transforms.legacy_text"), "repair", None)
     if repair is None:
