@@ -11,6 +11,7 @@ from warehouse_fixtures import core_frame, dossier, hold_writer
 
 from cchc.config import Settings
 from warehouse.lock import WarehouseBusy
+from warehouse.reader import open_snapshot, run_query
 from warehouse.seeds import load_admin_units
 from warehouse.tables import CORE_ONESTOP_DOSSIERS, RAW_ONESTOP_DOSSIER_VERSIONS
 from warehouse.writer import Warehouse
@@ -95,9 +96,16 @@ def test_audit_helpers(settings: Settings, units_csv: Path) -> None:
         assert balanced.item() is True  # 3 in = 1 duplicate + 2 loaded + 0 quarantined
 
 
-def test_second_writer_waits_then_fails_clearly(settings: Settings, units_csv: Path) -> None:
+def test_second_writer_waits_then_fails_clearly_while_readers_go_on(
+    settings: Settings, units_csv: Path
+) -> None:
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        wh.write(CORE_ONESTOP_DOSSIERS, core_frame(dossier("A")), "L1")
+        wh.publish()
     proc = hold_writer(units_csv, 30)
     try:
+        reader = open_snapshot(settings)  # the writer holds the private file, not the snapshot
+        assert run_query(reader, "SELECT count(*) FROM core_onestop__dossiers").item() == 1
         with (
             pytest.raises(WarehouseBusy, match=rf"another process.*pid {proc.pid}"),
             Warehouse.open(settings, admin_units_csv=units_csv, lock_timeout_s=0.5),
