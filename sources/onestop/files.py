@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,23 +88,42 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def legacy_repair() -> Repair | None:
-    """``transforms.legacy_text.repair`` when that module exists, else None."""
+    """Text repair for legacy (TCVN3/VNI) labels, from ``transforms.legacy_text`` if it exists.
+
+    ``repair`` converts only text it can judge legacy on its own; a short label such as
+    "Mã ĐVHC" (an acronym is no Vietnamese syllable) may stay ambiguous. So each explicit
+    decoding is tried as well, and one that yields a known header label wins: matching a
+    label is the strongest evidence there is. Otherwise ``repair``'s answer is used.
+    """
     try:
         if importlib.util.find_spec("transforms.legacy_text") is None:
             return None
     except (ImportError, ValueError):  # no transforms package, or a stub without a spec
         return None
-    repair = getattr(importlib.import_module("transforms.legacy_text"), "repair", None)
+    module = importlib.import_module("transforms.legacy_text")
+    repair = getattr(module, "repair", None)
     if repair is None:
         return None
+    decode = getattr(module, "decode", None)
+    tries: list[Callable[[str], str | None]] = [repair]
+    if decode is not None:
+        tries += [lambda t: decode(t, "tcvn3"), lambda t: decode(t, "vni")]
 
-    def safe(text: str) -> str:
-        try:
-            return repair(text)
-        except Exception:  # a label it cannot repair is just a label that does not match
-            return text
+    def label_repair(text: str) -> str:
+        first: str | None = None
+        for attempt in tries:
+            try:
+                out = attempt(text)
+            except Exception:  # a text it cannot repair is just a text that does not match
+                continue
+            if out is None:
+                continue
+            if label_key(out) in HEADER_TABLE:
+                return out
+            first = out if first is None else first
+        return text if first is None else first
 
-    return safe
+    return label_repair
 
 
 def _locate_header(grid: Grid) -> Header | None:

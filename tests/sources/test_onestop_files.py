@@ -357,3 +357,42 @@ def test_total_row_variants(tmp_path: Path, text: str, expected: int | None) -> 
     path.write_text(csv_text(rows(2)) + text + "\r\n", encoding="utf-8")
     raw = read_dossier_file(path)
     assert (raw.data_rows, raw.declared_total) == (2, expected)
+
+
+@pytest.mark.parametrize("encoding", ["tcvn3", "vni"])
+def test_real_legacy_exports(tmp_path: Path, encoding: str) -> None:
+    legacy = pytest.importorskip("transforms.legacy_text")
+    enc = {"tcvn3": legacy.encode_tcvn3, "vni": legacy.encode_vni}[encoding]
+    data = [[enc(v) if isinstance(v, str) else v for v in dossier_row(i)] for i in range(3)]
+    xlsx = tmp_path / "legacy.xlsx"
+    write_xlsx(xlsx, data, header=[enc(h) for h in HEADER], signature=False)
+    _append_footer(xlsx, enc("Tổng số: 3 hồ sơ"))
+    raw = read_dossier_file(xlsx)
+    assert (raw.data_rows, raw.declared_total) == (3, 3)
+    assert raw.notes == ["header labels matched after legacy-encoding (TCVN3/VNI) repair"]
+    assert raw.frame["TrangThaiHoSo"][0] == enc("Đã trả kết quả")  # values are repaired later
+    assert raw.frame["MaDVHC"].to_list() == [None, "24109", "24109"]  # "Mã ĐVHC" matched too
+    csv_path = tmp_path / "legacy.csv"
+    csv_path.write_bytes(enc(csv_text([dossier_row(i) for i in range(2)])).encode("cp1252"))
+    raw = read_dossier_file(csv_path)
+    assert raw.data_rows == 2 and raw.notes == [
+        "file is not valid UTF-8: decoded as cp1252 (legacy text is repaired later)",
+        "header labels matched after legacy-encoding (TCVN3/VNI) repair",
+    ]
+
+
+def _append_footer(path: Path, text: str) -> None:
+    """Rewrite the fixture's workbook with ``text`` as the row below the data (legacy footer)."""
+    grid = pl.read_excel(
+        path,
+        engine="calamine",
+        has_header=False,
+        drop_empty_rows=False,
+        read_options={"header_row": None, "skip_rows": 0, "dtypes": "string"},
+    )
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    for r, row in enumerate(grid.iter_rows()):
+        ws.write_row(r, 0, ["" if v is None else v for v in row])
+    ws.write_string(grid.height, 0, text)
+    wb.close()
