@@ -91,10 +91,18 @@ def _resembles(column: str, candidates: Iterable[str]) -> str | None:
     folded = fold(column)
     best, best_score = None, 0.0
     for key in candidates:
-        score = max(difflib.SequenceMatcher(None, folded, n).ratio() for n in _names_of(key))
+        score = max(_similarity(folded, n) for n in _names_of(key))
         if score > best_score:
             best, best_score = key, score
     return best if best_score >= RENAME_SIMILARITY else None
+
+
+def _similarity(a: str, b: str) -> float:
+    """1.0 when one folded name contains the other ('Đánh giá hài lòng' ⊃ 'Đánh giá'), else
+    difflib's ratio (typos, dropped words)."""
+    if min(len(a), len(b)) >= 5 and (a in b or b in a):
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def check_columns(

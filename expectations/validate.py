@@ -297,17 +297,21 @@ def _check_shape(table: Table, key: tuple[tuple[str, str], ...], empty: pl.DataF
     if (table, key) in _SHAPE_SEEN:
         return
     runtime = _runtime()
-    suite = _shape_suite(table)
     pdf = empty.to_pandas()
     problems = []
-    for exp in suite.expectations:
+    for exp in _shape_suite(table).expectations:
         column = getattr(exp, "column", None)
         if column is not None and column not in pdf.columns:
-            continue  # reported by the column-set expectation
+            continue  # the column-set expectation reports it
         result = runtime.validate(pdf, exp)
-        if not result.success:
-            observed = result.result.get("observed_value") or result.result.get("details")
-            problems.append(f"{exp.expectation_type}({column or ''}): observed {observed}")
+        if result.success:
+            continue
+        if column is None:
+            missing = result.result.get("details", {}).get("mismatched", {}).get("missing", [])
+            problems.append("missing columns " + ", ".join(missing))
+        else:
+            observed = result.result.get("observed_value")
+            problems.append(f"{column} is {observed}, declared {exp.type_}")
     if problems:
         raise ValidationError(f"core frame does not match {table.name}: " + "; ".join(problems))
     _SHAPE_SEEN.add((table, key))
