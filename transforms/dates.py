@@ -1,0 +1,154 @@
+"""Dates and times from any source, as UTC instants and Asia/Ho_Chi_Minh calendar days.
+
+The API sends UTC instants (``2021-03-15T02:31:00Z``); file exports send local wall-clock time
+as ``dd/mm/yyyy HH:MM`` text, as Excel date cells (which the readers turn into naive ISO
+``YYYY-MM-DDTHH:MM:SS``), or as Excel serial numbers when a date cell was saved as a number
+(``44270.4375``). A value with ``Z`` or an offset is an instant; every naive value is local time
+in Vietnam. Calendar days are always taken in local time: a dossier received at 06:30 on
+15 March is stamped ``2021-03-14T23:30:00Z`` by the API, and a date taken in UTC would put it
+on the 14th (domain.md §3).
+
+Vietnam has kept UTC+07:00 without daylight saving since 13 June 1975, so local↔UTC is a fixed
+7-hour shift for every date this pipeline handles: it is exact and twice as fast as the time
+zone database. Parsed values outside 1900–2199 are rejected as garbage (a two-digit year read
+by ``%Y`` lands in year 21).
+
+Parsing is vectorised: :func:`parse_instants` tries one format at a time on the values still
+unparsed, starting with the format of the column's first value, so a uniform column costs one
+pass; :func:`parse_instant_expr` is the same as a single expression (all formats, coalesced)
+for lazy queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+import polars as pl
+
+UTC_DTYPE = pl.Datetime("us", "UTC")
+LOCAL_OFFSET = pl.duration(hours=7)  # Asia/Ho_Chi_Minh, no DST since 1975
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system (after its leap bug)
+# Serial numbers accepted as dates: 1950-01-01 .. 2099-12-31. A bare number outside this range
+# is more likely something else (a count, a code) than a date.
+EXCEL_MIN, EXCEL_MAX = 18264, 73050
+_LOW, _HIGH = datetime(1900, 1, 1), datetime(2200, 1, 1)
+
+# Formats of instants (with Z or an offset), and of naive local times.
+_AWARE = (
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%S%#z",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+)
+_NAIVE = (
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y",
+)
+
+Parser = Callable[[pl.Expr], pl.Expr]
+
+
+def _bounded(e: pl.Expr) -> pl.Expr:
+    naive = e.dt.replace_time_zone(None)
+    return pl.when((naive >= _LOW) & (naive < _HIGH)).then(e)
+
+
+def _aware(fmt: str) -> Parser:
+    def parse(x: pl.Expr) -> pl.Expr:
+        if fmt.endswith("Z"):  # a literal Z: parse as naive UTC, the fast path of API dates
+            out = x.str.to_datetime(fmt, time_unit="us", strict=False).dt.replace_time_zone("UTC")
+        else:
+            out = x.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+        return _bounded(out)
+
+    return parse
+
+
+def _naive(fmt: str) -> Parser:
+    def parse(x: pl.Expr) -> pl.Expr:
+        local = x.str.to_datetime(fmt, time_unit="us", strict=False)
+        return _bounded((local - LOCAL_OFFSET).dt.replace_time_zone("UTC"))
+
+    return parse
+
+
+def _excel(x: pl.Expr) -> pl.Expr:
+    """Excel serial day number (local time), rounded to the millisecond Excel stores."""
+    serial = x.str.extract(r"^(\d{5}(?:\.\d+)?)$", 1).cast(pl.Float64, strict=False)
+    ok = (serial >= EXCEL_MIN) & (serial < EXCEL_MAX + 1)
+    ms = (serial * 86_400_000).round(0).cast(pl.Int64)
+    local = pl.lit(EXCEL_EPOCH, dtype=pl.Datetime("us")) + pl.duration(milliseconds=ms)
+    return pl.when(ok).then((local - LOCAL_OFFSET).dt.replace_time_zone("UTC"))
+
+
+_PARSERS: tuple[tuple[str, Parser], ...] = (
+    *((f, _aware(f)) for f in _AWARE),
+    *((f, _naive(f)) for f in _NAIVE),
+    ("excel-serial", _excel),
+)
+
+
+def _clean(x: pl.Expr) -> pl.Expr:
+    return x.str.strip_chars()
+
+
+def parse_instant_expr(expr: pl.Expr) -> pl.Expr:
+    """Text → ``Datetime("us", "UTC")`` trying every known format; unreadable → null."""
+    x = _clean(expr)
+    return pl.coalesce([p(x) for _, p in _PARSERS]).cast(UTC_DTYPE)
+
+
+def parse_instants(s: pl.Series) -> pl.Series:
+    """:func:`parse_instant_expr` for one column, one format at a time on what is left."""
+    name = s.name
+    text = s.cast(pl.String).str.strip_chars()
+    text = pl.select(pl.when(text != "").then(text)).to_series()
+    out = pl.Series(name, [None] * len(s), dtype=UTC_DTYPE)
+    todo = text.is_not_null()
+    if not todo.any():
+        return out
+    first = text.gather(todo.arg_true().head(1)).to_frame("x")
+    order = sorted(
+        _PARSERS, key=lambda fp: first.select(fp[1](pl.col("x"))).to_series().is_null().item()
+    )
+    for _, parse in order:
+        idx = todo.arg_true()
+        if idx.is_empty():
+            break
+        parsed = text.gather(idx).to_frame("x").select(parse(pl.col("x"))).to_series()
+        ok = parsed.is_not_null()
+        if ok.any():
+            hit = idx.filter(ok)
+            out.scatter(hit, parsed.filter(ok))
+            todo.scatter(hit, False)
+    return out
+
+
+def local_date_expr(instant: pl.Expr) -> pl.Expr:
+    """Calendar day in Asia/Ho_Chi_Minh of a UTC instant expression."""
+    return (instant.dt.replace_time_zone(None) + LOCAL_OFFSET).dt.date()
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    """One value (tests, ad-hoc use)."""
+    return parse_instants(pl.Series([text], dtype=pl.String)).item()
+
+
+def local_date(text: str | None) -> date | None:
+    """Calendar day in Vietnam of one value (tests, ad-hoc use)."""
+    s = parse_instants(pl.Series([text], dtype=pl.String))
+    return s.to_frame("t").select(local_date_expr(pl.col("t"))).item()

@@ -1,0 +1,154 @@
+"""Coded fields: the API's codes and the export's Vietnamese labels, mapped to one code.
+
+The pull API sends codes ("4", "CongDan", "RatHaiLong", "true"); file exports send the labels
+of the report screens ("Đang xử lý", "Công dân", "Rất hài lòng", "Có"; sources.md §1.3).
+Both are accepted, matched on a key that is NFC, case-folded, trimmed and single-spaced, with
+the tone of oa/oe/uy placed one way (the old "hoá" and the new "hóa" are the same word: the
+export's "Chưa số hóa" may be typed "Chưa số hoá"). A label still in TCVN3 or VNI, should the
+text repair have missed it, matches too: each label's legacy spellings are in the maps.
+Anything else is null, and validation quotes the raw value.
+
+Maps are applied to the distinct values of a column only, so a million rows with ten
+distinct labels cost ten lookups and one join.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from transforms.legacy_text import encode_tcvn3, encode_vni
+
+STATUS_LABELS: dict[int, tuple[str, ...]] = {
+    1: ("Mới đăng ký",),
+    2: ("Được tiếp nhận", "Đã tiếp nhận"),
+    3: ("Không được tiếp nhận", "Từ chối tiếp nhận"),
+    4: ("Đang xử lý", "Đang giải quyết"),
+    5: ("Yêu cầu bổ sung giấy tờ", "Yêu cầu bổ sung"),
+    6: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Chờ thực hiện nghĩa vụ tài chính"),
+    7: ("Công dân yêu cầu rút hồ sơ", "Rút hồ sơ"),
+    8: ("Dừng xử lý",),
+    9: ("Đã xử lý xong",),
+    10: ("Đã trả kết quả",),
+}
+CHANNEL_LABELS: dict[int, tuple[str, ...]] = {
+    1: ("Trực tiếp",),
+    2: ("Trực tuyến",),
+    3: ("Bưu chính công ích", "Dịch vụ bưu chính công ích", "Bưu chính", "BCCI"),
+}
+SERVICE_LEVEL_LABELS: dict[int, tuple[str, ...]] = {
+    2: ("Cung cấp thông tin", "Mức độ 2", "Mức 2"),
+    3: ("Một phần", "Trực tuyến một phần", "Mức độ 3", "Mức 3"),
+    4: ("Toàn trình", "Trực tuyến toàn trình", "Mức độ 4", "Mức 4"),
+}
+APPLICANT_LABELS: dict[str, tuple[str, ...]] = {
+    "CongDan": ("Công dân", "Cá nhân"),
+    "DoanhNghiep": ("Doanh nghiệp",),
+    "ToChuc": ("Tổ chức",),
+}
+DIGITISATION_LABELS: dict[int, tuple[str, ...]] = {
+    0: ("Chưa số hóa", "Không số hóa"),
+    1: ("Đã số hóa",),
+    2: ("Tái sử dụng thành phần", "Tái sử dụng thành phần hồ sơ"),
+    3: ("Tái sử dụng kết quả",),
+}
+BOOLEAN_LABELS: dict[bool, tuple[str, ...]] = {
+    True: ("true", "1", "Có", "yes", "y", "t", "x"),
+    False: ("false", "0", "Không", "no", "n", "f"),
+}
+RATING_LABELS: dict[str, tuple[str, ...]] = {
+    "RatHaiLong": ("Rất hài lòng",),
+    "HaiLong": ("Hài lòng",),
+    "KhongHaiLong": ("Không hài lòng",),
+}
+
+# Old tone placement → new on the open syllables oa, oe, uy ("hoá" → "hóa"): keys only.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_OLD_TONE = re.compile(rf"([ou])([aey])([{_TONES}])(?![a-z])")
+
+
+def label_key(text: str) -> str:
+    """Matching key: NFC, case-folded, single-spaced, trimmed, one tone placement."""
+    s = " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    s = _OLD_TONE.sub(r"\1\3\2", unicodedata.normalize("NFD", s))
+    return unicodedata.normalize("NFC", s)
+
+
+def _numeric_text(value: str) -> str:
+    """'4.0' → '4': an integer code that went through a float (a spreadsheet number cell)."""
+    m = re.fullmatch(r"\s*(\d+)\.0*\s*", value)
+    return m.group(1) if m else value
+
+
+def build_map(
+    labels: Mapping[Any, tuple[str, ...]], *, codes_as_text: bool = True
+) -> dict[str, Any]:
+    """key → code for every code (as text), label, and legacy spelling of a label."""
+    out: dict[str, Any] = {}
+    for code, names in labels.items():
+        spellings = list(names)
+        if codes_as_text and not isinstance(code, bool):
+            spellings.append(str(code))
+        for name in names:
+            spellings += [encode_tcvn3(name), encode_vni(name)]
+        for spelling in spellings:
+            out.setdefault(label_key(spelling), code)
+    return out
+
+
+STATUS = build_map(STATUS_LABELS)
+CHANNEL = build_map(CHANNEL_LABELS)
+SERVICE_LEVEL = build_map(SERVICE_LEVEL_LABELS)
+APPLICANT = build_map(APPLICANT_LABELS)
+DIGITISATION = build_map(DIGITISATION_LABELS)
+BOOLEAN = build_map(BOOLEAN_LABELS)
+RATING = build_map(RATING_LABELS)
+
+
+def map_labels(s: pl.Series, mapping: Mapping[str, Any], dtype: pl.DataType) -> pl.Series:
+    """Codes for a column of codes or labels; unknown values and nulls → null."""
+    distinct = s.drop_nulls().unique()
+    if distinct.is_empty():
+        return pl.Series(s.name, [None] * len(s), dtype=dtype)
+    values = distinct.to_list()
+    codes = [mapping.get(label_key(_numeric_text(v))) for v in values]
+    return s.replace_strict(values, pl.Series(codes, dtype=dtype), default=None, return_dtype=dtype)
+
+
+def status(s: pl.Series) -> pl.Series:
+    """TrangThaiHoSo → 1..10 (Int8)."""
+    return map_labels(s, STATUS, pl.Int8)
+
+
+def channel(s: pl.Series) -> pl.Series:
+    """KenhThucHien → 1 counter, 2 online, 3 postal (Int8)."""
+    return map_labels(s, CHANNEL, pl.Int8)
+
+
+def service_level(s: pl.Series) -> pl.Series:
+    """MucDo → 2, 3, 4 (Int8)."""
+    return map_labels(s, SERVICE_LEVEL, pl.Int8)
+
+
+def applicant_type(s: pl.Series) -> pl.Series:
+    """LoaiDoiTuong → CongDan, DoanhNghiep, ToChuc."""
+    return map_labels(s, APPLICANT, pl.String)
+
+
+def digitisation(s: pl.Series) -> pl.Series:
+    """TrangThaiSoHoa → 0..3 (Int8)."""
+    return map_labels(s, DIGITISATION, pl.Int8)
+
+
+def boolean(s: pl.Series) -> pl.Series:
+    """true/false, 1/0, Có/Không → Boolean."""
+    return map_labels(s, BOOLEAN, pl.Boolean)
+
+
+def rating(s: pl.Series) -> pl.Series:
+    """DanhGia → RatHaiLong, HaiLong, KhongHaiLong."""
+    return map_labels(s, RATING, pl.String)

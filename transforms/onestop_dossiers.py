@@ -1,0 +1,181 @@
+"""RAW FRAME → CORE FRAME for one-stop dossiers (docs/architecture.md, "Contracts").
+
+:func:`to_core` turns the text the sources delivered into the typed columns of
+``core_onestop__dossiers`` (minus ``load_id`` and ``dq_warnings``, which the loader adds): one
+output row per input row, in input order, nothing filtered (validation decides what is loaded).
+A value that cannot be read becomes null; the raw frame keeps the text so a reason can quote it.
+
+The same dossier gives the same core row whether it came through the API (codes, UTC ISO
+instants, "true"/"false") or a file export (Vietnamese labels, local ``dd/mm/yyyy HH:MM`` or
+Excel dates, "Có"/"Không", legacy TCVN3/VNI text): only ``source``, ``source_row`` and
+``row_hash`` (a hash of the raw text) differ.
+
+Order of work, and why:
+1. ``row_hash`` from the raw values, before anything changes them (same bytes, same hash);
+2. NFC and whitespace on every text field, then legacy-encoding repair of the fields that hold
+   Vietnamese words (labels included, so "§· tr¶ kÕt qu¶" becomes a status);
+3. parse codes, labels, dates; resolve the unit from the *repaired* name;
+4. timeliness from the parsed status and days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from transforms import labels
+from transforms.codes import procedure_code_expr
+from transforms.dates import local_date_expr, parse_instants
+from transforms.hashing import row_hash
+from transforms.legacy_text import RepairNote, repair_frame
+from transforms.text import clean_text_series
+from transforms.timeliness import timeliness_expr
+from transforms.units import resolve_units
+from warehouse.tables import CORE_ONESTOP_DOSSIERS
+
+# Columns the loader adds after validation: not part of the core frame.
+LOADER_COLUMNS = ("load_id", "dq_warnings")
+
+# Free text in Vietnamese: NFC, single spaces, legacy repair.
+TEXT_FIELDS = ("TenTTHC", "TenLinhVuc", "TenDonVi", "ChuHoSo")
+# Identifiers: NFC and trimmed only.
+ID_FIELDS = ("MaHoSo", "MaLinhVuc", "MaDonVi", "MaDVHC", "SoGiayTo", "SoDienThoai")
+# Coded fields whose file-export labels are Vietnamese words (repaired like free text).
+LABEL_FIELDS = (
+    "TrangThaiHoSo",
+    "KenhThucHien",
+    "MucDo",
+    "LoaiDoiTuong",
+    "TrangThaiSoHoa",
+    "KetQuaDienTu",
+    "ThanhToanTrucTuyen",
+    "DanhGia",
+)
+# raw date field -> (instant column, local calendar-day column or None)
+DATE_FIELDS: dict[str, tuple[str, str | None]] = {
+    "NgayNopHoSo": ("submitted_at", None),
+    "NgayTiepNhan": ("received_at", "received_date"),
+    "NgayHenTra": ("due_at", "due_date"),
+    "NgayKetThucXuLy": ("finished_at", "finished_date"),
+    "NgayTra": ("returned_at", "returned_date"),
+    "NgayCapNhat": ("updated_at", None),
+}
+
+
+@dataclass
+class CoreBatch:
+    """The core frame of a batch and what was converted on the way.
+
+    ``notes`` are sentences for the load's audit message (one per column and encoding
+    converted); ``repairs`` the same facts as data.
+    """
+
+    frame: pl.DataFrame
+    repairs: list[RepairNote] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [str(r) for r in self.repairs]
+
+
+def core_schema() -> pl.Schema:
+    """The core frame's columns and types: the declaration minus the loader's columns."""
+    schema = CORE_ONESTOP_DOSSIERS.polars_schema()
+    return pl.Schema({k: v for k, v in schema.items() if k not in LOADER_COLUMNS})
+
+
+def _restore_leading_zero(s: pl.Series, digits: int) -> pl.Series:
+    """Digits that went through a number cell: drop a ".0", put back one lost leading zero.
+
+    Identity numbers (CCCD, 12 digits) start with a 0 province prefix and Vietnamese phone
+    numbers with the trunk 0 (10 digits); a spreadsheet that reads them as numbers drops it.
+    Only a value exactly one digit short is restored; anything else is left for validation.
+    """
+    x = s.str.replace(r"^(\d+)\.0+$", "${1}")
+    short = x.str.contains(rf"^\d{{{digits - 1}}}$").fill_null(False)
+    return pl.select(pl.when(short).then("0" + x).otherwise(x)).to_series().alias(s.name)
+
+
+def _ensure_fields(raw: pl.DataFrame) -> pl.DataFrame:
+    missing = [f for f in RAW_FIELDS if f not in raw.columns]
+    extra = [pl.lit(None, dtype=pl.String).alias(f) for f in missing]
+    for c in (SOURCE_COLUMN,):
+        if c not in raw.columns:
+            extra.append(pl.lit(None, dtype=pl.String).alias(c))
+    if SOURCE_ROW_COLUMN not in raw.columns:
+        extra.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW_COLUMN))
+    return raw.with_columns(extra) if extra else raw
+
+
+def to_core(
+    raw: pl.DataFrame,
+    units: pl.DataFrame,
+    *,
+    province_code: str,
+    district_code: str | None,
+    as_of: date,
+) -> CoreBatch:
+    """The CORE FRAME of a RAW FRAME (see the module docstring), with repair notes.
+
+    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code`` and
+    ``district_code`` scope unit resolution; ``as_of`` is the day open dossiers are judged
+    overdue against (the load's local date).
+    """
+    raw = _ensure_fields(raw)
+    hashes = row_hash(raw, RAW_FIELDS)
+
+    cleaned = raw.select(
+        *(clean_text_series(raw[f].cast(pl.String)) for f in TEXT_FIELDS + LABEL_FIELDS),
+        *(clean_text_series(raw[f].cast(pl.String), collapse=False) for f in ID_FIELDS),
+    )
+    cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
+
+    units_found = resolve_units(
+        cleaned.select("MaDVHC", "TenDonVi"), units, province_code, district_code
+    )
+
+    columns: dict[str, pl.Series | pl.Expr] = {
+        "dossier_code": cleaned["MaHoSo"],
+        "procedure_code_raw": raw["MaTTHC"],
+        "procedure_code": raw.select(procedure_code_expr(pl.col("MaTTHC"))).to_series(),
+        "procedure_name": cleaned["TenTTHC"],
+        "field_code": cleaned["MaLinhVuc"],
+        "field_name": cleaned["TenLinhVuc"],
+        "service_level": labels.service_level(cleaned["MucDo"]),
+        "receiving_unit_id": cleaned["MaDonVi"],
+        "receiving_unit_name": cleaned["TenDonVi"],
+        "unit_code": units_found["unit_code"],
+        "unit_code_source": units_found["unit_code_source"],
+        "channel": labels.channel(cleaned["KenhThucHien"]),
+        "applicant_type": labels.applicant_type(cleaned["LoaiDoiTuong"]),
+        "applicant_name": cleaned["ChuHoSo"],
+        "applicant_id_number": _restore_leading_zero(cleaned["SoGiayTo"], 12),
+        "applicant_phone": _restore_leading_zero(cleaned["SoDienThoai"], 10),
+        "status": labels.status(cleaned["TrangThaiHoSo"]),
+        "digitisation": labels.digitisation(cleaned["TrangThaiSoHoa"]),
+        "electronic_result": labels.boolean(cleaned["KetQuaDienTu"]),
+        "paid_online": labels.boolean(cleaned["ThanhToanTrucTuyen"]),
+        "rating": labels.rating(cleaned["DanhGia"]),
+        "source": raw[SOURCE_COLUMN].cast(pl.String),
+        "source_row": raw[SOURCE_ROW_COLUMN].cast(pl.Int64),
+        "row_hash": hashes,
+    }
+    for raw_name, (instant, _) in DATE_FIELDS.items():
+        columns[instant] = parse_instants(raw[raw_name])
+
+    frame = pl.DataFrame({k: v.alias(k) for k, v in columns.items() if isinstance(v, pl.Series)})
+    frame = frame.with_columns(
+        local_date_expr(pl.col(instant)).alias(day)
+        for instant, day in DATE_FIELDS.values()
+        if day is not None
+    )
+    frame = frame.with_columns(
+        timeliness_expr(pl.col("status"), pl.col("due_date"), pl.col("finished_date"), as_of).alias(
+            "timeliness"
+        )
+    )
+    schema = core_schema()
+    return CoreBatch(frame.select(pl.col(n).cast(t) for n, t in schema.items()), repairs)
