@@ -11,6 +11,9 @@ strings so this module stays cheap to import and tests can serve stand-in flows 
 names. Entry points are module paths, so the runner's subprocesses import the flows wherever the
 service was started from.
 
+``cchc serve`` adds them with ``Runner.aadd_flow`` (the flow object stays in the runner, which
+then starts runs from it directly: see ``cchc.service.warm_start``).
+
 Trigger parameter templates are *strings* (``"{{ event.payload.path }}"``): Prefect renders a
 bare ``{{ x }}`` of a UUID or datetime to a non-JSON value and the action fails silently.
 """
@@ -81,15 +84,30 @@ def pull_deployment_name(source_system: str, refs: FlowRefs = DEFAULT_FLOWS) -> 
     raise KeyError(f"no pull deployment for source system {source_system!r}")
 
 
-def build_deployments(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[RunnerDeployment]:
-    """The runner deployments, ready for ``Runner.add_deployment``."""
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: the flow (import string) and its ``to_deployment`` arguments."""
+
+    flow_ref: str
+    options: dict[str, Any]
+
+    def flow(self) -> Flow:
+        return load_flow(self.flow_ref)
+
+    def to_deployment(self) -> RunnerDeployment:
+        """The RunnerDeployment (call outside an event loop; Prefect's method is dual-mode)."""
+        return self.flow().to_deployment(DEPLOYMENT_NAME, **self.options)
+
+
+def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[DeploymentSpec]:
+    """The deployments, pulls first (in ``refs.pulls`` order), then ingest, then freshness."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     svc = settings.service
     common: dict[str, Any] = {"entrypoint_type": EntrypointType.MODULE_PATH}
-    deployments = []
+    specs = []
     for pull in refs.pulls:
         triggers = []
         if pull.change_event:
@@ -100,34 +118,36 @@ def build_deployments(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> lis
                 match={"prefect.resource.id": source_resource(pull.source_system)},
                 parameters=None,  # no since/until: from the stored watermark to now
             ))
-        deployments.append(load_flow(pull.flow).to_deployment(
-            DEPLOYMENT_NAME,
-            schedules=[Cron(svc.nightly_cron, timezone=svc.timezone)],
-            triggers=triggers,
-            description=(f"Pull {pull.source_system}: nightly ({svc.nightly_cron} {svc.timezone}), "
-                         "on change notifications, and month by month for backfills."),
-            tags=[*refs.tags, pull.source_system],
+        specs.append(DeploymentSpec(pull.flow, {
+            "schedules": [Cron(svc.nightly_cron, timezone=svc.timezone)],
+            "triggers": triggers,
+            "description": (f"Pull {pull.source_system}: nightly ({svc.nightly_cron} {svc.timezone}), "
+                            "on change notifications, and month by month for backfills."),
+            "tags": [*refs.tags, pull.source_system],
             **common,
-        ))
-    deployments.append(load_flow(refs.ingest).to_deployment(
-        DEPLOYMENT_NAME,
-        triggers=[DeploymentEventTrigger(
+        }))
+    specs.append(DeploymentSpec(refs.ingest, {
+        "triggers": [DeploymentEventTrigger(
             name="inbox-file-arrived",
             description="Ingest each file completed in the inbox folder.",
             expect={INBOX_FILE_ARRIVED},
             match={"prefect.resource.id": f"{INBOX_RESOURCE_PREFIX}*"},
             parameters={"path": "{{ event.payload.path }}", "from_inbox": True},
         )],
-        description="Load one dossier export dropped in the inbox (or given by path).",
-        tags=[*refs.tags, "inbox"],
+        "description": "Load one dossier export dropped in the inbox (or given by path).",
+        "tags": [*refs.tags, "inbox"],
         **common,
-    ))
-    deployments.append(load_flow(refs.freshness).to_deployment(
-        DEPLOYMENT_NAME,
-        schedules=[Cron(FRESHNESS_CRON, timezone=svc.timezone)],
-        description=(f"Alert when a source has had no successful load for "
-                     f"{svc.stale_after_hours:g} hours."),
-        tags=[*refs.tags, "alert"],
+    }))
+    specs.append(DeploymentSpec(refs.freshness, {
+        "schedules": [Cron(FRESHNESS_CRON, timezone=svc.timezone)],
+        "description": (f"Alert when a source has had no successful load for "
+                        f"{svc.stale_after_hours:g} hours."),
+        "tags": [*refs.tags, "alert"],
         **common,
-    ))
-    return deployments
+    }))
+    return specs
+
+
+def build_deployments(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[RunnerDeployment]:
+    """The RunnerDeployments, e.g. to inspect them or hand them to ``prefect.serve``."""
+    return [spec.to_deployment() for spec in deployment_specs(settings, refs)]

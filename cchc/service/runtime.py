@@ -33,7 +33,13 @@ from cchc.service.prefect_server import (
     start_prefect_server,
     wait_healthy,
 )
-from flows.deployments import DEFAULT_FLOWS, WRITER_LIMIT, FlowRefs
+from flows.deployments import (
+    DEFAULT_FLOWS,
+    DEPLOYMENT_NAME,
+    WRITER_LIMIT,
+    DeploymentSpec,
+    FlowRefs,
+)
 
 log = logging.getLogger("cchc.service")
 
@@ -143,12 +149,14 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
                 hook_url=(f"http://{settings.service.hook_host}:{settings.service.hook_port}"
                           "/hooks/onestop"),
                 inbox=settings.inbox_dir, server_startup_s=startup_s)
-            from flows.deployments import build_deployments
+            from cchc.service import warm_start
+            from flows.deployments import deployment_specs
 
-            deployments = build_deployments(settings, refs)  # sync: to_deployment is dual-mode
+            specs = deployment_specs(settings, refs)
             sock = _bind(settings.service.hook_host, settings.service.hook_port)
+            warm_start.enable()
             try:
-                asyncio.run(_serve(settings, deployments, len(refs.pulls), sock, info, catch_up,
+                asyncio.run(_serve(settings, specs, len(refs.pulls), sock, info, catch_up,
                                    on_ready))
             finally:
                 sock.close()
@@ -162,17 +170,18 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
         signal.signal(signal.SIGTERM, previous)
 
 
-async def _serve(settings: Settings, deployments: list, n_pulls: int, sock: socket.socket,
+async def _serve(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
+                 sock: socket.socket,
                  info: ServiceInfo, catch_up: bool, on_ready) -> None:
     from prefect.context import SettingsContext, get_settings_context
     from prefect.settings import Settings as PrefectSettings
 
     # Prefect may have been imported before the environment was set: re-read it.
     with SettingsContext(profile=get_settings_context().profile, settings=PrefectSettings()):
-        await _serve_in_context(settings, deployments, n_pulls, sock, info, catch_up, on_ready)
+        await _serve_in_context(settings, specs, n_pulls, sock, info, catch_up, on_ready)
 
 
-async def _serve_in_context(settings: Settings, deployments: list, n_pulls: int,
+async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
                             sock: socket.socket, info: ServiceInfo, catch_up: bool,
                             on_ready) -> None:
     import uvicorn
@@ -190,12 +199,15 @@ async def _serve_in_context(settings: Settings, deployments: list, n_pulls: int,
         loop.add_signal_handler(sig, stop.set)
 
     runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT)
-    ids = [await runner.aadd_deployment(d) for d in deployments]
+    # aadd_flow (not aadd_deployment): the runner keeps the flow object and starts runs from it
+    # in a forked child (warm_start) instead of a fresh `python -m prefect.engine`.
+    ids = [await runner.aadd_flow(spec.flow(), name=DEPLOYMENT_NAME, **spec.options)
+           for spec in specs]
     pull_ids = ids[:n_pulls]
     async with get_client() as client:
         done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
                              pull_deployment_ids=pull_ids, catch_up=catch_up)
-    log.info("deployments: %s", ", ".join(f"{d.flow_name}/{d.name}" for d in deployments))
+    log.info("deployments: %s", ", ".join(f"{s.flow().name}/{DEPLOYMENT_NAME}" for s in specs))
     if done.crashed:
         log.warning("recovered %d run(s) left in progress; re-ran %d pull(s)",
                     len(done.crashed), len(done.resubmitted))
