@@ -105,16 +105,9 @@ def stage_pull(settings: Settings, since: datetime, until: datetime) -> StagedBa
     from sources.onestop.api import OnestopClient, pull_to_parquet
 
     src = settings.source
-    client = OnestopClient(
-        src.base_url,
-        src.token,
-        page_size=src.page_size,
-        timeout_s=src.timeout_s,
-        max_retries=src.max_retries,
-        backoff_s=src.backoff_s,
-    )
     out_dir = new_staging_dir(settings, "pull")
-    result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows)
+    with OnestopClient.from_settings(src) as client:
+        result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows)
     notes = []
     extra = getattr(result, "extra_keys", None)
     if extra:

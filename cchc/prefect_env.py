@@ -19,6 +19,8 @@ _DEFAULTS = {
     "PREFECT_LOGGING_LOG_PRINTS": "true",
     "GX_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
+    # Our own loggers (sources' retries, warehouse) show in Prefect's UI beside the flow's.
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "cchc,sources,warehouse,expectations,transforms",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger, task
 
@@ -22,7 +22,10 @@ def window_task(since: str | None, until: str | None) -> tuple[str, str]:
         since_dt = mark or pipeline.parse_instant(s.source.initial_since)
     else:
         since_dt = pipeline.parse_instant(since)
-    until_dt = pipeline.parse_instant(until) if until else datetime.now(UTC).replace(microsecond=0)
+    # A default window ends a minute in the past: the source's last second may still be moving,
+    # and a window closed in the past lets the client detect changes during the pull.
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    until_dt = pipeline.parse_instant(until) if until else now
     if until_dt <= since_dt:
         raise ValueError(f"empty window: since {since_dt} is not before until {until_dt}")
     return pipeline.iso_z(since_dt), pipeline.iso_z(until_dt)
