@@ -89,18 +89,22 @@ def _numeric_codes(items: pl.DataFrame, rate: float, seed: int) -> tuple[pl.Data
 def export_dossiers(out: Path | str, fmt: Literal["xlsx", "csv"] | None = None, *,
                     options: SimOptions | None = None, dataset: Dataset | None = None,
                     date_from: date | None = None, date_to: date | None = None, unit: str | None = None,
-                    dates: DateStyle = "text", bom: bool = True) -> ExportResult:
+                    dates: DateStyle = "text", bom: bool = True,
+                    codes_as_numbers: float | None = None) -> ExportResult:
     """Write a dossier-list export of the simulated system; see the module docstring.
 
     ``fmt`` defaults to the file suffix; ``dates`` (XLSX only): local-time text
-    ``dd/mm/yyyy HH:MM``, real Excel date cells, or a seeded mix per row; ``bom``: CSV only."""
+    ``dd/mm/yyyy HH:MM``, real Excel date cells, or a seeded mix per row; ``bom``: CSV only;
+    ``codes_as_numbers`` overrides the options' rate. ``dataset`` (else ``options``, else the
+    demo defaults) is the simulated system to export."""
     out = Path(out)
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     ds = dataset or get_dataset(options or SimOptions())
     opts = ds.options
     date_from, date_to = date_from or ds.period[0], date_to or ds.period[1]
     items = select_rows(ds, date_from, date_to, unit)
-    items, changed = _numeric_codes(items, opts.dirt.codes_as_numbers, opts.seed)
+    rate = opts.dirt.codes_as_numbers if codes_as_numbers is None else codes_as_numbers
+    items, changed = _numeric_codes(items, rate, opts.seed)
     changed_codes = set(items["MaHoSo"].gather(changed).to_list())
     manifest = ds.manifest.restricted(items["MaHoSo"].unique())
     entries = manifest.entries

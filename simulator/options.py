@@ -85,9 +85,9 @@ class SimOptions:
 
     @property
     def data_key(self) -> tuple[Any, ...]:
-        """What determines the emitted data (faults and token do not)."""
+        """What determines the emitted data (faults, token and the files-only switch do not)."""
         shape = (self.dossiers, self.units, self.years, self.start_year) if self.scenario == "scale" else ()
-        return (self.scenario, self.seed, shape, self.dirt, self.now)
+        return (self.scenario, self.seed, shape, replace(self.dirt, codes_as_numbers=0.0), self.now)
 
 
 def make_options(options: SimOptions | None = None, **kw: Any) -> SimOptions:
