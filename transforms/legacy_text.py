@@ -393,10 +393,12 @@ def _assess(text: str | None) -> tuple[Encoding | None, bool]:
         return None, False
     scored.sort(key=lambda x: x[0])  # stable: TCVN3 first on a full tie
     (bad, _), enc = scored[0]
-    tokens = sum(1 for t in _TOKEN.findall(text) if not t.isascii())
+    tokens = [t for t in _TOKEN.findall(text) if not t.isascii()]
+    if max(len(t) for t in tokens) < 2:
+        return None, False  # a lone symbol ("½", "§") is not a word in any encoding
     # Mostly well-formed after decoding: at most a quarter of the words still odd (names of
     # places in minority languages are not all in the syllable table).
-    if bad * 4 > tokens:
+    if bad * 4 > len(tokens):
         return None, False
     clear = len(scored) == 1 or scored[1][0][0] > bad
     return enc, clear

@@ -1,0 +1,111 @@
+"""Receiving unit → statistics-office code, from MaDVHC or the name, scoped (domain.md §2)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from transforms_samples import UNIT_VARIANTS
+
+from transforms.units import resolve_units, scope_units
+from warehouse.seeds import load_admin_units
+from warehouse.tables import DIM_ADMIN_UNIT
+
+
+@pytest.fixture(scope="module")
+def units() -> pl.DataFrame:
+    return load_admin_units()
+
+
+def _resolve(units: pl.DataFrame, rows: list[tuple[str | None, str | None]]) -> list[tuple]:
+    df = pl.DataFrame(rows, schema={"MaDVHC": pl.String, "TenDonVi": pl.String}, orient="row")
+    out = resolve_units(df, units, "64", "637")
+    assert out.height == df.height and out.columns == [*df.columns, "unit_code", "unit_code_source"]
+    return list(zip(out["unit_code"].to_list(), out["unit_code_source"].to_list(), strict=True))
+
+
+def test_seed_has_the_declared_columns_and_the_14_units(units: pl.DataFrame) -> None:
+    assert units.columns == DIM_ADMIN_UNIT.column_names
+    assert units.schema == DIM_ADMIN_UNIT.polars_schema()
+    assert units["unit_code"].is_unique().all()  # the table's key
+    communes = units.filter(pl.col("district_code") == "637", pl.col("level") != "district")
+    assert sorted(communes["unit_code"].to_list()) == sorted(UNIT_VARIANTS)
+    # Every pre-2025 unit has its post-2025 successor (vietnamadminunits 1.0.4).
+    successors = dict(zip(communes["unit_code"], communes["successor_code"], strict=True))
+    assert {successors[c] for c in ("24076", "24088", "24091", "24097", "24106")} == {"24076"}
+    assert {successors[c] for c in ("24100", "24103", "24115")} == {"24100"}
+    assert {successors[c] for c in ("24109", "24082", "24094")} == {"24109"}
+    assert {successors[c] for c in ("24079", "24085", "24112")} == {"24112"}
+
+
+@pytest.mark.parametrize("code", sorted(UNIT_VARIANTS))
+def test_every_spelling_resolves_by_name(units: pl.DataFrame, code: str) -> None:
+    found = _resolve(units, [(None, v) for v in UNIT_VARIANTS[code]])
+    assert found == [(code, "name")] * len(UNIT_VARIANTS[code])
+
+
+def test_code_wins_and_is_repaired(units: pl.DataFrame) -> None:
+    assert _resolve(
+        units,
+        [
+            ("24109", "UBND xã Uar"),
+            (" 24109 ", None),
+            ("24109.0", None),  # read through a number cell
+            ("24082", "UBND xã Uar"),  # the code wins over the name
+        ],
+    ) == [("24109", "code"), ("24109", "code"), ("24109", "code"), ("24082", "code")]
+
+
+def test_district_office_resolves_to_the_district(units: pl.DataFrame) -> None:
+    assert _resolve(
+        units, [(None, "UBND huyện Krông Pa"), (None, "Ủy ban nhân dân huyện Krông Pa")]
+    ) == [
+        ("637", "name"),
+        ("637", "name"),
+    ]
+
+
+def test_krong_nang_of_dak_lak_never_matches(units: pl.DataFrame) -> None:
+    found = _resolve(
+        units,
+        [
+            ("24343", None),  # Thị trấn Krông Năng, Đắk Lắk: code out of scope
+            (None, "UBND thị trấn Krông Năng"),  # the Đắk Lắk town, by its type
+            (None, "UBND huyện Krông Năng"),  # the Đắk Lắk district
+            (None, "UBND xã Ea Tóh"),  # a commune of that district
+            (None, "UBND xã Krông Năng"),  # Krông Pa's own commune
+            (None, "UBND xã Krông Năng, huyện Krông Pa, tỉnh Gia Lai"),
+        ],
+    )
+    assert found == [(None, None)] * 4 + [("24115", "name")] * 2
+
+
+def test_unknown_code_falls_back_to_the_name(units: pl.DataFrame) -> None:
+    assert _resolve(units, [("99999", "UBND xã Chư Gu"), ("99999", "somewhere")]) == [
+        ("24085", "name"),
+        (None, None),
+    ]
+
+
+def test_scope_excludes_other_provinces_and_post_2025_units(units: pl.DataFrame) -> None:
+    scoped = scope_units(units, "64", "637")
+    assert set(scoped["unit_code"]) == set(UNIT_VARIANTS) | {"637"}
+    province_only = scope_units(units, "52", None)
+    assert set(province_only["unit_code"]) == {"52"}
+
+
+def test_ambiguous_names_stay_unresolved() -> None:
+    units = pl.DataFrame(
+        {
+            "unit_code": ["1", "2", "9"],
+            "name": ["Xã An Bình", "Xã An Binh", "Huyện X"],
+            "level": ["commune", "commune", "district"],
+            "province_code": ["P", "P", "P"],
+            "district_code": ["9", "9", "9"],
+            "aliases": [[], [], []],
+        }
+    )
+    df = pl.DataFrame(
+        {"MaDVHC": [None], "TenDonVi": ["UBND xã An Bình"]},
+        schema={"MaDVHC": pl.String, "TenDonVi": pl.String},
+    )
+    assert resolve_units(df, units, "P", "9")["unit_code"].to_list() == [None]
