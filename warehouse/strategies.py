@@ -78,13 +78,10 @@ def _one_per_key(table: Table, frame: pl.DataFrame, *, newest: bool) -> pl.DataF
         return frame
     if not newest:
         return frame.unique(subset=list(table.key), keep="first", maintain_order=True)
-    order = [table.version_column] if table.version_column else []
-    descending = [True] * len(order)
-    if table.version_column and TIE_BREAK in frame.columns:
-        order.append(TIE_BREAK)
-        descending.append(False)
+    order = _version_columns(table)
     if not order:  # unversioned: the last row of the frame is the latest write
         return frame.unique(subset=list(table.key), keep="last", maintain_order=True)
+    descending = [True] + [False] * (len(order) - 1)  # newest version, then smallest hash
     return frame.sort(order, descending=descending, nulls_last=True).unique(
         subset=list(table.key), keep="first", maintain_order=True
     )
@@ -96,31 +93,49 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
 
 
 def _merge(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
+    """Decide on the key, version and hash columns only, then copy the winning rows once.
+
+    The decision is a small temp table (key, is-new); the frame's other columns are read from
+    Arrow only for the rows that win, by a semi-join, so nothing is materialised twice.
+    """
     name, cols = quote(table.name), ", ".join(quote(c) for c in table.column_names)
+    keys = ", ".join(quote(k) for k in table.key)
+    decide_cols = list(dict.fromkeys([*table.key, *_version_columns(table)]))
     first_key = quote(table.key[0])
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
-        f"SELECT s.*, t.{first_key} IS NULL AS _cchc_new "
-        f"FROM {FRAME} s LEFT JOIN {name} t ON {_key_match(table, 't', 's')} "
+        f"SELECT {', '.join(f's.{quote(k)}' for k in table.key)}, t.{first_key} IS NULL AS _new "
+        f"FROM (SELECT {', '.join(quote(c) for c in decide_cols)} FROM {FRAME}) s "
+        f"LEFT JOIN {name} t ON {_key_match(table, 't', 's')} "
         f"WHERE t.{first_key} IS NULL OR {_wins(table, 's', 't')}"
     )
     try:
         inserted, updated = con.execute(
-            f"SELECT count(*) FILTER (_cchc_new), count(*) FILTER (NOT _cchc_new) FROM {STAGE}"
+            f"SELECT count(*) FILTER (_new), count(*) FILTER (NOT _new) FROM {STAGE}"
         ).fetchone() or (0, 0)
+        winners = f"{FRAME} f SEMI JOIN (SELECT {keys} FROM {STAGE} WHERE {{}}) d USING ({keys})"
         if updated:
             assignments = ", ".join(
                 f"{quote(c)} = s.{quote(c)}" for c in table.column_names if c not in table.key
             )
             con.execute(
-                f"UPDATE {name} AS t SET {assignments} FROM {STAGE} s "
-                f"WHERE {_key_match(table, 't', 's')} AND NOT s._cchc_new"
+                f"UPDATE {name} AS t SET {assignments} "
+                f"FROM (SELECT f.* FROM {winners.format('NOT _new')}) s "
+                f"WHERE {_key_match(table, 't', 's')}"
             )
         if inserted:
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {STAGE} WHERE _cchc_new")
+            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {winners.format('_new')}")
     finally:
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return WriteResult(int(inserted), int(updated))
+
+
+def _version_columns(table: Table) -> list[str]:
+    """The columns that decide which version wins."""
+    if table.version_column is None:
+        return []
+    tie = [TIE_BREAK] if TIE_BREAK in table.column_names else []
+    return [table.version_column, *tie]
 
 
 def _append_new(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
