@@ -18,6 +18,7 @@ Why it is shaped this way (measured at 1M rows on the 2-core machine, docs in RE
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -96,6 +97,11 @@ class _Runtime:
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         return batch.validate(expectation, result_format=RESULT_FORMAT)
 
+    def release(self) -> None:
+        """Drop the engine's reference to the last frame (it would live until the next call)."""
+        engine = self.batch_definition.data_asset.datasource.get_execution_engine()
+        engine.batch_manager.reset_batch_cache()
+
 
 def _skip_frame_fingerprint() -> None:
     """Stop GX hashing every pandas batch (a fingerprint marker nothing here reads).
@@ -107,6 +113,12 @@ def _skip_frame_fingerprint() -> None:
     from great_expectations.execution_engine import pandas_execution_engine
 
     pandas_execution_engine.HASH_THRESHOLD = 0
+
+
+# Every dataframe batch gets the same batch id in GX 1.24 and the datasource shares one
+# execution engine, so two threads validating at once would read each other's frames. GX is
+# GIL-bound Python anyway: serialising calls costs no throughput.
+_GX_LOCK = threading.RLock()
 
 
 @cache
@@ -149,19 +161,23 @@ def validate(
         raise ValidationError(f"core has {core.height} rows but raw has {raw.height}")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
-    check_frame_shape(core, table)
-    plans = _plans(table)
-    runtime = _runtime()
-    indexed = core.with_row_index(ROW_ID)
-    failures: list[pl.DataFrame] = []
-    results: list[dict[str, Any]] = []
-    for plan in plans:
-        rows, element_count, unexpected_count, success = _run_plan(
-            runtime, plan, indexed, chunk_rows
-        )
-        results.append(_result_row(table, plan, success, element_count, unexpected_count))
-        if len(rows):
-            failures.append(_reasons(plan, rows, core, raw))
+    with _GX_LOCK:
+        check_frame_shape(core, table)
+        plans = _plans(table)
+        runtime = _runtime()
+        indexed = core.with_row_index(ROW_ID)
+        failures: list[pl.DataFrame] = []
+        results: list[dict[str, Any]] = []
+        try:
+            for plan in plans:
+                rows, element_count, unexpected_count, success = _run_plan(
+                    runtime, plan, indexed, chunk_rows
+                )
+                results.append(_result_row(table, plan, success, element_count, unexpected_count))
+                if len(rows):
+                    failures.append(_reasons(plan, rows, core, raw))
+        finally:
+            runtime.release()
     critical, warnings = _per_row(failures, core.height)
     return Validation(critical=critical, warnings=warnings, results=results)
 
@@ -297,6 +313,12 @@ def _check_shape(table: Table, key: tuple[tuple[str, str], ...], empty: pl.DataF
     if (table, key) in _SHAPE_SEEN:
         return
     runtime = _runtime()
+    with _GX_LOCK:
+        _run_shape_suite(runtime, table, empty)
+    _SHAPE_SEEN.add((table, key))
+
+
+def _run_shape_suite(runtime: _Runtime, table: Table, empty: pl.DataFrame) -> None:
     pdf = empty.to_pandas()
     problems = []
     for exp in _shape_suite(table).expectations:
@@ -314,7 +336,6 @@ def _check_shape(table: Table, key: tuple[tuple[str, str], ...], empty: pl.DataF
             problems.append(f"{column} is {observed}, declared {exp.type_}")
     if problems:
         raise ValidationError(f"core frame does not match {table.name}: " + "; ".join(problems))
-    _SHAPE_SEEN.add((table, key))
 
 
 @cache
