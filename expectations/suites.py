@@ -12,6 +12,7 @@ transforms or the CLI must not pay it just to read a declaration.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.schema import Check, Column, Severity, Table
+from warehouse.schema import Check, Column, Table
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite
@@ -264,5 +265,28 @@ def write_suite(suite: ExpectationSuite, folder: Path) -> Path:
     return path
 
 
-def severity_of(meta: dict[str, Any]) -> Severity:
-    return Severity(meta["severity"])
+def write_data_docs(tables: Sequence[Table], folder: Path) -> Path:
+    """Render the tables' suites as GX Data Docs (static HTML) under ``folder``; returns index.html.
+
+    The suites are reviewed as code; the HTML is for readers who do not read Python: each
+    expectation is shown with its reason (GX's ``description``) and its row condition.
+    """
+    ctx = context()
+    folder.mkdir(parents=True, exist_ok=True)
+    site = "cchc_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    if site not in ctx.get_site_names():
+        ctx.add_data_docs_site(
+            site,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(folder),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    for table in tables:
+        ctx.suites.add_or_update(build_suite(table))
+    ctx.build_data_docs(site_names=[site])
+    return folder / "index.html"

@@ -84,3 +84,13 @@ def test_shape_suite_covers_the_frame_columns() -> None:
     assert "load_id" not in columns and "dq_warnings" not in columns
     assert shape.expectations[0].expectation_type == "expect_table_columns_to_match_set"
     assert len(shape.expectations) == 1 + len(columns)
+
+
+def test_data_docs_render_the_suite(tmp_path: Path) -> None:
+    index = suites.write_data_docs([T], tmp_path / "docs")
+    suites.write_data_docs([T], tmp_path / "docs")  # again: same site, suite updated
+    assert index.is_file()
+    page = (tmp_path / "docs" / "expectations" / "onestop_dossiers.html").read_text(
+        encoding="utf-8"
+    )
+    assert "processing finished before the dossier was received" in page
