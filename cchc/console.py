@@ -76,10 +76,18 @@ def published_figures(scenario: str) -> list[dict[str, str]]:
 
 
 def print_demo_report(settings: Settings, date_from: date, date_to: date) -> None:
-    """Form-06 totals beside the published figures, what the dirt became, and how to query."""
-    from warehouse.form06 import form06
+    """Form-06 report, its totals beside the published figures, what the dirt became, how to query."""
+    from datetime import datetime
+
+    from cchc.query_cli import FormBy, ReportFormat, form06_command
+    from warehouse.form06 import TOTAL_LABEL, form06
     from warehouse.reader import open_snapshot
 
+    form06_command(
+        date_from=datetime.combine(date_from, datetime.min.time()),
+        date_to=datetime.combine(date_to, datetime.min.time()),
+        by=FormBy.unit, format=ReportFormat.table, out=None,
+    )
     con = open_snapshot(settings)
     try:
         report = form06(con, date_from, date_to, "unit")
@@ -94,18 +102,17 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
         versions = con.execute("SELECT count(*) FROM raw_onestop__dossier_versions").fetchone()[0]
     finally:
         con.close()
-    total = report.filter(report["name"] == "Tổng cộng").row(0, named=True)
-    console.print(report_table(report, f"Biểu 06 — {date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}, by unit"))
+    total = report.filter(report["c2"] == TOTAL_LABEL).row(0, named=True)
 
     published = {r["indicator"]: r for r in published_figures(settings.simulator.scenario)}
-    cmp = Table(title="Warehouse vs published figures")
+    cmp = Table(title=f"Warehouse vs published figures, {date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}")
     for col in ("indicator", "computed as", "warehouse", "published", ""):
         cmp.add_column(col, justify="right" if col in ("warehouse", "published") else "left")
     for indicator, (formula, compute) in INDICATORS.items():
         ours = compute(total)
         theirs = published.get(indicator, {}).get("value")
         same = theirs is not None and ours is not None and abs(float(theirs) - float(ours)) < 0.005
-        mark = "[green]✓[/]" if same else ("[red]✗ differs[/]" if theirs is not None else "")
+        mark = "[green]✓ same[/]" if same else ("[red]✗ differs[/]" if theirs is not None else "")
         cmp.add_row(indicator, formula, _fmt(ours), _fmt(theirs), mark)
     console.print(cmp)
 
@@ -113,14 +120,14 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
         f"\n[bold]Dirt handled[/]: {dirt[2]:,} dossiers from {versions:,} distinct versions "
         f"(older versions superseded by newer ones); {dirt[0]:,} dossiers had no usable unit code "
         f"and were matched on the unit name; {dirt[1]:,} have no due date and are flagged "
-        f"(counted on time, as the vendor does: see the no_due_date column)."
+        f"(counted on time, as the vendor does)."
     )
     console.print(
         "\n[bold]Query it[/] (read-only snapshot, safe while loads run):\n"
-        "  cchc sql \"SELECT * FROM out_onestop__rates_by_unit_month LIMIT 10\"\n"
-        "  cchc sql \"SELECT reason, rows FROM out_quality__quarantine_reasons\"\n"
-        "  cchc report form06 --from 2021-01-01 --to 2022-12-31 --by field\n"
-        "  cchc sql            # interactive DuckDB shell\n"
+        '  .venv/bin/cchc sql "SELECT * FROM out_onestop__rates_by_unit_month LIMIT 10"\n'
+        '  .venv/bin/cchc sql "SELECT * FROM out_quality__quarantine_reasons"\n'
+        "  .venv/bin/cchc report form06 --from 2021-01-01 --to 2022-12-31 --by field\n"
+        "  .venv/bin/cchc sql            # interactive DuckDB shell\n"
     )
 
 
@@ -130,16 +137,6 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float) or (isinstance(v, str) and "." in v):
         return f"{float(v):,.2f}"
     return f"{int(v):,}"
-
-
-def report_table(report, title: str) -> Table:
-    """A form-06 frame as a rich table."""
-    t = Table(title=title)
-    for col in report.columns:
-        t.add_column(col, justify="left" if col in ("code", "name") else "right")
-    for row in report.iter_rows():
-        t.add_row(*[_fmt(v) if isinstance(v, int | float) else ("" if v is None else str(v)) for v in row])
-    return t
 
 
 def print_status(settings: Settings) -> None:
