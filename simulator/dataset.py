@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from simulator.dirt import Manifest, emit
+from simulator.dirt import Manifest, emit, system_state
 from simulator.generate import Generated, generate
 from simulator.options import SimOptions
 from simulator.report06 import report06
@@ -40,8 +40,13 @@ class Dataset:
     options: SimOptions
     generated: Generated
     items: pl.DataFrame  # internal: instants Int64 UTC seconds, private `_` columns
-    state: pl.DataFrame  # the vendor database's current state (internal types)
+    missing_due: np.ndarray  # truth dossiers whose due date the system lacks
     manifest: Manifest
+
+    @cached_property
+    def state(self) -> pl.DataFrame:
+        """The vendor database's current state (internal types): what /reports/06 counts."""
+        return system_state(self.generated, _now_s(self.options), self.missing_due)
 
     @cached_property
     def updated(self) -> np.ndarray:
@@ -85,8 +90,8 @@ def _now_s(options: SimOptions) -> int | None:
 
 def build_dataset(options: SimOptions) -> Dataset:
     gen = generate(options)
-    items, state, manifest = emit(gen, options.dirt, options.seed, _now_s(options))
-    return Dataset(options, gen, items, state, manifest)
+    items, missing_due, manifest = emit(gen, options.dirt, options.seed, _now_s(options))
+    return Dataset(options, gen, items, missing_due, manifest)
 
 
 _CACHE: dict[tuple[Any, ...], Dataset] = {}

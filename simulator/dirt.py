@@ -73,83 +73,107 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, rate: float, base: i
     return np.sort(rng.choice(candidates, k, replace=False)) if k else np.array([], dtype=np.int64)
 
 
-def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tuple[pl.DataFrame, pl.DataFrame, Manifest]:
-    """(items sorted by NgayCapNhat then MaHoSo, the system's current state, manifest). Frames keep
-    instants as Int64 UTC seconds and carry ``_idx`` (truth dossier, -1 for extras), ``_unit``
-    and ``_status_text`` (a text status that replaces TrangThaiHoSo, else null)."""
+def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tuple[pl.DataFrame, np.ndarray, Manifest]:
+    """(items sorted by NgayCapNhat then MaHoSo, truth dossiers whose due date is missing,
+    manifest). Items keep instants as Int64 UTC seconds and carry ``_idx`` (truth dossier, -1 for
+    extras), ``_unit``, ``_key`` and ``_status_text`` (a text status replacing TrangThaiHoSo).
+
+    The (dossier, version) pairs are ordered with numpy before any row is built, so the big
+    frame is gathered once, already sorted; dirt is then applied in place by row positions."""
     latest = gen.latest_stage(now_s)
     visible = np.nonzero(latest >= 0)[0]
-    n_vis = len(visible)
+    n_vis, n_all = len(visible), gen.full.height
+    if n_all >= 2**27 or gen.times.max() >= 2**36:
+        raise ValueError("too many dossiers (or instants too late) for the simulator's sort key")
     codes = gen.full["MaHoSo"]
     parts: list[pl.DataFrame] = []
 
-    # Older versions of a share of dossiers.
+    # Older versions of a share of dossiers, and exact duplicates of some items.
     n_versions = ((gen.times >= 0) & ((gen.times < now_s) if now_s is not None else True)).sum(axis=1)
     reappear = _pick(_rng(seed, "reappear"), visible[n_versions[visible] > 1], dirt.reappear, n_vis)
     d_old, s_old = np.nonzero((gen.times[reappear] >= 0) & (np.arange(gen.times.shape[1]) < latest[reappear, None]))
-    d_old = reappear[d_old]
-    rows = gen.rows(np.concatenate([visible, d_old]), np.concatenate([latest[visible], s_old]))
+    d = np.concatenate([visible, reappear[d_old]])
+    s = np.concatenate([latest[visible], s_old])
     parts.append(_entries("reappear", codes.gather(reappear), pl.Series(n_versions[reappear] - 1)))
+    dup = _pick(_rng(seed, "duplicates"), np.arange(len(d)), dirt.duplicates, len(d))
+    dup_per = np.bincount(d[dup], minlength=n_all)
+    dup_dossiers = np.nonzero(dup_per)[0]
+    parts.append(_entries("duplicates", codes.gather(dup_dossiers), pl.Series(dup_per[dup_dossiers])))
+    d, s = np.concatenate([d, d[dup]]), np.concatenate([s, s[dup]])
+    # One int64 sort key: instant (seconds) then the code's rank among dossiers; stable, so
+    # duplicates stay side by side.
+    rank = np.empty(n_all, dtype=np.int64)
+    rank[np.argsort(gen.full["_key"].to_numpy(), kind="stable")] = np.arange(n_all)
+    order = np.argsort((gen.times[d, s] << 27) | rank[d], kind="stable")
+    rows = gen.rows(d[order], s[order])
+    at_dossier = d[order]
+    per_dossier = np.bincount(at_dossier, minlength=n_all)
 
     # Unit names spelt differently, MaDVHC null (resolve from the name).
     variant_units = [i for i, u in enumerate(gen.units) if u.variants]
     unit_of = gen.full["_unit"].to_numpy()
     rng = _rng(seed, "unit_variants")
-    chosen = _pick(rng, visible[np.isin(unit_of[visible], variant_units)], dirt.unit_variants, n_vis)
-    names = np.array([gen.units[unit_of[i]].variants[rng.integers(0, len(gen.units[unit_of[i]].variants))]
-                      for i in chosen], dtype=object)
-    variant_map = pl.DataFrame({"_idx": chosen.astype(np.int64), "_variant": pl.Series(names.tolist(), dtype=pl.String)})
-    rows = rows.join(variant_map, on="_idx", how="left", maintain_order="left").with_columns(
-        TenDonVi=pl.coalesce("_variant", "TenDonVi"),
-        MaDVHC=pl.when(pl.col("_variant").is_not_null()).then(None).otherwise(pl.col("MaDVHC")),
-    ).drop("_variant")
-    parts.append(_entries("unit_variants", codes.gather(chosen), _count(rows, chosen)))
+    chosen = _pick(rng, visible[_mask(len(gen.units), np.array(variant_units, dtype=np.int64))[unit_of[visible]]], dirt.unit_variants, n_vis)
+    names = pl.Series([gen.units[unit_of[i]].variants[rng.integers(0, len(gen.units[unit_of[i]].variants))]
+                       for i in chosen], dtype=pl.String)
+    which = np.full(n_all, -1)
+    which[chosen] = np.arange(len(chosen))
+    at = np.nonzero(which[at_dossier] >= 0)[0]
+    rows = rows.with_columns(rows["TenDonVi"].scatter(at, names.gather(which[at_dossier[at]])),
+                             rows["MaDVHC"].scatter(at, None))
+    parts.append(_entries("unit_variants", codes.gather(chosen), pl.Series(per_dossier[chosen])))
 
     # Decomposed Unicode.
     chosen = _pick(_rng(seed, "nfd"), visible, dirt.nfd, n_vis)
-    at = np.nonzero(np.isin(rows["_idx"].to_numpy(), chosen))[0]
+    at = np.nonzero(_mask(n_all, chosen)[at_dossier])[0]
     rows = rows.with_columns([rows[c].scatter(at, rows[c].gather(at).str.normalize("NFD")) for c in TEXT_FIELDS])
-    parts.append(_entries("nfd", codes.gather(chosen), _count(rows, chosen)))
+    parts.append(_entries("nfd", codes.gather(chosen), pl.Series(per_dossier[chosen])))
 
     # Missing due dates, on dossiers closed on time (the vendor counts them on time anyway).
     final = gen.full.select("TrangThaiHoSo", "_late")
     on_time = (final["TrangThaiHoSo"].is_in([7, 9, 10]) & ~final["_late"]).to_numpy()
     missing_due = _pick(_rng(seed, "missing_due"), visible[on_time[visible]], dirt.missing_due, n_vis)
-    hit = pl.col("_idx").is_in(pl.Series(missing_due, dtype=pl.Int64).implode())
-    rows = rows.with_columns(NgayHenTra=pl.when(hit).then(None).otherwise(pl.col("NgayHenTra")))
-    parts.append(_entries("missing_due", codes.gather(missing_due), _count(rows, missing_due)))
-
-    rows = rows.with_columns(_status_text=pl.lit(None, dtype=pl.String))
-    state = _system_state(gen, visible, latest, missing_due)
-
-    # Exact duplicates of some items.
-    rng = _rng(seed, "duplicates")
-    dup_rows = _pick(rng, np.arange(rows.height), dirt.duplicates, rows.height)
-    dups = rows.select(pl.all().gather(pl.Series(dup_rows, dtype=pl.Int64)))
-    dup_codes = dups.group_by("MaHoSo").len()
-    parts.append(_entries("duplicates", dup_codes["MaHoSo"], dup_codes["len"]))
+    at = np.nonzero(_mask(n_all, missing_due)[at_dossier])[0]
+    rows = rows.with_columns(rows["NgayHenTra"].scatter(at, None), _status_text=pl.lit(None, dtype=pl.String))
+    parts.append(_entries("missing_due", codes.gather(missing_due), pl.Series(per_dossier[missing_due])))
 
     extras = _extras(gen, dirt, seed, now_s)
     for kind in EXTRA_KINDS:
         parts.append(_entries(kind, extras.filter(pl.col("_kind") == kind)["MaHoSo"]))
-    items = pl.concat([rows, dups, extras.drop("_kind")], how="vertical_relaxed")
-    items = items.sort(["NgayCapNhat", "_key"], maintain_order=True)  # = by NgayCapNhat, MaHoSo
-    return items, state, Manifest(pl.concat(parts).sort("kind", "MaHoSo"))
+    items = _insert_sorted(rows, extras.drop("_kind"))
+    return items, missing_due, Manifest(pl.concat(parts).sort("kind", "MaHoSo"))
 
 
-def _count(rows: pl.DataFrame, chosen: np.ndarray) -> pl.Series:
-    """Items per chosen dossier, in the order of ``chosen``."""
-    counts = rows.filter(pl.col("_idx").is_in(pl.Series(chosen, dtype=pl.Int64).implode())).group_by("_idx").len()
-    order = pl.DataFrame({"_idx": chosen.astype(np.int64)})
-    return order.join(counts, on="_idx", how="left", maintain_order="left")["len"].fill_null(0)
+def _mask(n: int, chosen: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[chosen] = True
+    return mask
 
 
-def _system_state(gen: Generated, visible: np.ndarray, latest: np.ndarray, missing_due: np.ndarray) -> pl.DataFrame:
+def _insert_sorted(rows: pl.DataFrame, extras: pl.DataFrame) -> pl.DataFrame:
+    """Merge a few rows into a frame sorted by (NgayCapNhat, _key), without re-sorting it."""
+    if extras.height == 0:
+        return rows
+    extras = extras.sort("NgayCapNhat", "_key")
+    t, k = rows["NgayCapNhat"].to_numpy(), rows["_key"].to_numpy()
+    pieces, start = [], 0
+    for i, (te, ke) in enumerate(zip(extras["NgayCapNhat"].to_list(), extras["_key"].to_list(), strict=True)):
+        lo, hi = np.searchsorted(t, te, "left"), np.searchsorted(t, te, "right")
+        at = int(lo + np.searchsorted(k[lo:hi], ke, "right"))
+        pieces += [rows.slice(start, at - start), extras.slice(i, 1)]
+        start = at
+    pieces.append(rows.slice(start))
+    return pl.concat(pieces, how="vertical_relaxed")
+
+
+def system_state(gen: Generated, now_s: int | None, missing_due: np.ndarray) -> pl.DataFrame:
     """What the vendor's database holds now: newest visible versions, due dates missing where
     the dirt says so. The vendor's own report is computed from this."""
+    latest = gen.latest_stage(now_s)
+    visible = np.nonzero(latest >= 0)[0]
     state = gen.rows(visible, latest[visible])
-    hit = pl.col("_idx").is_in(pl.Series(missing_due, dtype=pl.Int64).implode())
-    return state.with_columns(NgayHenTra=pl.when(hit).then(None).otherwise(pl.col("NgayHenTra")))
+    at = np.nonzero(_mask(gen.full.height, missing_due)[visible])[0]
+    return state.with_columns(state["NgayHenTra"].scatter(at, None))
 
 
 def _extras(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> pl.DataFrame:
@@ -194,9 +218,12 @@ def _extras(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> 
     seq = extras["_serial"].to_numpy() + 9000
     extras = extras.with_columns(MaHoSo=format_codes(extras["MaDonVi"], day, seq),
                                  _key=pl.Series(code_key(extras["MaDonVi"], day, seq, gen.units), dtype=pl.Int64)).drop("_serial")
-    clash = extras.filter(pl.col("MaHoSo").is_in(gen.full["MaHoSo"].implode()))
-    if clash.height:
-        raise ValueError(f"extra dossier codes collide with the truth: {clash['MaHoSo'].to_list()[:3]}")
+    truth_keys = np.sort(gen.full["_key"].to_numpy())
+    new_keys = extras["_key"].to_numpy()
+    pos = np.minimum(np.searchsorted(truth_keys, new_keys), len(truth_keys) - 1)
+    clash = truth_keys[pos] == new_keys
+    if clash.any():
+        raise ValueError(f"extra dossier codes collide with the truth: {extras['MaHoSo'].filter(pl.Series(clash)).to_list()[:3]}")
     if now_s is not None:
         extras = extras.filter(pl.col("NgayCapNhat") < now_s)
     return extras.select([*gen.full.columns, "_idx", "_status_text", "_kind"])

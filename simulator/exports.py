@@ -21,6 +21,7 @@ import polars as pl
 from simulator import labels
 from simulator.dataset import INSTANT_FIELDS, Dataset, get_dataset
 from simulator.dirt import Manifest
+from simulator.generate import FIN, RECV
 from simulator.options import SimOptions
 from simulator.units import ISSUING_BODY
 
@@ -39,25 +40,39 @@ class ExportResult:
 
 
 def select_rows(ds: Dataset, date_from: date, date_to: date, unit: str | None = None) -> pl.DataFrame:
-    """Emitted items of the dossiers relevant to [date_from, date_to] (local days), optionally of
-    one unit (statistics code such as "24109" or "637", or a MaDonVi), in the order of the
-    report screen: reception, then code, then version."""
-    def day(col: str) -> pl.Expr:
-        return ((pl.col(col) + 7 * 3600) // 86400).cast(pl.Int32).cast(pl.Date)
+    """Emitted items of the dossiers relevant to [date_from, date_to] (local days): received in
+    it, finished in it, or received before it and still open at its start, judged on each
+    dossier's newest version (an older version of a long-finished dossier does not make it
+    "open"). Optionally one unit (statistics code such as "24109" or "637", or a MaDonVi).
+    Ordered as the report screen lists them: reception, code, version."""
+    lo, hi = (np.datetime64(d, "D").astype(np.int64) for d in (date_from, date_to))
 
-    recv = pl.coalesce(day("NgayTiepNhan"), day("NgayNopHoSo"))
-    fin = day("NgayKetThucXuLy")
-    keep = (recv.is_between(date_from, date_to) | fin.is_between(date_from, date_to)
-            | ((recv < date_from) & (fin.is_null() | (fin >= date_from))))
-    # Decide per dossier on its newest emitted version (items are sorted by NgayCapNhat), so an
-    # older version of a dossier long finished is not mistaken for one still open.
-    newest = ds.items.select("MaHoSo", "NgayTiepNhan", "NgayNopHoSo", "NgayKetThucXuLy").unique(
-        "MaHoSo", keep="last")
-    items = ds.items.filter(pl.col("MaHoSo").is_in(newest.filter(keep)["MaHoSo"].implode()))
+    def relevant(recv: np.ndarray, fin: np.ndarray) -> np.ndarray:
+        """recv/fin: local days, -1 when missing."""
+        has_fin = fin >= 0
+        return (((recv >= lo) & (recv <= hi)) | (has_fin & (fin >= lo) & (fin <= hi))
+                | ((recv >= 0) & (recv < lo) & (~has_fin | (fin >= lo))))
+
+    def local_day(t: np.ndarray) -> np.ndarray:
+        return np.where(t >= 0, (t + 7 * 3600) // 86400, -1)
+
+    gen = ds.generated
+    latest = gen.latest_stage(int(ds.options.now.timestamp()) if ds.options.now else None)
+    t_recv = np.where(latest >= RECV, gen.times[:, RECV], gen.full["NgayNopHoSo"].to_numpy())
+    t_fin = np.where(latest >= FIN, gen.times[:, FIN], -1)
+    keep_dossier = relevant(local_day(t_recv), local_day(t_fin)) & (latest >= 0)
+    idx = ds.items["_idx"].to_numpy()
+    keep = keep_dossier[np.maximum(idx, 0)] & (idx >= 0)
+    extra = np.nonzero(idx < 0)[0]  # extras: one item each, judged on their own fields
+    if len(extra):
+        e = ds.items.select(pl.coalesce("NgayTiepNhan", "NgayNopHoSo"), "NgayKetThucXuLy")[extra]
+        keep[extra] = relevant(local_day(e[:, 0].fill_null(-1).to_numpy()), local_day(e[:, 1].fill_null(-1).to_numpy()))
+    items = ds.items.filter(pl.Series(keep))
     if unit:
-        codes = [i for i, u in enumerate(ds.generated.units) if unit in (u.code, u.unit_id)]
+        codes = [i for i, u in enumerate(gen.units) if unit in (u.code, u.unit_id)]
         items = items.filter(pl.col("_unit").is_in(codes) | (pl.col("MaDonVi") == unit))
-    return items.sort(pl.coalesce("NgayTiepNhan", "NgayNopHoSo"), "_key", "NgayCapNhat", maintain_order=True)
+    # Rows equal on all three keys are exact duplicates, so an unstable sort is deterministic.
+    return items.sort(pl.coalesce("NgayTiepNhan", "NgayNopHoSo"), "_key", "NgayCapNhat")
 
 
 def _labelled(items: pl.DataFrame) -> pl.DataFrame:
@@ -123,8 +138,20 @@ def export_dossiers(out: Path | str, fmt: Literal["xlsx", "csv"] | None = None, 
     return ExportResult(out, items.height, Manifest(entries), changed_codes)
 
 
-def _local_text(col: str) -> pl.Expr:
-    return pl.from_epoch(pl.col(col) + 7 * 3600, time_unit="s").dt.strftime("%d/%m/%Y %H:%M").alias(col)
+def _local_text(frame: pl.DataFrame, col: str) -> pl.Series:
+    """``dd/mm/yyyy HH:MM`` in local time. Built from two small lookup tables (days, minutes of
+    the day) instead of strftime per value: a million rows take a tenth of the time."""
+    t = frame[col]
+    if t.len() == 0 or t.null_count() == t.len():
+        return pl.Series(col, [None] * t.len(), dtype=pl.String)
+    local = t.fill_null(t.drop_nulls()[0]).to_numpy() + 7 * 3600
+    day, minute = local // 86400, (local % 86400) // 60
+    first = int(day.min())
+    days = pl.select(pl.from_epoch(pl.Series(np.arange(first, int(day.max()) + 1) * 86400), time_unit="s")
+                     .dt.strftime("%d/%m/%Y")).to_series()
+    minutes = pl.Series([f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)])
+    text = pl.select(pl.concat_str(days.gather(day - first), pl.lit(" "), minutes.gather(minute))).to_series()
+    return pl.select(pl.when(t.is_null()).then(None).otherwise(text)).to_series().alias(col)
 
 
 def _code_text() -> pl.Expr:
@@ -134,7 +161,7 @@ def _code_text() -> pl.Expr:
 
 
 def _write_csv(table: pl.DataFrame, out: Path, bom: bool) -> None:
-    frame = table.with_columns([_local_text(c) for c in INSTANT_FIELDS] + [_code_text()])
+    frame = table.with_columns([_local_text(table, c) for c in INSTANT_FIELDS] + [_code_text()])
     frame = frame.select(pl.int_range(1, pl.len() + 1).alias("STT"), *[k for k, _ in labels.EXPORT_COLUMNS])
     frame.columns = list(labels.HEADERS)
     frame.write_csv(out, include_bom=bom)
@@ -147,7 +174,7 @@ def _write_xlsx(table: pl.DataFrame, out: Path, date_from: date, date_to: date, 
     keys = [k for k, _ in labels.EXPORT_COLUMNS]
     date_cols = [i + 1 for i, k in enumerate(keys) if k in INSTANT_FIELDS]
     code_col = keys.index("MaTTHC") + 1
-    frame = table.with_columns([_local_text(c) for c in INSTANT_FIELDS])
+    frame = table.with_columns([_local_text(table, c) for c in INSTANT_FIELDS])
     n = frame.height
     rng = np.random.default_rng([seed, 901, n])
     excel_rows = {"text": np.zeros(n, bool), "excel": np.ones(n, bool), "mixed": rng.random(n) < 0.5}[dates]

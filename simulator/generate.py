@@ -163,7 +163,8 @@ def _counter(rng: np.random.Generator, cal: cal_.WorkCalendar, units: tuple[Unit
     unit = _pick_units(rng, units, n, online=False)
     proc = _pick_procs(rng, units, unit)
     pa = _proc_arrays()
-    postal = pa["district"][proc] & np.isin(pa["field"][proc], ["DD", "HKD"]) & (rng.random(n) < 0.06)
+    by_post = pa["district"] & np.isin(pa["field"], ["DD", "HKD"])  # per procedure
+    postal = by_post[proc] & (rng.random(n) < 0.06)
     t_recv = timeline.counter_receptions(rng, cal, n, first, last)
     posted = cal_.instant(cal_.local_day(t_recv) - rng.integers(1, 5, n), cal_.office_minutes(rng, n))
     return unit, proc, np.where(postal, 3, 1), np.where(postal, posted, t_recv), t_recv
