@@ -96,7 +96,7 @@ def build_dataset(options: SimOptions) -> Dataset:
 
 _CACHE: dict[tuple[Any, ...], Dataset] = {}
 _LOCK = threading.Lock()
-_CACHE_SIZE = 4
+_CACHE_SIZE = 6
 
 
 def get_dataset(options: SimOptions) -> Dataset:

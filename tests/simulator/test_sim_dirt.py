@@ -107,8 +107,9 @@ def test_extra_untrustable_dossiers_never_collide_with_the_truth(ds) -> None:
 
 
 def test_a_dirt_rate_changes_nothing_else() -> None:
-    base = simulated_dataset(dirt="clean")
-    more = simulated_dataset(dirt=DirtOptions.clean(), duplicates=0.1)
+    small = {"scenario": "scale", "dossiers": 20_000, "seed": 4}
+    base = simulated_dataset(dirt="clean", **small)
+    more = simulated_dataset(dirt=DirtOptions.clean(), duplicates=0.1, **small)
     assert more.truth.equals(base.truth)
     assert more.items.unique(maintain_order=True).equals(base.items)
     assert more.manifest.items("duplicates") == round(0.1 * base.items.height)
@@ -118,7 +119,7 @@ def test_now_hides_the_future() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2021, 7, 1, tzinfo=UTC)
-    ds = simulated_dataset(dirt="clean", now=now)
+    ds = simulated_dataset(dirt="clean", now=now, scenario="scale", dossiers=20_000, seed=4)
     assert ds.items["NgayCapNhat"].max() < int(now.timestamp())
     assert ds.truth["NgayCapNhat"].max() < now
     open_at_now = ds.truth.filter(pl.col("NgayKetThucXuLy").is_null() & ~pl.col("TrangThaiHoSo").is_in([1, 3]))
