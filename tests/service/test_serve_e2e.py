@@ -1,0 +1,153 @@
+"""``cchc serve`` end to end with the real flows, the simulator and the warehouse: a dropped
+export's rows become queryable, a signed notification pulls and a badly signed one does not, and
+a service killed in the middle of a pull ends, after a restart, with a complete warehouse
+without duplicates."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from service_helpers import SECRET, Serve, api, flow_runs, make_serve, wait_for
+
+from cchc.config import Settings
+from cchc.service.hooks import sign
+
+pytest.importorskip("simulator.testing")
+pytest.importorskip("warehouse.reader")
+pytest.importorskip("flows.onestop")
+
+pytestmark = [pytest.mark.server, pytest.mark.integration]
+
+SIM = {"scenario": "scale", "dossiers": 3000, "dirt": "clean", "seed": 11}
+NOTE = json.dumps({"event": "dossier.changed", "changed_since": "2021-01-01T00:00:00Z",
+                   "count": 3000}).encode()
+
+
+@dataclass
+class World:
+    base_url: str
+    truth_codes: set[str]
+    dataset: object
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    from simulator.testing import running_simulator, simulated_dataset
+
+    ds = simulated_dataset(**SIM)
+    # slow answers stretch a pull over several seconds, so a test can kill the service mid-pull
+    with running_simulator(**SIM, rate_slow=0.25, slow_seconds=0.5) as base_url:
+        yield World(base_url, set(ds.truth["MaHoSo"].to_list()), ds)
+
+
+def serve_for(tmp: Path, api_url: str, world: World, *, catch_up: bool = False) -> Serve:
+    return make_serve(tmp, api_url, standins=False, catch_up=catch_up, extra_config={
+        "source": {"base_url": world.base_url, "page_size": 200, "initial_since": "2020-01-01T00:00:00Z"},
+    })
+
+
+def core_codes(data_dir: Path) -> list[str]:
+    """Dossier codes in the published snapshot's core table ([] before the first publish)."""
+    from warehouse.reader import SnapshotMissing, open_snapshot
+
+    try:
+        con = open_snapshot(Settings(data_dir=data_dir))
+    except SnapshotMissing:
+        return []
+    try:
+        return [r[0] for r in con.execute("select dossier_code from core_onestop__dossiers").fetchall()]
+    finally:
+        con.close()
+
+
+def notify(serve: Serve, secret: str = SECRET) -> httpx.Response:
+    return httpx.post(serve.hook_url, content=NOTE, headers={"X-Signature": sign(NOTE, secret)})
+
+
+@pytest.fixture(scope="module")
+def service(prefect_server, world, tmp_path_factory) -> Iterator[Serve]:
+    serve = serve_for(tmp_path_factory.mktemp("serve-e2e"), prefect_server.api_url, world).start()
+    print(f"\ncchc serve (real flows) ready in {serve.ready_s:.1f} s")
+    yield serve
+    serve.kill()
+
+
+def test_dropped_export_becomes_queryable(service: Serve, world: World) -> None:
+    from simulator.exports import export_dossiers
+
+    staged = service.data_dir.parent / "export-2021-01.xlsx"
+    result = export_dossiers(staged, dataset=world.dataset, date_from=date(2021, 1, 1),
+                             date_to=date(2021, 1, 31))
+    t0 = time.monotonic()
+    os.rename(staged, service.data_dir / "inbox" / staged.name)  # a completed file appears
+    codes = wait_for(lambda: core_codes(service.data_dir), 180, every_s=0.5, what="rows in the snapshot")
+    print(f"\ndrop -> {len(codes)} rows queryable: {time.monotonic() - t0:.1f} s")
+    assert len(codes) == result.rows
+    assert set(codes) <= world.truth_codes
+    assert (service.data_dir / "archive" / staged.name).exists()
+    assert not (service.data_dir / "inbox" / staged.name).exists()
+
+
+def test_badly_signed_notification_starts_nothing(service: Serve) -> None:
+    before = {r["id"] for r in flow_runs(service.api_url, "onestop-pull")}
+    assert notify(service, secret="wrong").status_code == 401
+    time.sleep(4)
+    assert {r["id"] for r in flow_runs(service.api_url, "onestop-pull")} == before
+
+
+def test_signed_notification_pulls_everything_new(service: Serve, world: World) -> None:
+    t0 = time.monotonic()
+    assert notify(service).status_code == 202
+    wait_for(lambda: set(core_codes(service.data_dir)) == world.truth_codes, 240, every_s=1,
+             what="the pulled dossiers in the snapshot")
+    print(f"\nnotify -> {len(world.truth_codes)} dossiers queryable: {time.monotonic() - t0:.1f} s")
+    codes = core_codes(service.data_dir)
+    assert len(codes) == len(set(codes)) == len(world.truth_codes)
+    service.stop()
+
+
+def test_killed_mid_pull_then_restarted_ends_complete_without_duplicates(
+        prefect_server, world: World, tmp_path_factory) -> None:
+    serve = serve_for(tmp_path_factory.mktemp("serve-kill"), prefect_server.api_url, world)
+    serve.start()
+    try:
+        assert notify(serve).status_code == 202
+
+        def pulling():
+            runs = [r for r in flow_runs(serve.api_url, "onestop-pull")
+                    if r["state_type"] == "RUNNING" and "recovered" not in r["tags"]]
+            return runs[-1] if runs else None
+
+        killed = wait_for(pulling, 120, what="the pull to start")
+        time.sleep(3)  # in the middle of paging through the API
+        serve.kill()
+        assert set(core_codes(serve.data_dir)) != world.truth_codes  # not finished when killed
+
+        serve.start()  # catch-up off: the recovered run alone must complete the warehouse
+        assert api(serve.api_url, "GET", f"/flow_runs/{killed['id']}").json()["state_type"] == "CRASHED"
+        wait_for(lambda: set(core_codes(serve.data_dir)) == world.truth_codes, 240, every_s=1,
+                 what="a complete warehouse after the restart")
+        codes = core_codes(serve.data_dir)
+        assert len(codes) == len(set(codes))
+        recovered = [r for r in flow_runs(serve.api_url, "onestop-pull") if "recovered" in r["tags"]]
+        assert recovered and recovered[-1]["parameters"] == killed["parameters"]
+        from warehouse.reader import open_snapshot
+
+        con = open_snapshot(Settings(data_dir=serve.data_dir))
+        try:
+            dupes = con.execute("select count(*) - count(distinct row_hash) "
+                                "from raw_onestop__dossier_versions").fetchone()[0]
+        finally:
+            con.close()
+        assert dupes == 0
+        assert serve.stop() == 0
+    finally:
+        serve.kill()
