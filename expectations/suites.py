@@ -12,6 +12,7 @@ transforms or the CLI must not pay it just to read a declaration.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import hashlib
 import json
 import os
@@ -155,8 +156,27 @@ def expectation_for(ref: CheckRef, table: Table) -> Expectation:
     if chk.kind == "matches":
         return gxe.ExpectColumnValuesToMatchRegex(regex=chk.pattern, **common)
     if chk.kind == "between":
-        return gxe.ExpectColumnValuesToBeBetween(min_value=chk.min, max_value=chk.max, **common)
+        return gxe.ExpectColumnValuesToBeBetween(
+            min_value=_bound(chk.min, col), max_value=_bound(chk.max, col), **common
+        )
     return gxe.ExpectColumnValuesToBeUnique(**common)
+
+
+def _bound(value: Any, col: Column) -> Any:
+    """A ``between`` bound comparable with the column as pandas holds it.
+
+    DATE columns arrive as naive ``datetime64`` and TIMESTAMPTZ as UTC-aware: a ``date`` or an
+    ISO string bound would make GX raise "cannot compare", so bounds become datetimes.
+    """
+    if value is None or col.type not in ("DATE", "TIMESTAMPTZ"):
+        return value
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if col.type == "DATE":
+        return value.replace(tzinfo=None)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _meta(ref: CheckRef, table: Table) -> dict[str, Any]:

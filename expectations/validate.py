@@ -191,15 +191,15 @@ def _run_plan(
     element_count = unexpected_count = 0
     success = True
     for chunk in _chunks(frame, plan, chunk_rows):
-        pdf = chunk.to_pandas().set_index(ROW_ID)
+        pdf = _to_pandas(chunk)
         result = runtime.validate(pdf, plan.expectation)
-        info = result.exception_info or {}
-        if info.get("raised_exception"):
+        body = result.result
+        problem = _gx_exception(result.exception_info)
+        if problem or "unexpected_count" not in body:
             raise ValidationError(
                 f"GX could not evaluate {plan.expectation.expectation_type} on "
-                f"{', '.join(plan.ref.columns)}: {info.get('exception_message')}"
+                f"{', '.join(plan.ref.columns)}: {problem or 'no unexpected_count in the result'}"
             )
-        body = result.result
         element_count += int(body.get("element_count") or 0)
         unexpected_count += int(body.get("unexpected_count") or 0)
         success = success and bool(result.success)
@@ -211,6 +211,33 @@ def _run_plan(
             f"{unexpected_count} failures but listed {len(rows)} rows"
         )
     return rows, element_count, unexpected_count, success
+
+
+def _to_pandas(chunk: pl.DataFrame) -> Any:
+    """A pandas frame for GX: Arrow-backed text, numpy numbers/dates, the row id as index.
+
+    Small integers are widened to Int64: GX's ``between`` only takes its vectorised path for
+    int64/float64 columns (an int8 column is compared row by row in Python).
+    """
+    small = pl.col(pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
+    return chunk.with_columns(small.cast(pl.Int64)).to_pandas().set_index(ROW_ID)
+
+
+def _gx_exception(info: dict[str, Any] | None) -> str | None:
+    """The error GX caught while validating, if any.
+
+    GX 1.24 reports an error in the expectation itself as ``{"raised_exception": True, ...}``,
+    but one in a metric it depends on as ``{"<metric id>": {"raised_exception": True, ...}}``
+    with ``success`` False and an empty result: both must stop validation, never pass rows.
+    """
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "unknown error")
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "unknown error")
+    return None
 
 
 def _chunks(frame: pl.DataFrame, plan: _Plan, chunk_rows: int) -> Iterator[pl.DataFrame]:

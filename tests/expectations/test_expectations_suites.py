@@ -94,3 +94,23 @@ def test_data_docs_render_the_suite(tmp_path: Path) -> None:
         encoding="utf-8"
     )
     assert "processing finished before the dossier was received" in page
+
+
+def test_between_bounds_follow_the_column_type(tmp_path: Path) -> None:
+    import datetime as dt
+
+    table = Table(
+        "t_bounds",
+        "bounds",
+        suite="t_bounds",
+        columns=(
+            Column("d", "DATE", "d", checks=(Check("between", Severity.WARNING, "d", min=dt.date(2020, 1, 1)),)),
+            Column("ts", "TIMESTAMPTZ", "ts", checks=(Check("between", Severity.WARNING, "ts", max="2030-01-01"),)),
+            Column("n", "INTEGER", "n", checks=(Check("between", Severity.WARNING, "n", min=1, max=9),)),
+        ),
+    )  # fmt: skip
+    d, ts, n = suites.build_suite(table).expectations
+    assert d.min_value == dt.datetime(2020, 1, 1) and d.min_value.tzinfo is None
+    assert ts.max_value == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    assert (n.min_value, n.max_value) == (1, 9)
+    json.loads(suites.write_suite(suites.build_suite(table), tmp_path).read_text(encoding="utf-8"))

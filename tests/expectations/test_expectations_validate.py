@@ -257,3 +257,44 @@ def test_gx_agrees_with_a_plain_polars_reading(rows) -> None:
     )
     assert (v.critical.list.len() > 0).to_list() == (ref["bad_status"] | ref["order"]).to_list()
     assert (v.warnings.list.len() > 0).to_list() == ref["a_missing"].to_list()
+
+
+DATES = Table(
+    name="test_dates",
+    description="between on dates and instants",
+    suite="test_dates",
+    columns=(
+        Column("d", "DATE", "a day", source_field="Ngay",
+               checks=(Check("between", W, "day outside 2020–2029", min=dt.date(2020, 1, 1), max="2029-12-31"),)),
+        Column("ts", "TIMESTAMPTZ", "an instant", source_field="Luc",
+               checks=(Check("between", C, "instant before 2020", min=dt.date(2020, 1, 1)),)),
+    ),
+)  # fmt: skip
+
+
+def test_between_on_dates_and_instants() -> None:
+    rows = [
+        {"d": dt.date(2021, 1, 1), "ts": dt.datetime(2021, 1, 1, tzinfo=dt.UTC)},
+        {"d": dt.date(1999, 1, 1), "ts": dt.datetime(2019, 12, 31, 23, tzinfo=dt.UTC)},
+        {"d": None, "ts": None},
+        {"d": dt.date(2030, 1, 1), "ts": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+    ]
+    core, raw = frames_for(DATES, rows)
+    v = validate(core, raw, DATES)
+    assert [bool(w) for w in v.warnings.to_list()] == [False, True, False, True]
+    assert [bool(c) for c in v.critical.to_list()] == [False, True, False, False]
+
+
+def test_a_check_gx_cannot_evaluate_stops_validation() -> None:
+    broken = Table(
+        name="test_broken",
+        description="a pattern no regex engine accepts",
+        suite="test_broken",
+        columns=(
+            Column("n", "VARCHAR", "n", source_field="N",
+                   checks=(Check("matches", W, "n is odd", pattern="([a-z"),)),
+        ),
+    )  # fmt: skip
+    core, raw = frames_for(broken, [{"n": "1"}, {"n": "2"}])
+    with pytest.raises(ValidationError, match="could not evaluate"):
+        validate(core, raw, broken)
