@@ -180,6 +180,7 @@ def _bound(value: Any, col: Column) -> Any:
 
 
 def _meta(ref: CheckRef, table: Table) -> dict[str, Any]:
+    """Kept small: GX re-serialises an expectation ~100 times per validation."""
     col, chk = ref.column, ref.check
     assert col is not None
     fields = [col.source_field or col.name]
@@ -187,12 +188,10 @@ def _meta(ref: CheckRef, table: Table) -> dict[str, Any]:
         other = table.column(chk.other)
         fields.append(other.source_field or other.name)
     return {
-        "cchc_check": ref.index,
-        "kind": chk.kind,
+        "cchc_check": ref.index,  # position in Table.checks: the way back to the declaration
         "severity": chk.severity.value,
         "reason": chk.reason,
-        "columns": list(ref.columns),
-        "source_fields": fields,
+        "source_fields": fields,  # raw fields a failing row's reason quotes
     }
 
 
