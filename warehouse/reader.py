@@ -38,6 +38,8 @@ def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDB
     """A read-only connection on the published snapshot (not on the writer's private file)."""
     import duckdb
 
+    from warehouse.ddl import literal
+
     path = path or settings.published_path
     if not path.is_file():
         raise SnapshotMissing(
@@ -52,7 +54,7 @@ def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDB
     )
     try:
         con.execute(f"SET TimeZone = '{LOCAL_TZ}'")  # analysts read local times
-        con.execute(f"ATTACH '{_sql_text(str(path))}' AS {SNAPSHOT_ALIAS} (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(path))} AS {SNAPSHOT_ALIAS} (READ_ONLY)")
         con.execute(f"USE {SNAPSHOT_ALIAS}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -60,10 +62,6 @@ def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDB
         con.close()
         raise
     return con
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:

@@ -34,14 +34,11 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
-def connect(
-    path: Path, settings: Settings, *, read_only: bool = False
-) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the configured limits; timestamps handled in UTC."""
+def connect(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-write connection with the configured limits; timestamps handled in UTC."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         str(path),
-        read_only=read_only,
         config={
             "memory_limit": settings.duckdb_memory_limit,
             "threads": settings.duckdb_threads,
