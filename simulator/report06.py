@@ -5,8 +5,8 @@ Rules, dates compared by calendar day in Asia/Ho_Chi_Minh:
 - c4/c5: received in [from, to], online (2) / counter or postal (1, 3); c6: received before
   ``from`` and still open at ``from`` or finished on/after it;
 - c7: status 7, 9 or 10 with the finish date in the period; c8 finish < due, c9 finish = due,
-  c10 finish > due. Vendor quirks kept on purpose: a MISSING due date counts as on time (c9), and
-  a withdrawal (7) is never late (c8 if before the due day, else c9);
+  c10 finish > due. Vendor quirks kept on purpose: a MISSING due date counts as on time, and a
+  withdrawal (7) counts as on time, both in c9 ("đúng hạn", the column the form calls on time);
 - c11: counted in c3 but not finished by ``to`` (decided from the dates, so c3 = c7 + c11 holds
   for past periods); c12 due date >= ``to``, missing, or waiting on the applicant (5, 6, 8);
   c13 the rest.
@@ -50,9 +50,8 @@ def classify(state: pl.DataFrame, date_from: date, date_to: date) -> pl.DataFram
     )
     return frame.with_columns(
         c3=pl.col("c4") | pl.col("c5") | pl.col("c6"),
-        c8=pl.col("c7") & ~pl.col("_due_null") & pl.col("_fin_lt"),
-        c9=pl.col("c7") & (pl.col("_due_null") | pl.col("_fin_eq")
-                           | (pl.col("_wd") & ~pl.col("_fin_lt").fill_null(False))),
+        c8=pl.col("c7") & ~pl.col("_wd") & ~pl.col("_due_null") & pl.col("_fin_lt"),
+        c9=pl.col("c7") & (pl.col("_wd") | pl.col("_due_null") | pl.col("_fin_eq")),
         c10=pl.col("c7") & ~pl.col("_wd") & ~pl.col("_due_null") & ~pl.col("_fin_lt") & ~pl.col("_fin_eq"),
     ).with_columns(
         c11=pl.col("c3") & ~pl.col("c7") & ~(closed & (fin < date_from)),
