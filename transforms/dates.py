@@ -22,7 +22,7 @@ for lazy queries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -62,18 +62,21 @@ _NAIVE = (
 Parser = Callable[[pl.Expr], pl.Expr]
 
 
+_LOW_UTC_VALUE = _LOW.replace(tzinfo=UTC)
+_HIGH_UTC_VALUE = _HIGH.replace(tzinfo=UTC)
+_LOW_UTC = pl.lit(_LOW, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC")
+_HIGH_UTC = pl.lit(_HIGH, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
 def _bounded(e: pl.Expr) -> pl.Expr:
-    naive = e.dt.replace_time_zone(None)
-    return pl.when((naive >= _LOW) & (naive < _HIGH)).then(e)
+    return pl.when((e >= _LOW_UTC) & (e < _HIGH_UTC)).then(e)
 
 
 def _aware(fmt: str) -> Parser:
     def parse(x: pl.Expr) -> pl.Expr:
         if fmt.endswith("Z"):  # a literal Z: parse as naive UTC, the fast path of API dates
-            out = x.str.to_datetime(fmt, time_unit="us", strict=False).dt.replace_time_zone("UTC")
-        else:
-            out = x.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-        return _bounded(out)
+            return x.str.to_datetime(fmt, time_unit="us", strict=False).dt.replace_time_zone("UTC")
+        return x.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
 
     return parse
 
@@ -81,7 +84,7 @@ def _aware(fmt: str) -> Parser:
 def _naive(fmt: str) -> Parser:
     def parse(x: pl.Expr) -> pl.Expr:
         local = x.str.to_datetime(fmt, time_unit="us", strict=False)
-        return _bounded((local - LOCAL_OFFSET).dt.replace_time_zone("UTC"))
+        return (local - LOCAL_OFFSET).dt.replace_time_zone("UTC")
 
     return parse
 
@@ -109,33 +112,41 @@ def _clean(x: pl.Expr) -> pl.Expr:
 def parse_instant_expr(expr: pl.Expr) -> pl.Expr:
     """Text → ``Datetime("us", "UTC")`` trying every known format; unreadable → null."""
     x = _clean(expr)
-    return pl.coalesce([p(x) for _, p in _PARSERS]).cast(UTC_DTYPE)
+    return _bounded(pl.coalesce([p(x) for _, p in _PARSERS]).cast(UTC_DTYPE))
 
 
 def parse_instants(s: pl.Series) -> pl.Series:
-    """:func:`parse_instant_expr` for one column, one format at a time on what is left."""
+    """:func:`parse_instant_expr` for one column, one format at a time on what is left.
+
+    The first pass uses the format of the column's first value and runs on the whole column
+    (no gather, no scatter): a uniform column, the normal case, costs one parse.
+    """
     name = s.name
     text = s.cast(pl.String).str.strip_chars()
-    text = pl.select(pl.when(text != "").then(text)).to_series()
-    out = pl.Series(name, [None] * len(s), dtype=UTC_DTYPE)
-    todo = text.is_not_null()
-    if not todo.any():
-        return out
-    first = text.gather(todo.arg_true().head(1)).to_frame("x")
+    present = text.is_not_null() & (text != "")
+    if not present.any():
+        return pl.Series(name, [None] * len(s), dtype=UTC_DTYPE)
+    first = text.filter(present).head(1).to_frame("x")
     order = sorted(
         _PARSERS, key=lambda fp: first.select(fp[1](pl.col("x"))).to_series().is_null().item()
     )
-    for _, parse in order:
-        idx = todo.arg_true()
-        if idx.is_empty():
+    out = text.to_frame("x").select(order[0][1](pl.col("x")).cast(UTC_DTYPE)).to_series()
+    todo = present & out.is_null()
+    for _, parse in order[1:]:
+        if not todo.any():
             break
+        idx = todo.arg_true()
         parsed = text.gather(idx).to_frame("x").select(parse(pl.col("x"))).to_series()
         ok = parsed.is_not_null()
         if ok.any():
             hit = idx.filter(ok)
-            out.scatter(hit, parsed.filter(ok))
-            todo.scatter(hit, False)
-    return out
+            out = out.scatter(hit, parsed.filter(ok).cast(UTC_DTYPE))
+            todo = todo.scatter(hit, False)
+    # Garbage that parsed: a two-digit year read by %Y lands in year 21.
+    outside = ((out < _LOW_UTC_VALUE) | (out >= _HIGH_UTC_VALUE)).fill_null(False)
+    if outside.any():
+        out = out.scatter(outside.arg_true(), None)
+    return out.alias(name)
 
 
 def local_date_expr(instant: pl.Expr) -> pl.Expr:

@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from transforms.distinct import map_distinct
 from transforms.legacy_text import encode_tcvn3, encode_vni
 
 STATUS_LABELS: dict[int, tuple[str, ...]] = {
@@ -111,12 +112,12 @@ RATING = build_map(RATING_LABELS)
 
 def map_labels(s: pl.Series, mapping: Mapping[str, Any], dtype: pl.DataType) -> pl.Series:
     """Codes for a column of codes or labels; unknown values and nulls → null."""
-    distinct = s.drop_nulls().unique()
-    if distinct.is_empty():
-        return pl.Series(s.name, [None] * len(s), dtype=dtype)
-    values = distinct.to_list()
-    codes = [mapping.get(label_key(_numeric_text(v))) for v in values]
-    return s.replace_strict(values, pl.Series(codes, dtype=dtype), default=None, return_dtype=dtype)
+
+    def lookup(values: pl.Series) -> pl.Series:
+        codes = [mapping.get(label_key(_numeric_text(v))) for v in values.to_list()]
+        return pl.Series(codes, dtype=dtype)
+
+    return map_distinct(s.cast(pl.String), lookup, dtype)
 
 
 def status(s: pl.Series) -> pl.Series:

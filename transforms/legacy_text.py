@@ -36,6 +36,8 @@ from typing import Literal
 
 import polars as pl
 
+from transforms.text import few_distinct
+
 Encoding = Literal["tcvn3", "vni"]
 
 # ---------------------------------------------------------------------------------- tables
@@ -475,21 +477,18 @@ def repair_frame(df: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataFrame
     updates: list[pl.Series] = []
     for name, scan in scans.items():
         column_enc = scan.legacy if scan.clear_votes else frame_enc
-        converted: dict[int, tuple[Encoding, str]] = {}
-        cache: dict[str, tuple[Encoding, str] | None] = {}
-        for row, value in zip(scan.rows.to_list(), scan.values.to_list(), strict=True):
-            if value not in cache:
-                cache[value] = _convert(value, scan.verdicts.get(value), column_enc)
-            result = cache[value]
+        mapping: dict[str, tuple[Encoding, str]] = {}
+        for value in scan.counts:
+            result = _convert(value, scan.verdicts.get(value), column_enc)
             if result is not None:
-                converted[row] = result
-        if not converted:
+                mapping[value] = result
+        if not mapping:
             continue
-        rows = sorted(converted)
-        values = pl.Series([converted[r][1] for r in rows], dtype=pl.String)
-        updates.append(df[name].clone().scatter(rows, values))
+        old = list(mapping)
+        new = pl.Series([mapping[v][1] for v in old], dtype=pl.String)
+        updates.append(df[name].replace(pl.Series(old, dtype=pl.String), new))
         for enc in ("tcvn3", "vni"):
-            n = sum(1 for e, _ in converted.values() if e == enc)
+            n = sum(scan.counts[v] for v, (e, _) in mapping.items() if e == enc)
             if n:
                 notes.append(RepairNote(name, enc, n))  # type: ignore[arg-type]
     return (df.with_columns(updates) if updates else df), notes
@@ -519,36 +518,42 @@ def _convert(
 class _Scan:
     """What the vectorised pre-filter and :func:`_assess` found in one column."""
 
-    rows: pl.Series  # rows whose text is Latin-1 only with non-ASCII characters
-    values: pl.Series
+    counts: dict[str, int]  # distinct Latin-1-only non-ASCII value -> rows
     verdicts: dict[str, tuple[Encoding | None, bool]]  # suspicious value -> (encoding, clear)
     clear_votes: int
     legacy: Encoding | None
 
 
 def _scan(s: pl.Series) -> _Scan | None:
-    non_ascii = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
-    n_non_ascii = int(non_ascii.sum())
-    if not n_non_ascii:
+    if few_distinct(s):  # labels, offices: work on the distinct values with their counts
+        counted = s.value_counts()
+        values, ns = counted[:, 0], counted[:, 1]
+        non_ascii = (values.str.len_bytes() != values.str.len_chars()).fill_null(False)
+        n_non_ascii = int(ns.filter(non_ascii).sum())
+        plain = non_ascii & ~values.str.contains(_PL_UNICODE_VIET).fill_null(True)
+        values, ns = values.filter(plain), ns.filter(plain)
+    else:
+        non_ascii = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
+        n_non_ascii = int(non_ascii.sum())
+        if not n_non_ascii:
+            return None
+        sub = s.filter(non_ascii)
+        counted = sub.filter(~sub.str.contains(_PL_UNICODE_VIET).fill_null(True)).value_counts()
+        values, ns = counted[:, 0], counted[:, 1]
+    if values.is_empty():
         return None
-    idx = non_ascii.arg_true()
-    sub = s.gather(idx)
-    plain = ~sub.str.contains(_PL_UNICODE_VIET).fill_null(True)
-    idx, sub = idx.filter(plain), sub.filter(plain)
-    if sub.is_empty():
-        return None
-    strong = sub.str.contains(_PL_STRONG).fill_null(False)
-    verdicts: dict[str, tuple[Encoding | None, bool]] = {}
+    counts = dict(zip(values.to_list(), ns.to_list(), strict=True))
+    strong = values.filter(values.str.contains(_PL_STRONG)).to_list()
+    verdicts: dict[str, tuple[Encoding | None, bool]] = {v: _assess(v) for v in strong}
     votes = {"tcvn3": 0, "vni": 0}
     hits = 0
-    for value, n in sub.filter(strong).value_counts().iter_rows():
-        verdict = verdicts[value] = _assess(value)
-        if verdict[0] is not None:
-            hits += n
-            if verdict[1]:
-                votes[verdict[0]] += n
+    for value, (enc, clear) in verdicts.items():
+        if enc is not None:
+            hits += counts[value]
+            if clear:
+                votes[enc] += counts[value]
     legacy = _dominant(votes) if hits * 5 >= n_non_ascii else None
-    return _Scan(idx, sub, verdicts, sum(votes.values()), legacy)
+    return _Scan(counts, verdicts, sum(votes.values()), legacy)
 
 
 def _dominant(votes: dict[str, int]) -> Encoding | None:

@@ -29,6 +29,7 @@ from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.codes import procedure_code_expr
 from transforms.dates import local_date_expr, parse_instants
+from transforms.distinct import map_distinct
 from transforms.hashing import row_hash
 from transforms.legacy_text import RepairNote, repair_frame
 from transforms.text import clean_text_series
@@ -93,10 +94,15 @@ def _restore_leading_zero(s: pl.Series, digits: int) -> pl.Series:
     Identity numbers (CCCD, 12 digits) start with a 0 province prefix and Vietnamese phone
     numbers with the trunk 0 (10 digits); a spreadsheet that reads them as numbers drops it.
     Only a value exactly one digit short is restored; anything else is left for validation.
+    Only the suspicious cells (one digit short, or ending in ".0") are looked at closely.
     """
-    x = s.str.replace(r"^(\d+)\.0+$", "${1}")
-    short = x.str.contains(rf"^\d{{{digits - 1}}}$").fill_null(False)
-    return pl.select(pl.when(short).then("0" + x).otherwise(x)).to_series().alias(s.name)
+    suspect = ((s.str.len_bytes() == digits - 1) | s.str.ends_with(".0")).fill_null(False)
+    if not suspect.any():
+        return s
+    idx = suspect.arg_true()
+    x = s.gather(idx).str.replace(r"^(\d+)\.0+$", "${1}")
+    x = pl.select(pl.when(x.str.contains(rf"^\d{{{digits - 1}}}$")).then("0" + x).otherwise(x))
+    return s.clone().scatter(idx, x.to_series())
 
 
 def _ensure_fields(raw: pl.DataFrame) -> pl.DataFrame:
@@ -127,8 +133,10 @@ def to_core(
     raw = _ensure_fields(raw)
     hashes = row_hash(raw, RAW_FIELDS)
 
+    # Labels are not cleaned here: the label maps fold case, spaces and NFC themselves.
     cleaned = raw.select(
-        *(clean_text_series(raw[f].cast(pl.String)) for f in TEXT_FIELDS + LABEL_FIELDS),
+        *(clean_text_series(raw[f].cast(pl.String)) for f in TEXT_FIELDS),
+        *(raw[f].cast(pl.String) for f in LABEL_FIELDS),
         *(clean_text_series(raw[f].cast(pl.String), collapse=False) for f in ID_FIELDS),
     )
     cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
@@ -140,7 +148,11 @@ def to_core(
     columns: dict[str, pl.Series | pl.Expr] = {
         "dossier_code": cleaned["MaHoSo"],
         "procedure_code_raw": raw["MaTTHC"],
-        "procedure_code": raw.select(procedure_code_expr(pl.col("MaTTHC"))).to_series(),
+        "procedure_code": map_distinct(
+            raw["MaTTHC"].cast(pl.String),
+            lambda v: v.to_frame("c").select(procedure_code_expr(pl.col("c"))).to_series(),
+            pl.String,
+        ),
         "procedure_name": cleaned["TenTTHC"],
         "field_code": cleaned["MaLinhVuc"],
         "field_name": cleaned["TenLinhVuc"],

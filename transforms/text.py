@@ -41,10 +41,24 @@ def clean_text_series(s: pl.Series, *, collapse: bool = True) -> pl.Series:
     """:func:`clean_text_expr` for one column, touching only the cells that need it.
 
     ``collapse=False`` only trims (codes, identifiers, dates: their parsers do not care about
-    inner spaces and a trim is 10× cheaper than finding whitespace runs).
+    inner spaces and a trim is 10× cheaper than finding whitespace runs). A column with few
+    distinct values (names of procedures, offices, labels) is cleaned once per value.
     """
     if s.dtype != pl.String:
         return s
+    if few_distinct(s):
+        distinct = s.drop_nulls().unique()
+        cleaned = _clean_rows(distinct, collapse)
+        return s.replace_strict(distinct, cleaned, default=None, return_dtype=pl.String)
+    return _clean_rows(s, collapse)
+
+
+def few_distinct(s: pl.Series, sample: int = 10_000, limit: int = 1_000) -> bool:
+    """Whether a long column repeats a small set of values (judged on its first rows)."""
+    return len(s) > 4 * sample and s.head(sample).n_unique() < limit
+
+
+def _clean_rows(s: pl.Series, collapse: bool) -> pl.Series:
     out = s.clone()  # Series.scatter works in place: never touch the caller's column
     non_ascii = out.str.len_bytes() != out.str.len_chars()
     if non_ascii.any():

@@ -26,6 +26,7 @@ import re
 
 import polars as pl
 
+from transforms.distinct import map_distinct
 from transforms.text import fold_words_expr
 
 # Words naming the office, not the place, that may lead a unit name (folded form).
@@ -156,40 +157,73 @@ def resolve_units(
     columns null.
     """
     scoped = scope_units(units, province_code, district_code)
-    codes = scoped["unit_code"].to_list()
+    # Both lookups run on the distinct values only, then map back: a million rows name a
+    # few dozen offices.
+    by_code = map_distinct(
+        df[code_column].cast(pl.String), lambda v: _codes_of(v, scoped["unit_code"]), pl.String
+    )
+    by_name = map_distinct(
+        df[name_column].cast(pl.String),
+        lambda v: _names_of(v, scoped, units, province_code, district_code),
+        pl.String,
+    )
+    return df.with_columns(
+        by_code.fill_null(by_name).alias("unit_code"),
+        pl.select(
+            pl.when(by_code.is_not_null())
+            .then(pl.lit("code"))
+            .when(by_name.is_not_null())
+            .then(pl.lit("name"))
+        )
+        .to_series()
+        .alias("unit_code_source"),
+    )
 
-    raw = pl.col(code_column).str.strip_chars().str.replace(r"^(\d+)\.0*$", "${1}")
-    by_code = pl.coalesce(
+
+def _codes_of(values: pl.Series, codes: pl.Series) -> pl.Series:
+    """The in-scope code each MaDVHC value stands for, or null."""
+    raw = pl.col("v").str.strip_chars().str.replace(r"^(\d+)\.0*$", "${1}")
+    known = codes.to_list()
+    found = pl.coalesce(
         [
-            pl.when(raw.is_in(codes)).then(raw),
-            *(pl.when(raw.str.zfill(w).is_in(codes)).then(raw.str.zfill(w)) for w in (5, 3, 2)),
+            pl.when(raw.is_in(known)).then(raw),
+            *(pl.when(raw.str.zfill(w).is_in(known)).then(raw.str.zfill(w)) for w in (5, 3, 2)),
         ]
-    ).alias("_by_code")
+    )
+    return values.to_frame("v").select(found).to_series()
 
+
+def _names_of(
+    values: pl.Series,
+    scoped: pl.DataFrame,
+    units: pl.DataFrame,
+    province_code: str,
+    district_code: str | None,
+) -> pl.Series:
+    """The in-scope code each TenDonVi value names, or null."""
     table = _name_table(scoped)
-    names = df.select(pl.col(name_column).alias("name")).drop_nulls().unique()
     suffix = _suffix_re(units, province_code, district_code)
     folded = fold_words_expr(pl.col("name"))
     trimmed = folded.str.replace(suffix, "") if suffix else folded
     kind, place = _parts(pl.col("name"))
     kind2, place2 = _parts(trimmed)
-    names = names.with_columns(
+    names = values.to_frame("name").with_columns(
         _k1=pl.concat_str(kind, pl.lit(":"), place),
         _k2=pl.concat_str(kind2, pl.lit(":"), place2),
     )
-    names = (
-        names.join(table.rename({"key": "_k1", "unit_code": "_u1"}), on="_k1", how="left")
-        .join(table.rename({"key": "_k2", "unit_code": "_u2"}), on="_k2", how="left")
-        .select("name", pl.coalesce("_u1", "_u2").alias("_by_name"))
+    return (
+        names.join(
+            table.rename({"key": "_k1", "unit_code": "_u1"}),
+            on="_k1",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            table.rename({"key": "_k2", "unit_code": "_u2"}),
+            on="_k2",
+            how="left",
+            maintain_order="left",
+        )
+        .select(pl.coalesce("_u1", "_u2"))
+        .to_series()
     )
-    out = df.with_columns(by_code).join(
-        names, left_on=name_column, right_on="name", how="left", maintain_order="left"
-    )
-    return out.with_columns(
-        pl.coalesce("_by_code", "_by_name").alias("unit_code"),
-        pl.when(pl.col("_by_code").is_not_null())
-        .then(pl.lit("code"))
-        .when(pl.col("_by_name").is_not_null())
-        .then(pl.lit("name"))
-        .alias("unit_code_source"),
-    ).drop("_by_code", "_by_name")
