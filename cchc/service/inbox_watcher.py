@@ -3,8 +3,12 @@
 A clerk's file is complete when it has its final name and stops changing: browsers and careful
 copy tools write ``name.part`` (or a dotfile, ``~$name``) and rename it at the end; others write
 the final name directly and close it. So the watcher ignores temporary names, and for any other
-name waits until size and modification time hold still for ``settle_s`` before emitting. A
-trigger on the ingest deployment turns the event into ``ingest_file(path, from_inbox=True)``.
+name waits until size, mtime and inode hold still for ``settle_s`` (0.5 s) before emitting.
+A file seen *growing* (modified events: someone writes the final name directly, e.g. a slow
+network copy that may stall) must also have had no write for ``busy_settle_s`` (2 s), and an
+``.xlsx`` must be a complete ZIP (its central directory is written last), so a stalled copy is
+not loaded half-written. A trigger on the ingest deployment turns the event into
+``ingest_file(path, from_inbox=True)``.
 
 Files already waiting when the service starts are picked up by a scan, and a periodic rescan
 catches anything a lost filesystem notification missed. The same file (path, size, mtime,
@@ -20,6 +24,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
+import zipfile
 from pathlib import Path
 
 from cchc import inbox
@@ -39,13 +45,17 @@ class InboxWatcher:
     """Watch ``settings.inbox_dir`` (not recursively) and emit one event per completed file."""
 
     def __init__(self, settings: Settings, emit: Emit, *, settle_s: float = 0.5,
+                 busy_settle_s: float = 2.0, max_wait_s: float = 600.0,
                  rescan_s: float = 60.0) -> None:
         self.settings = settings
         self.inbox = settings.inbox_dir.resolve()
         self.emit = emit
         self.settle_s = settle_s
+        self.busy_settle_s = busy_settle_s
+        self.max_wait_s = max_wait_s
         self.rescan_s = rescan_s
         self._announced: dict[str, FileKey] = {}
+        self._last_write: dict[str, float] = {}  # monotonic time of the last "modified" event
         self._settling: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
 
@@ -64,6 +74,16 @@ class InboxWatcher:
         """A name that looks like a finished export (not ``.part``, ``~$x``, dotfiles...)."""
         return inbox.is_candidate(path)
 
+    @staticmethod
+    def looks_complete(path: Path) -> bool:
+        """An ``.xlsx`` is complete once its ZIP central directory is there; others: True."""
+        if path.suffix.lower() != ".xlsx":
+            return True
+        try:
+            return zipfile.is_zipfile(path)
+        except OSError:
+            return False
+
     # ------------------------------------------------------------------ running
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -75,6 +95,7 @@ class InboxWatcher:
 
         async def watch() -> None:
             async for changes in awatch(self.inbox, stop_event=stop, recursive=False,
+                                        watch_filter=None,
                                         debounce=400, step=50, yield_on_timeout=True,
                                         rust_timeout=500):
                 started.set()
@@ -82,8 +103,11 @@ class InboxWatcher:
                     path = Path(raw)
                     if change == Change.deleted:
                         self._announced.pop(str(path), None)
-                    else:
-                        self.consider(path)
+                        self._last_write.pop(str(path), None)
+                        continue
+                    if change == Change.modified:
+                        self._last_write[str(path)] = time.monotonic()
+                    self.consider(path)
 
         watcher = asyncio.create_task(watch(), name="inbox-watch")
         # awatch yields (empty) on its first timeout once the OS watch is in place.
@@ -130,7 +154,7 @@ class InboxWatcher:
 
     async def _settle(self, path: Path) -> None:
         try:
-            key = await self.wait_stable(path, self.settle_s)
+            key = await self.wait_complete(path)
             if key is None or self._announced.get(str(path)) == key:
                 return
             reason = self.refusal(path)
@@ -143,17 +167,23 @@ class InboxWatcher:
         finally:
             self._settling.discard(str(path))
 
-    @staticmethod
-    async def wait_stable(path: Path, settle_s: float) -> FileKey | None:
-        """Wait until size/mtime/inode hold still for ``settle_s``; None if the file went away."""
+    async def wait_complete(self, path: Path) -> FileKey | None:
+        """Wait until ``path`` looks complete (module docstring); None if it went away."""
+        start = time.monotonic()
         try:
             before = _key(path.lstat())
             while True:
-                await asyncio.sleep(settle_s)
+                await asyncio.sleep(self.settle_s)
                 now = _key(path.lstat())
-                if now == before:
-                    return now
-                before = now
+                if now != before:
+                    before = now
+                    continue
+                quiet = time.monotonic() - self._last_write.get(str(path), float("-inf"))
+                if quiet < self.busy_settle_s:
+                    continue
+                if not self.looks_complete(path) and time.monotonic() - start < self.max_wait_s:
+                    continue  # after max_wait_s the flow gets it, and says why it is unreadable
+                return now
         except FileNotFoundError:
             return None
 

@@ -44,6 +44,7 @@ from flows.deployments import (
 log = logging.getLogger("cchc.service")
 
 RUNNER_LIMIT = 4  # flow processes at once; writers queue on the writer slot anyway
+RUNNER_POLL_S = 0.5  # how often the runner asks for due runs (one small API call)
 
 
 class ServiceAlreadyRunning(RuntimeError):
@@ -198,7 +199,11 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT)
+    # pause_on_shutdown=False: stopping must not pause the schedules (Prefect would then delete
+    # the planned runs); nights missed while down stay on the server as Late runs and start at
+    # the next start.
+    runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT,
+                    query_seconds=RUNNER_POLL_S)
     # aadd_flow (not aadd_deployment): the runner keeps the flow object and starts runs from it
     # in a forked child (warm_start) instead of a fresh `python -m prefect.engine`.
     ids = [await runner.aadd_flow(spec.flow(), name=DEPLOYMENT_NAME, **spec.options)

@@ -48,12 +48,13 @@ async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def watching(settings: Settings, scenario: Callable[[InboxWatcher, Recorder], Awaitable[None]],
-             settle_s: float = 0.3) -> Recorder:
+             settle_s: float = 0.3, busy_settle_s: float = 1.2) -> Recorder:
     """Run the watcher while ``scenario`` acts on the inbox; return what it emitted."""
     recorder = Recorder()
 
     async def main() -> None:
-        watcher = InboxWatcher(settings, recorder, settle_s=settle_s, rescan_s=60)
+        watcher = InboxWatcher(settings, recorder, settle_s=settle_s, busy_settle_s=busy_settle_s,
+                               rescan_s=60)
         stop = asyncio.Event()
         task = asyncio.create_task(watcher.run(stop))
         await asyncio.sleep(0.5)  # watching has begun and the start-up scan is done
@@ -102,12 +103,51 @@ def test_a_file_still_being_written_waits_until_it_stops_growing(settings) -> No
     assert rec.events[0][2]["size"] == 8 * len(CSV)
 
 
+def test_a_copy_that_stalls_longer_than_the_settle_time_is_not_taken_half_written(settings) -> None:
+    target = settings.inbox_dir / "stalled.csv"
+
+    async def scenario(watcher, rec) -> None:
+        with target.open("wb") as fh:
+            fh.write(CSV)
+            fh.flush()
+            await asyncio.sleep(0.2)
+            fh.write(CSV)  # seen growing: a direct, slow writer
+            fh.flush()
+            await asyncio.sleep(0.8)  # stalls longer than settle_s (0.3), shorter than busy (1.2)
+            assert rec.arrived() == []
+            fh.write(CSV)
+        await until(lambda: rec.arrived() == ["stalled.csv"])
+
+    rec = watching(settings, scenario)
+    assert rec.events[0][2]["size"] == 3 * len(CSV)
+
+
+def test_an_xlsx_is_announced_only_once_it_is_a_complete_zip(settings, tmp_path) -> None:
+    import zipfile
+
+    whole = tmp_path / "whole.xlsx"
+    with zipfile.ZipFile(whole, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>" * 500)
+    data = whole.read_bytes()
+    target = settings.inbox_dir / "book.xlsx"
+
+    async def scenario(watcher, rec) -> None:
+        target.write_bytes(data[: len(data) // 2])  # the central directory is not there yet
+        await asyncio.sleep(2.0)
+        assert rec.arrived() == []
+        with target.open("ab") as fh:
+            fh.write(data[len(data) // 2:])
+        await until(lambda: rec.arrived() == ["book.xlsx"])
+
+    watching(settings, scenario)
+
+
 def test_files_present_at_start_are_picked_up(settings) -> None:
-    for name in ("a.csv", "b.xlsx"):
+    for name in ("a.csv", "b.csv"):
         (settings.inbox_dir / name).write_bytes(CSV)
 
     async def scenario(watcher, rec) -> None:
-        await until(lambda: sorted(rec.arrived()) == ["a.csv", "b.xlsx"])
+        await until(lambda: sorted(rec.arrived()) == ["a.csv", "b.csv"])
 
     watching(settings, scenario)
 

@@ -1,0 +1,190 @@
+"""Benchmark: a clerk drops an export into the inbox; how long until its rows are queryable?
+
+Starts the whole service as a district office runs it — the simulator (the provincial system),
+``cchc serve`` with its own Prefect server (on free loopback ports, in a temporary data folder)
+— then drops N exports of about R rows each (the simulator's own export function, distinct
+dossiers per file), one after another: each is written as ``name.xlsx.part`` and renamed, and
+the clock runs from the rename until every dossier of the file is in the published snapshot.
+A first file is dropped before the measured ones and reported apart: it pays the service's
+warm-up (the flow-run forkserver importing Prefect and Great Expectations). Then one signed
+change notification is sent and the time to the pull's flow run starting, and finishing, is
+reported.
+
+    python bench/drop_latency.py [--files 10] [--rows 1000] [--keep]
+
+Prints service start-up time, each latency, the median and the worst. Target: median <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cchc.config import Settings  # noqa: E402
+from cchc.service.hooks import sign  # noqa: E402
+from cchc.service.prefect_server import free_port  # noqa: E402
+
+SIM = {"scenario": "scale", "dossiers": 30_000, "years": 1, "dirt": "clean", "seed": 5}
+SECRET = "bench-secret"
+
+
+def date_ranges(ds, files: int, rows: int) -> list[tuple[date, date]]:
+    """Consecutive day ranges of about ``rows`` dossiers each (by reception day, local)."""
+    from simulator.exports import select_rows
+
+    first, last = ds.period
+    ranges, start, day = [], first, first
+    while len(ranges) < files and day <= last:
+        n = select_rows(ds, start, day).height
+        if n >= rows:
+            ranges.append((start, day))
+            start = day + timedelta(days=1)
+        day += timedelta(days=1)
+    if len(ranges) < files:
+        raise SystemExit("the simulated dataset is too small for that many files")
+    return ranges
+
+
+def snapshot_count(settings: Settings, codes: list[str]) -> int:
+    from warehouse.reader import SnapshotMissing, open_snapshot
+
+    try:
+        con = open_snapshot(settings)
+    except SnapshotMissing:
+        return 0
+    try:
+        return con.execute("select count(*) from core_onestop__dossiers "
+                           "where list_contains(?, dossier_code)", [codes]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def drop_and_wait(settings: Settings, export: Path, codes: list[str], timeout_s: float = 600) -> float:
+    inbox = settings.inbox_dir
+    part = inbox / (export.name + ".part")
+    shutil.copyfile(export, part)
+    t0 = time.monotonic()
+    os.rename(part, inbox / export.name)
+    while snapshot_count(settings, codes) < len(codes):
+        if time.monotonic() - t0 > timeout_s:
+            raise SystemExit(f"{export.name}: rows not visible after {timeout_s} s")
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
+def start_service(tmp: Path, base_url: str) -> tuple[subprocess.Popen, Settings, int, int, float]:
+    data_dir, hook_port, prefect_port = tmp / "data", free_port(), free_port()
+    config = tmp / "cchc.toml"
+    config.write_text(
+        f'data_dir = {json.dumps(str(data_dir))}\n'
+        f'[service]\nprefect_port = {prefect_port}\nhook_port = {hook_port}\n'
+        f'hook_secret = "{SECRET}"\n'
+        f'[source]\nbase_url = "{base_url}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CCHC_"))}
+    env["CCHC_CONFIG"] = str(config)
+    log = (tmp / "serve.log").open("ab")
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "cchc.cli", "serve", "--no-catch-up"], env=env,
+                            cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"cchc serve exited; see {tmp / 'serve.log'}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{hook_port}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return proc, Settings(data_dir=data_dir), hook_port, prefect_port, time.monotonic() - t0
+
+
+def pull_timings(api_url: str, since: float, timeout_s: float = 900) -> tuple[float, float]:
+    """Seconds from ``since`` (epoch) to the first pull run after it starting, and finishing."""
+    from datetime import datetime
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        runs = httpx.post(f"{api_url}/flow_runs/filter", json={
+            "flows": {"name": {"any_": ["onestop-pull"]}}, "limit": 50}).json()
+        runs = [r for r in runs if datetime.fromisoformat(r["created"]).timestamp() >= since - 1]
+        done = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED")]
+        if done:
+            r = done[0]
+            return (datetime.fromisoformat(r["start_time"]).timestamp() - since,
+                    datetime.fromisoformat(r["end_time"]).timestamp() - since)
+        time.sleep(0.5)
+    raise SystemExit("no pull finished after the notification")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    args = parser.parse_args()
+
+    from simulator.exports import export_dossiers, select_rows
+    from simulator.testing import running_simulator, simulated_dataset
+
+    tmp = Path(tempfile.mkdtemp(prefix="cchc-drop-bench-"))
+    ds = simulated_dataset(**SIM)
+    ranges = date_ranges(ds, args.files + 1, args.rows)
+    exports = []
+    for i, (first, last) in enumerate(ranges):
+        result = export_dossiers(tmp / "exports" / f"export-{i:02d}.xlsx", dataset=ds,
+                                 date_from=first, date_to=last)
+        codes = select_rows(ds, first, last)["MaHoSo"].unique().to_list()
+        exports.append((result.path, result.rows, first, last, codes))
+
+    with running_simulator(**SIM) as base_url:
+        proc, settings, hook_port, prefect_port, ready_s = start_service(tmp, base_url)
+        try:
+            print(f"service ready (Prefect server + serve) in {ready_s:.1f} s")
+            latencies = []
+            for i, (path, rows, first, last, codes) in enumerate(exports):
+                seconds = drop_and_wait(settings, path, codes)
+                label = "warm-up" if i == 0 else f"file {i:2d}"
+                print(f"{label}: {rows:5d} rows ({first}..{last}) queryable after {seconds:5.2f} s")
+                if i:
+                    latencies.append(seconds)
+            print(f"drop -> queryable over {len(latencies)} files: median {statistics.median(latencies):.2f} s, "
+                  f"worst {max(latencies):.2f} s (first file after start: see warm-up)")
+            body = json.dumps({"event": "dossier.changed", "changed_since": "2021-01-01T00:00:00Z",
+                               "count": 1}).encode()
+            sent = time.time()
+            r = httpx.post(f"http://127.0.0.1:{hook_port}/hooks/onestop", content=body,
+                           headers={"X-Signature": sign(body, SECRET)})
+            assert r.status_code == 202, r.text
+            api_url = f"http://127.0.0.1:{prefect_port}/api"
+            started, finished = pull_timings(api_url, sent)
+            print(f"notify -> pull running {started:.2f} s, finished {finished:.2f} s "
+                  f"(a full pull of {ds.items.height:,} items from the initial watermark)")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                print(f"kept {tmp}")
+
+
+if __name__ == "__main__":
+    main()
