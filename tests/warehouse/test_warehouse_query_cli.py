@@ -102,3 +102,18 @@ def test_sql_shell_is_the_duckdb_cli_on_the_snapshot(published: Settings) -> Non
     )
     assert "3" in result.stdout
     assert "read-only" in (result.stdout + result.stderr).lower()
+
+
+def test_sql_shell_falls_back_to_python_without_the_duckdb_binary(
+    published: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cchc import query_cli
+
+    monkeypatch.setattr(query_cli.sys, "executable", str(tmp_path / "bin" / "python"))
+    result = runner.invoke(
+        app,
+        ["sql"],
+        input="SELECT count(*) AS n\nFROM out_onestop__dossiers;\nDROP VIEW x;\n.quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "3" in result.output and "refused a DROP statement" in result.output
