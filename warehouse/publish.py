@@ -6,6 +6,8 @@ two attached databases) with every personal-data column (``Column.pii``) set to 
 copy would carry personal data to every analyst, and DuckDB does not zero freed blocks, so
 nulling columns in place would not remove it from the file either. Rebuilding also compacts the
 snapshot. Tables keep their declared columns (PII ones empty), so queries do not break.
+Validation reasons quote raw values (``SoGiayTo='0641…': identity number is not 12 digits``);
+in reason lists and messages the quoted values of personal-data fields are masked too.
 
 The new file is written next to the published one, fsynced, and renamed over it: a reader that
 has the old file open keeps reading the old inode, a new reader sees the whole new load.
@@ -20,6 +22,7 @@ import duckdb
 
 from cchc.config import Settings, utc_now
 from warehouse.ddl import VERSION_TABLE, ensure_schema, literal, quote
+from warehouse.schema import Column
 from warehouse.tables import ALL_TABLES
 from warehouse.views import create_views
 
@@ -27,23 +30,46 @@ SNAPSHOT_DB = "_cchc_snapshot"
 SNAPSHOT_TABLE = "etl_snapshot"
 
 
-def _select_list(table_columns: list[tuple[str, str, bool]]) -> str:
-    return ", ".join(
-        f"NULL::{ctype} AS {quote(name)}" if pii else quote(name)
-        for name, ctype, pii in table_columns
-    )
+# Free-text columns that may quote raw values: reason lists, and messages.
+QUOTING_COLUMNS = ("message", "reason")
+MASK = "***"
+
+
+def _pii_names() -> list[str]:
+    """Every name a reason may quote a personal-data value under: columns and raw fields."""
+    names = {c.name for t in ALL_TABLES for c in t.columns if c.pii}
+    names |= {c.source_field for t in ALL_TABLES for c in t.columns if c.pii and c.source_field}
+    return sorted(names)
+
+
+def _mask(expr: str) -> str:
+    pattern = literal(f"\\b({'|'.join(_pii_names())})='[^']*'")
+    replacement = literal(f"\\1='{MASK}'")
+    return f"regexp_replace({expr}, {pattern}, {replacement}, 'g')"
+
+
+def _published_value(column: Column) -> str:
+    """The SQL that publishes a column: NULL for personal data, masked quotes in free text."""
+    name = quote(column.name)
+    if column.pii:
+        return f"NULL::{column.type} AS {name}"
+    if column.type == "VARCHAR[]":
+        return f"list_transform({name}, x -> {_mask('x')}) AS {name}"
+    if column.type == "VARCHAR" and column.name in QUOTING_COLUMNS:
+        return f"{_mask(name)} AS {name}"
+    return name
 
 
 def _fill(con: duckdb.DuckDBPyConnection, private: str) -> list[str]:
     """Copy every declared table into the snapshot, PII nulled; returns the nulled columns."""
     redacted = []
     for table in ALL_TABLES:
-        cols = [(c.name, c.type, c.pii) for c in table.columns]
         redacted += [f"{table.name}.{c.name}" for c in table.columns if c.pii]
         names = ", ".join(quote(c.name) for c in table.columns)
+        values = ", ".join(_published_value(c) for c in table.columns)
         con.execute(
             f"INSERT INTO {SNAPSHOT_DB}.main.{quote(table.name)} ({names}) "
-            f"SELECT {_select_list(cols)} FROM {quote(private)}.main.{quote(table.name)}"
+            f"SELECT {values} FROM {quote(private)}.main.{quote(table.name)}"
         )
     con.execute(f"DELETE FROM {SNAPSHOT_DB}.main.{VERSION_TABLE}")
     con.execute(

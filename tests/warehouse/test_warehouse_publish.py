@@ -18,12 +18,18 @@ from warehouse.reader import QueryRefused, SnapshotMissing, open_snapshot, run_q
 from warehouse.tables import CORE_ONESTOP_DOSSIERS, RAW_ONESTOP_DOSSIER_VERSIONS
 from warehouse.writer import Warehouse
 
+WARNINGS = [
+    "SoGiayTo='0641234': identity number is not 12 digits",
+    "MaTTHC='1.00123': procedure code is not of the form d.dddddd",
+]
+
 
 def _load(settings: Settings, units_csv: Path, *codes: str) -> None:
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         load = wh.begin_load("onestop", "pull", "test")
         with wh.transaction(load):
-            wh.write(CORE_ONESTOP_DOSSIERS, core_frame(*(dossier(c) for c in codes)), load)
+            warned = [dossier(c, dq_warnings=WARNINGS) for c in codes]
+            wh.write(CORE_ONESTOP_DOSSIERS, core_frame(*warned), load)
             raw = pl.DataFrame({"MaHoSo": list(codes), "ChuHoSo": ["Nguyễn Văn A"] * len(codes)})
             wh.write(
                 RAW_ONESTOP_DOSSIER_VERSIONS, raw.with_columns(row_hash=pl.col("MaHoSo")), load
@@ -59,9 +65,18 @@ def test_snapshot_leaves_personal_data_out(settings: Settings, units_csv: Path) 
     views = run_query(con, "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
     assert views.filter(pl.col("comment").is_null()).height == 0
     assert "out_onestop__rates_by_unit_month" in views["view_name"].to_list()
+    warnings = run_query(con, "SELECT dq_warnings FROM core_onestop__dossiers LIMIT 1").item()
+    assert warnings.to_list() == [
+        "SoGiayTo='***': identity number is not 12 digits",
+        "MaTTHC='1.00123': procedure code is not of the form d.dddddd",
+    ]
     con.close()
     data = settings.published_path.read_bytes()
-    assert b"064123456789" not in data and "Nguyễn Văn A".encode() not in data
+    assert (
+        b"064123456789" not in data
+        and b"0641234" not in data
+        and "Nguyễn Văn A".encode() not in data
+    )
 
 
 def test_publish_is_atomic_for_readers_in_other_processes(
