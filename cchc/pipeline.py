@@ -159,16 +159,21 @@ def _raw_rows(raw: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
     ).with_columns(hashes.alias("row_hash"))
 
 
-def _gates(batch: StagedBatch) -> None:
-    """Batch gates: stop the load before anything is written (raises GateFailure)."""
+def _gates(batch: StagedBatch) -> list[str]:
+    """Batch gates: stop the load before anything is written (raises GateFailure).
+
+    Returns notes on columns that do not stop the load (unknown or renamed-looking ones)."""
     from expectations.gates import check_columns, check_declared_total, check_not_empty
 
+    notes: list[str] = []
     for part in batch.parts:
-        check_columns(pl.read_parquet_schema(part).names(), REQUIRED_FIELDS, batch.source)
+        report = check_columns(pl.read_parquet_schema(part).names(), REQUIRED_FIELDS, batch.source)
+        notes.extend(n for n in report.notes if n not in notes)
     if batch.kind == "pull":
         check_not_empty(batch.rows, batch.reported_total, batch.source)
     elif batch.reported_total is not None:
         check_declared_total(batch.rows, batch.reported_total, batch.source)
+    return notes
 
 
 def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = None) -> LoadSummary:
@@ -193,7 +198,7 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
         )
         summary.load_id = load_id
         try:
-            _gates(batch)
+            summary.notes.extend(_gates(batch))
         except GateFailure as gate:
             summary.status, summary.message = "rejected", gate.reason
             wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
