@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -133,6 +135,22 @@ def test_stale_source_raises_the_alert_event(service: Serve) -> None:
     assert alerts[-1]["payload"]["last_success"] is None  # nothing was ever loaded here
 
 
+def test_backfill_runs_month_by_month_through_the_deployment_and_resumes(service: Serve) -> None:
+    cmd = [sys.executable, "-m", "cchc.cli", "backfill", "--from", "2021-01-01", "--to", "2021-02-28"]
+    before = len(calls(service, "onestop-pull"))
+    done = subprocess.run(cmd, env=service.env, cwd=service.data_dir.parent, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "through deployment onestop-pull/cchc" in done.stderr
+    windows = [c["params"] for c in calls(service, "onestop-pull")[before:]]
+    assert windows == [{"since": "2020-12-31T17:00:00Z", "until": "2021-01-31T17:00:00Z"},
+                       {"since": "2021-01-31T17:00:00Z", "until": "2021-02-28T17:00:00Z"}]
+    again = subprocess.run(cmd, env=service.env, cwd=service.data_dir.parent, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0 and "2 already done" in again.stderr
+    assert len(calls(service, "onestop-pull")) == before + 2
+
+
 def test_killed_during_a_run_then_restarted_the_run_is_done_again(service: Serve) -> None:
     (service.data_dir / "slow-pull").touch()
     d = api(service.api_url, "GET", "/deployments/name/onestop-pull/cchc").json()
@@ -168,3 +186,11 @@ def test_ctrl_c_stops_everything_cleanly(service: Serve) -> None:
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{service.hook_port}/health", timeout=1)
     assert "stopped" in Path(service.data_dir / "logs" / "serve.log").read_text()
+    # pause_on_shutdown=False: the schedule stays active and its planned runs stay on the server,
+    # so a night missed while the service is down runs when it starts again
+    d = api(service.api_url, "GET", "/deployments/name/onestop-pull/cchc").json()
+    assert d["paused"] is False
+    planned = api(service.api_url, "POST", "/flow_runs/filter", json={
+        "deployments": {"id": {"any_": [d["id"]]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
+    assert [r for r in planned if r["auto_scheduled"]]

@@ -1,0 +1,55 @@
+"""The deployment declarations and the service's start-up guards, without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cchc.config import ServiceSettings, Settings
+from cchc.service.runtime import ServiceAlreadyRunning, prefect_environment, service_lock
+from flows.deployments import DEPLOYMENT_NAME, build_deployments, deployment_specs
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, service=ServiceSettings(nightly_cron="30 1 * * *"))
+
+
+def test_every_deployment_is_declared_once(settings) -> None:
+    deployments = build_deployments(settings)
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
+    assert names == [f"onestop-pull/{DEPLOYMENT_NAME}", f"onestop-ingest-file/{DEPLOYMENT_NAME}",
+                     f"freshness-check/{DEPLOYMENT_NAME}"]
+    for d in deployments:
+        assert d.entrypoint == d.entrypoint.replace(":", ".")  # a module path, not a file path
+
+
+def test_nightly_pull_uses_the_configured_cron_in_local_time(settings) -> None:
+    pull = deployment_specs(settings)[0]
+    [schedule] = pull.options["schedules"]
+    assert (schedule.cron, schedule.timezone) == ("30 1 * * *", "Asia/Ho_Chi_Minh")
+    [trigger] = pull.options["triggers"]
+    assert trigger.expect == {"cchc.onestop.changed"}
+    assert trigger.parameters is None  # no window: from the stored watermark
+
+
+def test_ingest_trigger_passes_the_path_as_a_string_template(settings) -> None:
+    [trigger] = deployment_specs(settings)[1].options["triggers"]
+    assert trigger.expect == {"cchc.inbox.file.arrived"}
+    assert trigger.parameters == {"path": "{{ event.payload.path }}", "from_inbox": True}
+
+
+def test_a_second_service_on_the_same_data_folder_is_refused(settings) -> None:
+    with service_lock(settings), pytest.raises(ServiceAlreadyRunning), service_lock(settings):
+        pass
+    with service_lock(settings):  # released on exit
+        pass
+
+
+def test_prefect_state_lives_under_the_data_folder(settings) -> None:
+    env = prefect_environment(settings, "http://127.0.0.1:4200/api")
+    assert env["PREFECT_HOME"] == str(settings.prefect_home)
+    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["CCHC_DATA_DIR"] == str(settings.data_dir)
