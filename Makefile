@@ -7,6 +7,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Compile bytecode at install: the first import of Great Expectations otherwise compiles ~1,800
+# modules, seconds added to the first run.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: install demo test test-fast lint bench serve clean
 

@@ -210,13 +210,14 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
                 if batch.kind == "pull" and batch.window_to:
                     wh.set_watermark(WATERMARK_STREAM, parse_instant(batch.window_to), load_id)
                 wh.record_dq_results(load_id, dq_rows)
-                summary.status = "succeeded"
-                _finish(wh, load_id, summary)
         except Exception as exc:
             summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
             wh.finish_load(load_id, "failed", message=summary.message, rows_in=batch.rows)
             wh.raise_alert("load_failed", "critical", SOURCE_SYSTEM, summary.message, load_id=load_id)
             raise
+        # Audit rows commit on their own cursor: mark success only once the data has committed.
+        summary.status = "succeeded"
+        _finish(wh, load_id, summary)
         _alert_on_quality(wh, summary)
     return summary
 
