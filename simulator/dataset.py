@@ -7,6 +7,7 @@ truth of the same options all see the very same frames.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -16,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from simulator.dirt import Manifest, emit, system_state
-from simulator.generate import Generated, generate
+from simulator.generate import Generated, combine, generate, shards
 from simulator.options import SimOptions
 from simulator.report06 import report06
 
@@ -88,10 +89,28 @@ def _now_s(options: SimOptions) -> int | None:
     return int(options.now.timestamp()) if options.now is not None else None
 
 
+def shard_datasets(options: SimOptions) -> Iterator[Dataset]:
+    """The scenario one shard at a time (scale scenario past SHARD_MAX dossiers), each with its
+    own dossier indices: what a streaming export walks through in bounded memory."""
+    for sh in shards(options):
+        gen = generate(options, sh)
+        items, missing_due, manifest = emit(gen, options.dirt, options.seed, _now_s(options), sh.index)
+        yield Dataset(options, gen, items, missing_due, manifest)
+        del gen, items  # let the consumer free this shard before the next one is built
+
+
 def build_dataset(options: SimOptions) -> Dataset:
-    gen = generate(options)
-    items, missing_due, manifest = emit(gen, options.dirt, options.seed, _now_s(options))
-    return Dataset(options, gen, items, missing_due, manifest)
+    """The whole scenario in memory (shards combined, items re-sorted globally)."""
+    parts = list(shard_datasets(options))
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [p.generated.full.height for p in parts[:-1]])
+    items = pl.concat([p.items.with_columns(
+        _idx=pl.when(pl.col("_idx") >= 0).then(pl.col("_idx") + int(off)).otherwise(-1)) for p, off in zip(parts, offsets, strict=True)])
+    manifest = Manifest(pl.concat([p.manifest.entries for p in parts]).sort("kind", "MaHoSo"))
+    missing_due = np.concatenate([p.missing_due + off for p, off in zip(parts, offsets, strict=True)])
+    return Dataset(options, combine([p.generated for p in parts]), items.sort("NgayCapNhat", "_key"),
+                   missing_due, manifest)
 
 
 _CACHE: dict[tuple[Any, ...], Dataset] = {}

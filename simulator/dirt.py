@@ -14,7 +14,7 @@ finished on time, so the vendor's "missing due = on time" keeps the totals too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -63,8 +63,8 @@ def _entries(kind: str, codes: pl.Series, items: pl.Series | int = 1) -> pl.Data
                         schema={"kind": pl.String, "MaHoSo": pl.String, "items": pl.Int64})
 
 
-def _rng(seed: int, kind: str) -> np.random.Generator:
-    return np.random.default_rng([seed, _STREAM[kind]])
+def _rng(seed: int, kind: str, shard: int = 0) -> np.random.Generator:
+    return np.random.default_rng([seed, _STREAM[kind]] + ([shard] if shard else []))
 
 
 def _pick(rng: np.random.Generator, candidates: np.ndarray, rate: float, base: int) -> np.ndarray:
@@ -73,13 +73,15 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, rate: float, base: i
     return np.sort(rng.choice(candidates, k, replace=False)) if k else np.array([], dtype=np.int64)
 
 
-def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tuple[pl.DataFrame, np.ndarray, Manifest]:
+def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None,
+         shard: int = 0) -> tuple[pl.DataFrame, np.ndarray, Manifest]:
     """(items sorted by NgayCapNhat then MaHoSo, truth dossiers whose due date is missing,
     manifest). Items keep instants as Int64 UTC seconds and carry ``_idx`` (truth dossier, -1 for
     extras), ``_unit``, ``_key`` and ``_status_text`` (a text status replacing TrangThaiHoSo).
 
     The (dossier, version) pairs are ordered with numpy before any row is built, so the big
-    frame is gathered once, already sorted; dirt is then applied in place by row positions."""
+    frame is gathered once, already sorted; dirt is then applied in place by row positions.
+    A shard (scale scenario) draws its own dirt; only shard 0 carries the extra dossiers."""
     latest = gen.latest_stage(now_s)
     visible = np.nonzero(latest >= 0)[0]
     n_vis, n_all = len(visible), gen.full.height
@@ -90,12 +92,12 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tup
 
     # Older versions of a share of dossiers, and exact duplicates of some items.
     n_versions = ((gen.times >= 0) & ((gen.times < now_s) if now_s is not None else True)).sum(axis=1)
-    reappear = _pick(_rng(seed, "reappear"), visible[n_versions[visible] > 1], dirt.reappear, n_vis)
+    reappear = _pick(_rng(seed, "reappear", shard), visible[n_versions[visible] > 1], dirt.reappear, n_vis)
     d_old, s_old = np.nonzero((gen.times[reappear] >= 0) & (np.arange(gen.times.shape[1]) < latest[reappear, None]))
     d = np.concatenate([visible, reappear[d_old]])
     s = np.concatenate([latest[visible], s_old])
     parts.append(_entries("reappear", codes.gather(reappear), pl.Series(n_versions[reappear] - 1)))
-    dup = _pick(_rng(seed, "duplicates"), np.arange(len(d)), dirt.duplicates, len(d))
+    dup = _pick(_rng(seed, "duplicates", shard), np.arange(len(d)), dirt.duplicates, len(d))
     dup_per = np.bincount(d[dup], minlength=n_all)
     dup_dossiers = np.nonzero(dup_per)[0]
     parts.append(_entries("duplicates", codes.gather(dup_dossiers), pl.Series(dup_per[dup_dossiers])))
@@ -112,7 +114,7 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tup
     # Unit names spelt differently, MaDVHC null (resolve from the name).
     variant_units = [i for i, u in enumerate(gen.units) if u.variants]
     unit_of = gen.full["_unit"].to_numpy()
-    rng = _rng(seed, "unit_variants")
+    rng = _rng(seed, "unit_variants", shard)
     chosen = _pick(rng, visible[_mask(len(gen.units), np.array(variant_units, dtype=np.int64))[unit_of[visible]]], dirt.unit_variants, n_vis)
     names = pl.Series([gen.units[unit_of[i]].variants[rng.integers(0, len(gen.units[unit_of[i]].variants))]
                        for i in chosen], dtype=pl.String)
@@ -124,7 +126,7 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tup
     parts.append(_entries("unit_variants", codes.gather(chosen), pl.Series(per_dossier[chosen])))
 
     # Decomposed Unicode.
-    chosen = _pick(_rng(seed, "nfd"), visible, dirt.nfd, n_vis)
+    chosen = _pick(_rng(seed, "nfd", shard), visible, dirt.nfd, n_vis)
     at = np.nonzero(_mask(n_all, chosen)[at_dossier])[0]
     rows = rows.with_columns([rows[c].scatter(at, rows[c].gather(at).str.normalize("NFD")) for c in TEXT_FIELDS])
     parts.append(_entries("nfd", codes.gather(chosen), pl.Series(per_dossier[chosen])))
@@ -132,12 +134,12 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> tup
     # Missing due dates, on dossiers closed on time (the vendor counts them on time anyway).
     final = gen.full.select("TrangThaiHoSo", "_late")
     on_time = (final["TrangThaiHoSo"].is_in([7, 9, 10]) & ~final["_late"]).to_numpy()
-    missing_due = _pick(_rng(seed, "missing_due"), visible[on_time[visible]], dirt.missing_due, n_vis)
+    missing_due = _pick(_rng(seed, "missing_due", shard), visible[on_time[visible]], dirt.missing_due, n_vis)
     at = np.nonzero(_mask(n_all, missing_due)[at_dossier])[0]
     rows = rows.with_columns(rows["NgayHenTra"].scatter(at, None), _status_text=pl.lit(None, dtype=pl.String))
     parts.append(_entries("missing_due", codes.gather(missing_due), pl.Series(per_dossier[missing_due])))
 
-    extras = _extras(gen, dirt, seed, now_s)
+    extras = _extras(gen, dirt if shard == 0 else replace(dirt, **dict.fromkeys(EXTRA_KINDS, 0)), seed, now_s)
     for kind in EXTRA_KINDS:
         parts.append(_entries(kind, extras.filter(pl.col("_kind") == kind)["MaHoSo"]))
     items = _insert_sorted(rows, extras.drop("_kind"))

@@ -10,18 +10,20 @@ procedure codes into numbers, as a spreadsheet that guessed types would (``1.001
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import polars as pl
 
 from simulator import labels
-from simulator.dataset import INSTANT_FIELDS, Dataset, get_dataset
+from simulator.dataset import INSTANT_FIELDS, Dataset, get_dataset, shard_datasets
 from simulator.dirt import Manifest
-from simulator.generate import FIN, RECV
+from simulator.generate import FIN, RECV, shards
 from simulator.options import SimOptions
 from simulator.units import ISSUING_BODY
 
@@ -114,28 +116,41 @@ def export_dossiers(out: Path | str, fmt: Literal["xlsx", "csv"] | None = None, 
     demo defaults) is the simulated system to export."""
     out = Path(out)
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
-    ds = dataset or get_dataset(options or SimOptions())
-    opts = ds.options
-    date_from, date_to = date_from or ds.period[0], date_to or ds.period[1]
-    items = select_rows(ds, date_from, date_to, unit)
-    rate = opts.dirt.codes_as_numbers if codes_as_numbers is None else codes_as_numbers
-    items, changed = _numeric_codes(items, rate, opts.seed)
-    changed_codes = set(items["MaHoSo"].gather(changed).to_list())
-    manifest = ds.manifest.restricted(items["MaHoSo"].unique())
-    entries = manifest.entries
-    if changed_codes:
-        extra = pl.DataFrame({"kind": "codes_as_numbers", "MaHoSo": sorted(changed_codes), "items": 1})
-        counts = items.gather(changed).group_by("MaHoSo").len().rename({"len": "items"})
-        extra = extra.drop("items").join(counts, on="MaHoSo").with_columns(pl.col("items").cast(pl.Int64))
-        entries = pl.concat([entries, extra.select(entries.columns)])
-    table = _labelled(items)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        _write_csv(table, out, bom)
+    opts = dataset.options if dataset is not None else (options or SimOptions())
+    if dataset is not None:
+        parts: Iterable[Dataset] = [dataset]
+    elif len(shards(opts)) > 1:  # too big for one go: one shard at a time, appended
+        parts = shard_datasets(opts)
     else:
-        unit_name = next((u.name for u in ds.generated.units if unit in (u.code, u.unit_id)), None) if unit else None
-        _write_xlsx(table, out, date_from, date_to, dates, opts.seed, (unit_name or "").upper() or ISSUING_BODY)
-    return ExportResult(out, items.height, Manifest(entries), changed_codes)
+        parts = [get_dataset(opts)]
+    rate = opts.dirt.codes_as_numbers if codes_as_numbers is None else codes_as_numbers
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows, tables, entries, changed_codes = 0, [], [], set()
+    unit_name = ISSUING_BODY
+    with out.open("wb") if fmt == "csv" else nullcontext() as fh:
+        for ds in parts:
+            date_from, date_to = date_from or ds.period[0], date_to or ds.period[1]
+            if unit:
+                unit_name = next((u.name.upper() for u in ds.generated.units if unit in (u.code, u.unit_id)), unit_name)
+            items = select_rows(ds, date_from, date_to, unit)
+            items, changed = _numeric_codes(items, rate, opts.seed)
+            codes = set(items["MaHoSo"].gather(changed).to_list())
+            entries.append(ds.manifest.restricted(items["MaHoSo"].unique()).entries)
+            if codes:
+                counts = items.gather(changed).group_by("MaHoSo").len().rename({"len": "items"})
+                entries.append(counts.select(pl.lit("codes_as_numbers").alias("kind"), "MaHoSo",
+                                             pl.col("items").cast(pl.Int64)))
+            changed_codes |= codes
+            table = _labelled(items)
+            if fmt == "csv":
+                _write_csv(table, fh, bom and rows == 0, header=rows == 0, first_stt=rows + 1)
+            else:
+                tables.append(table)
+            rows += items.height
+            del ds, items, table  # one shard in memory at a time
+    if fmt == "xlsx":
+        _write_xlsx(pl.concat(tables), out, date_from, date_to, dates, opts.seed, unit_name)  # type: ignore[arg-type]
+    return ExportResult(out, rows, Manifest(pl.concat(entries).sort("kind", "MaHoSo")), changed_codes)
 
 
 def _local_text(frame: pl.DataFrame, col: str) -> pl.Series:
@@ -160,11 +175,11 @@ def _code_text() -> pl.Expr:
     return pl.when(pl.col("_num")).then(num).otherwise(pl.col("MaTTHC")).alias("MaTTHC")
 
 
-def _write_csv(table: pl.DataFrame, out: Path, bom: bool) -> None:
+def _write_csv(table: pl.DataFrame, fh: BinaryIO, bom: bool, header: bool = True, first_stt: int = 1) -> None:
     frame = table.with_columns([_local_text(table, c) for c in INSTANT_FIELDS] + [_code_text()])
-    frame = frame.select(pl.int_range(1, pl.len() + 1).alias("STT"), *[k for k, _ in labels.EXPORT_COLUMNS])
+    frame = frame.select((pl.int_range(0, pl.len()) + first_stt).alias("STT"), *[k for k, _ in labels.EXPORT_COLUMNS])
     frame.columns = list(labels.HEADERS)
-    frame.write_csv(out, include_bom=bom)
+    frame.write_csv(fh, include_bom=bom, include_header=header)
 
 
 def _write_xlsx(table: pl.DataFrame, out: Path, date_from: date, date_to: date, dates: DateStyle,

@@ -85,17 +85,55 @@ class Generated:
         ).with_columns(pl.col("TrangThaiSoHoa").cast(pl.Int64)).drop("_stage")
 
 
-def generate(options: SimOptions) -> Generated:
-    """Generate the truth for a scenario (deterministic in ``options.seed``)."""
-    rng = np.random.default_rng([options.seed, 0])
+SHARD_MAX = 1_000_000  # scale scenario: dossiers generated (and exported) in one go at most
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A part of the scale scenario generated on its own: a group of units (global indices) and
+    its dossiers. Unit-days never span shards, so dossier codes never collide."""
+
+    index: int
+    units: tuple[int, ...]
+    dossiers: int
+
+
+def shards(options: SimOptions) -> list[Shard]:
+    """How the scenario is cut: krongpa is one piece; scale is one piece up to SHARD_MAX
+    dossiers, else contiguous unit groups sized by their units' weights."""
+    if options.scenario != "scale":
+        return [Shard(0, tuple(range(len(KRONGPA_UNITS))), 0)]
+    units = scale_units(options.units)
+    groups = [g for g in np.array_split(np.arange(len(units)), max(1, min(len(units), -(-options.dossiers // SHARD_MAX))))]
+    w = np.array([sum(units[i].weight for i in g) for g in groups])
+    n = np.floor(options.dossiers * w / w.sum()).astype(np.int64)
+    n[: options.dossiers - int(n.sum())] += 1
+    return [Shard(i, tuple(int(u) for u in g), int(k)) for i, (g, k) in enumerate(zip(groups, n, strict=True))]
+
+
+def generate(options: SimOptions, shard: Shard | None = None) -> Generated:
+    """Generate the truth for a scenario, or one shard of it (deterministic in ``options.seed``).
+    Without ``shard``, the scale scenario is every shard, concatenated."""
     if options.scenario == "krongpa-2021-2022":
-        units, blocks, period, figures = KRONGPA_UNITS, _krongpa(rng, KRONGPA_UNITS), (date(2021, 1, 1), date(2022, 12, 31)), KRONGPA_FIGURES
-    else:
-        units = scale_units(options.units)
-        first, last = options.start_year, options.start_year + options.years - 1
-        blocks = _scale(rng, units, options.dossiers, first, last)
-        period, figures = (date(first, 1, 1), date(last, 12, 31)), None
-    return _assemble(rng, units, blocks, period, figures)
+        rng = np.random.default_rng([options.seed, 0])
+        return _assemble(rng, KRONGPA_UNITS, _krongpa(rng, KRONGPA_UNITS), (date(2021, 1, 1), date(2022, 12, 31)),
+                         KRONGPA_FIGURES)
+    if shard is None:
+        return combine([generate(options, s) for s in shards(options)])
+    units = scale_units(options.units)
+    first, last = options.start_year, options.start_year + options.years - 1
+    rng = np.random.default_rng([options.seed, 0] + ([shard.index] if shard.index else []))
+    blocks = _scale(rng, units, np.array(shard.units), shard.dossiers, first, last)
+    return _assemble(rng, units, blocks, (date(first, 1, 1), date(last, 12, 31)), None)
+
+
+def combine(parts: list[Generated]) -> Generated:
+    """Shards side by side: one truth (dossier indices follow the order of the parts)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    return Generated(pl.concat([p.full for p in parts]), np.vstack([p.times for p in parts]),
+                     np.vstack([p.statuses for p in parts]), first.units, first.period, first.figures)
 
 
 # --- drawing blocks of dossiers ------------------------------------------------------------
@@ -115,9 +153,12 @@ def _proc_arrays() -> dict[str, np.ndarray]:
     }
 
 
-def _pick_units(rng: np.random.Generator, units: tuple[Unit, ...], n: int, online: bool) -> np.ndarray:
-    w = np.array([u.online_weight if online else u.weight for u in units], dtype=float)
-    return rng.choice(len(units), n, p=w / w.sum())
+def _pick_units(rng: np.random.Generator, units: tuple[Unit, ...], n: int, online: bool,
+                subset: np.ndarray | None = None) -> np.ndarray:
+    """Receiving units (global indices), drawn from ``subset`` (default: all) by volume."""
+    subset = np.arange(len(units)) if subset is None else subset
+    w = np.array([units[i].online_weight if online else units[i].weight for i in subset], dtype=float)
+    return subset[rng.choice(len(subset), n, p=w / w.sum())]
 
 
 def _pick_procs(rng: np.random.Generator, units: tuple[Unit, ...], unit: np.ndarray, *, online: bool = False,
@@ -149,8 +190,8 @@ def _block(unit: np.ndarray, proc: np.ndarray, channel: np.ndarray | int, t_sub:
 
 
 def _online(rng: np.random.Generator, cal: cal_.WorkCalendar, units: tuple[Unit, ...], n: int,
-            first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    unit = _pick_units(rng, units, n, online=True)
+            first: int, last: int, subset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    unit = _pick_units(rng, units, n, True, subset)
     proc = _pick_procs(rng, units, unit, online=True)
     t_sub = timeline.online_submissions(rng, n, first, last)
     auto = (_proc_arrays()["level"][proc] == 4) & (rng.random(n) < 0.5)
@@ -158,9 +199,10 @@ def _online(rng: np.random.Generator, cal: cal_.WorkCalendar, units: tuple[Unit,
 
 
 def _counter(rng: np.random.Generator, cal: cal_.WorkCalendar, units: tuple[Unit, ...], n: int,
-             first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             first: int, last: int, subset: np.ndarray | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Counter and postal receptions; postal mostly for district land and business dossiers."""
-    unit = _pick_units(rng, units, n, online=False)
+    unit = _pick_units(rng, units, n, False, subset)
     proc = _pick_procs(rng, units, unit)
     pa = _proc_arrays()
     by_post = pa["district"] & np.isin(pa["field"], ["DD", "HKD"])  # per procedure
@@ -221,22 +263,23 @@ def _krongpa(rng: np.random.Generator, units: tuple[Unit, ...]) -> list[dict[str
     return blocks
 
 
-def _scale(rng: np.random.Generator, units: tuple[Unit, ...], n: int, first_year: int,
+def _scale(rng: np.random.Generator, units: tuple[Unit, ...], subset: np.ndarray, n: int, first_year: int,
            last_year: int) -> list[dict[str, np.ndarray]]:
-    """An uncalibrated system of any size: same shapes and rules, proportions instead of counts."""
+    """An uncalibrated system of any size: same shapes and rules, proportions instead of counts.
+    Dossiers are drawn for the units in ``subset`` only (one shard)."""
     cal = cal_.business_calendar(first_year - 1, last_year + 1)
     first, last = cal_.day_of(f"{first_year}-01-01"), cal_.day_of(f"{last_year}-12-31")
     fin_hi = last + 60
     n1, n3 = max(1, int(n * 0.002)), max(1, int(n * 0.0015))
     n_online = int(n * 0.04)
     n_counter = max(0, n - n1 - n3 - n_online)
-    unit, proc, t_sub, t_recv = _online(rng, cal, units, n_online, first, last - 5)
+    unit, proc, t_sub, t_recv = _online(rng, cal, units, n_online, first, last - 5, subset)
     online = _block(unit, proc, 2, t_sub, t_recv, "period", first, fin_hi)
-    unit, proc, channel, t_sub, t_recv = _counter(rng, cal, units, n_counter, first, last)
+    unit, proc, channel, t_sub, t_recv = _counter(rng, cal, units, n_counter, first, last, subset)
     counter = _block(unit, proc, channel, t_sub, t_recv, "period", first, fin_hi)
-    unit, proc, t_sub, _ = _online(rng, cal, units, n1, first, last - 5)
+    unit, proc, t_sub, _ = _online(rng, cal, units, n1, first, last - 5, subset)
     submitted = _block(unit, proc, 2, t_sub, np.full(n1, -1), "submitted", first, fin_hi)
-    unit, proc, t_sub, t_recv = _online(rng, cal, units, n3, first, last - 5)
+    unit, proc, t_sub, t_recv = _online(rng, cal, units, n3, first, last - 5, subset)
     refused = _block(unit, proc, 2, t_sub, t_recv, "refused", first, fin_hi)
     blocks = [online, counter, submitted, refused]
     accepted = n_online + n_counter

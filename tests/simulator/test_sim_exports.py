@@ -101,3 +101,26 @@ def test_export_selects_dossiers_relevant_to_the_period(ds, tmp_path: Path) -> N
     assert frame.height == result.rows
     dup = frame.drop("STT")
     assert dup.height - dup.unique().height == result.manifest.items("duplicates")
+
+
+def test_big_scale_exports_stream_shard_by_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SHARD_MAX dossiers the CSV is written one shard (unit group) at a time, in bounded
+    memory, and holds exactly the rows of the same system built in memory."""
+    import simulator.generate as generate
+    from simulator.dataset import build_dataset
+    from simulator.exports import select_rows
+    from simulator.options import SimOptions
+
+    monkeypatch.setattr(generate, "SHARD_MAX", 3000)
+    opts = SimOptions(scenario="scale", dossiers=8000, units=6, seed=8)
+    assert len(generate.shards(opts)) == 3
+    result = export_dossiers(tmp_path / "s.csv", options=opts)
+    frame = pl.read_csv(result.path, infer_schema=False)
+    whole = build_dataset(opts)
+    expected = select_rows(whole, *whole.period)
+    assert frame.height == result.rows == expected.height
+    assert frame["STT"].to_list() == [str(i) for i in range(1, frame.height + 1)]
+    assert sorted(frame["Mã hồ sơ"].to_list()) == sorted(expected["MaHoSo"].to_list())
+    assert whole.truth.height == 8000 and whole.truth["MaHoSo"].n_unique() == 8000
+    assert result.manifest.summary()["unknown_units"]["dossiers"] == 50
+    assert result.manifest.entries.filter(pl.col("kind") != "codes_as_numbers").equals(whole.manifest.entries)
