@@ -60,8 +60,8 @@ def test_queries_during_a_load_see_the_old_or_the_new_snapshot_never_half(data_d
     pipeline.publish(settings)
     old = _counts()
 
-    writer = subprocess.Popen([sys.executable, "-c", LOAD, str(second)], stdout=subprocess.PIPE, text=True,
-                              env=dict(os.environ))
+    writer = subprocess.Popen([sys.executable, "-c", LOAD, str(second)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "loading"
     seen: list[tuple[int, int]] = []
@@ -74,7 +74,8 @@ def test_queries_during_a_load_see_the_old_or_the_new_snapshot_never_half(data_d
             assert out.returncode == 0, out.stderr
             cli_ok = True
     rest = writer.stdout.read()
-    assert writer.wait() == 0 and "succeeded" in rest
+    errors = writer.stderr.read() if writer.stderr else ""
+    assert writer.wait() == 0 and "succeeded" in rest, errors[-3000:]
     new = _counts()
     assert new[0] > old[0] and new[1] == old[1] + 1
     assert seen, "the load finished before any query ran"
