@@ -16,6 +16,7 @@ import polars as pl
 
 from cchc.config import utc_now
 from warehouse.ids import new_id
+from warehouse.personal import mask_text
 from warehouse.strategies import write_frame
 from warehouse.tables import DQ_ALERTS, DQ_RESULTS, ETL_LOADS
 
@@ -57,7 +58,7 @@ def finish_load(
     if unknown:
         raise TypeError(f"finish_load: unknown counters {unknown}; known: {LOAD_COUNTERS}")
     sets = ["status = ?", "finished_at = ?", "message = coalesce(?, message)"]
-    params: list[Any] = [status, utc_now(), message]
+    params: list[Any] = [status, utc_now(), mask_text(message)]  # the main file is published
     for name, value in counts.items():
         sets.append(f'"{name}" = ?')
         params.append(int(value))

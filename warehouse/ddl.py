@@ -17,15 +17,29 @@ from warehouse.schema import Column, Strategy, Table
 from warehouse.tables import ALL_TABLES
 
 # Bump when a change needs more than adding a nullable column, and add its step to MIGRATIONS.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_TABLE = "etl_schema_versions"
-
-# version -> step that brings a warehouse from version - 1 to version.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
 
 
 class SchemaMismatch(RuntimeError):
     """The warehouse file disagrees with the declarations in a way no additive step can fix."""
+
+
+def _personal_data_split(con: duckdb.DuckDBPyConnection) -> None:
+    """2: personal data moved to personal.duckdb; a version-1 file holds it in its own blocks.
+
+    Nulling the columns in place would not do: DuckDB does not zero freed blocks, and the main
+    file is now published byte for byte. Such a file must be rebuilt from the archived inputs.
+    """
+    raise SchemaMismatch(
+        "this warehouse file predates schema 2 (personal data kept in personal.duckdb) and holds "
+        "personal data in its own blocks, which a byte-copy publish would hand to readers: move "
+        "data/warehouse/ aside and reload the archived inputs"
+    )
+
+
+# version -> step that brings a warehouse from version - 1 to version.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _personal_data_split}
 
 
 def quote(name: str) -> str:
@@ -66,7 +80,9 @@ def comment_sql(table: Table) -> list[str]:
     out = [f"COMMENT ON TABLE {quote(table.name)} IS {literal(table.description)}"]
     for c in table.columns:
         text = c.description + (
-            " [personal data: empty in the published snapshot]" if c.pii else ""
+            " [personal data: always NULL here, kept in personal.duckdb, never published]"
+            if c.pii
+            else ""
         )
         out.append(f"COMMENT ON COLUMN {quote(table.name)}.{quote(c.name)} IS {literal(text)}")
     return out

@@ -1,82 +1,53 @@
-"""Publishing the readers' snapshot: a new DuckDB file, swapped in by an atomic rename.
+"""Publishing the readers' snapshot: a byte copy of the checkpointed main file, atomic rename.
 
 DuckDB never shares a file between a writer and readers, so readers get their own copy. The
-copy is not the private file's bytes: it is rebuilt table by table (``INSERT … SELECT`` between
-two attached databases) with every personal-data column (``Column.pii``) set to NULL. A byte
-copy would carry personal data to every analyst, and DuckDB does not zero freed blocks, so
-nulling columns in place would not remove it from the file either. Rebuilding also compacts the
-snapshot. Tables keep their declared columns (PII ones empty), so queries do not break.
-Validation reasons quote raw values (``SoGiayTo='0641…': identity number is not 12 digits``);
-in reason lists and messages the quoted values of personal-data fields are masked too.
+main warehouse file holds no personal data by construction (``warehouse.personal``): the
+personal-data columns are always NULL there, their values live in ``personal.duckdb`` (never
+published), and personal values quoted in reasons and messages were masked when written. So the
+snapshot is the main file itself: record ``etl_snapshot``, CHECKPOINT (everything in the file,
+the WAL empty), copy the bytes to a temporary file next to the published one, fsync, rename.
+Publishing costs one sequential file copy, whatever the number of rows loaded since the last one;
+nothing is re-encoded.
 
-The new file is written next to the published one, fsynced, and renamed over it: a reader that
-has the old file open keeps reading the old inode, a new reader sees the whole new load.
+A reader that has the old file open keeps reading the old inode; a new reader sees the whole new
+load.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
 
 from cchc.config import Settings, utc_now
-from warehouse.ddl import VERSION_TABLE, ensure_schema, literal, quote
-from warehouse.schema import Column
-from warehouse.tables import ALL_TABLES
-from warehouse.views import create_views
+from warehouse.personal import COMPANIONS
 
-SNAPSHOT_DB = "_cchc_snapshot"
 SNAPSHOT_TABLE = "etl_snapshot"
 
 
-# Free-text columns that may quote raw values: reason lists, and messages.
-QUOTING_COLUMNS = ("message", "reason")
-MASK = "***"
+def redacted_columns() -> list[str]:
+    """``table.column`` of every personal-data column: NULL in the main file and the snapshot."""
+    return [f"{name}.{c}" for name, comp in COMPANIONS.items() for c in comp.pii_columns]
 
 
-def _pii_names() -> list[str]:
-    """Every name a reason may quote a personal-data value under: columns and raw fields."""
-    names = {c.name for t in ALL_TABLES for c in t.columns if c.pii}
-    names |= {c.source_field for t in ALL_TABLES for c in t.columns if c.pii and c.source_field}
-    return sorted(names)
-
-
-def _mask(expr: str) -> str:
-    pattern = literal(f"\\b({'|'.join(_pii_names())})='[^']*'")
-    replacement = literal(f"\\1='{MASK}'")
-    return f"regexp_replace({expr}, {pattern}, {replacement}, 'g')"
-
-
-def _published_value(column: Column) -> str:
-    """The SQL that publishes a column: NULL for personal data, masked quotes in free text."""
-    name = quote(column.name)
-    if column.pii:
-        return f"NULL::{column.type} AS {name}"
-    if column.type == "VARCHAR[]":
-        return f"list_transform({name}, x -> {_mask('x')}) AS {name}"
-    if column.type == "VARCHAR" and column.name in QUOTING_COLUMNS:
-        return f"{_mask(name)} AS {name}"
-    return name
-
-
-def _fill(con: duckdb.DuckDBPyConnection, private: str) -> list[str]:
-    """Copy every declared table into the snapshot, PII nulled; returns the nulled columns."""
-    redacted = []
-    for table in ALL_TABLES:
-        redacted += [f"{table.name}.{c.name}" for c in table.columns if c.pii]
-        names = ", ".join(quote(c.name) for c in table.columns)
-        values = ", ".join(_published_value(c) for c in table.columns)
+def _record(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
         con.execute(
-            f"INSERT INTO {SNAPSHOT_DB}.main.{quote(table.name)} ({names}) "
-            f"SELECT {values} FROM {quote(private)}.main.{quote(table.name)}"
+            f"CREATE OR REPLACE TABLE {SNAPSHOT_TABLE} AS SELECT ?::TIMESTAMPTZ AS published_at, "
+            "?::VARCHAR[] AS redacted_columns",
+            [utc_now(), redacted_columns()],
         )
-    con.execute(f"DELETE FROM {SNAPSHOT_DB}.main.{VERSION_TABLE}")
-    con.execute(
-        f"INSERT INTO {SNAPSHOT_DB}.main.{VERSION_TABLE} "
-        f"SELECT * FROM {quote(private)}.main.{VERSION_TABLE}"
-    )
-    return redacted
+        con.execute(
+            f"COMMENT ON TABLE {SNAPSHOT_TABLE} IS 'When this snapshot was published, and which "
+            "personal-data columns are always empty in it (their values are never published).'"
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _fsync(path: Path) -> None:
@@ -87,44 +58,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def build_snapshot(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
-    """Write the committed state of ``con``'s database to ``target`` atomically.
+def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -> Path:
+    """Copy the committed state of ``con``'s main database (file ``source``) to ``target``.
 
-    ``con`` is the writer's connection (the caller holds the writer lock, no open transaction).
+    ``con`` is the writer's connection (the caller holds the writer lock, no open transaction):
+    nothing writes the file between the CHECKPOINT and the end of the copy.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con.execute("CHECKPOINT")
-    private = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH {literal(str(tmp))} AS {SNAPSHOT_DB}")
+    tmp.unlink(missing_ok=True)
+    _record(con)
+    con.execute("CHECKPOINT")  # the main database only: personal.duckdb is never published
     try:
-        con.execute(f"USE {SNAPSHOT_DB}")
-        try:
-            con.execute("BEGIN TRANSACTION")
-            ensure_schema(con)
-            redacted = _fill(con, private)
-            create_views(con)
-            con.execute(
-                f"CREATE TABLE {SNAPSHOT_TABLE} AS SELECT ?::TIMESTAMPTZ AS published_at, "
-                "?::VARCHAR[] AS redacted_columns",
-                [utc_now(), redacted],
-            )
-            con.execute(
-                f"COMMENT ON TABLE {SNAPSHOT_TABLE} IS "
-                "'When this snapshot was published, and which personal-data columns it leaves empty.'"
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.execute(f"USE {quote(private)}")
-        con.execute(f"CHECKPOINT {SNAPSHOT_DB}")
-    finally:
-        con.execute(f"DETACH {SNAPSHOT_DB}")
-    try:
+        shutil.copyfile(source, tmp)  # copy_file_range/sendfile on Linux
         _fsync(tmp)
         os.replace(tmp, target)
         _fsync(target.parent)

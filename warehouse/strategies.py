@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from warehouse.ddl import quote
+from warehouse.personal import mask_frame
 from warehouse.schema import Strategy, Table
 
 FRAME = "_cchc_frame"
@@ -167,9 +168,18 @@ def write_frame(
     table: Table,
     frame: pl.DataFrame,
     load_id: str | None = None,
+    *,
+    personal: bool = False,
 ) -> WriteResult:
-    """Write ``frame`` into ``table`` by its strategy; the caller owns the transaction."""
+    """Write ``frame`` into ``table`` by its strategy; the caller owns the transaction.
+
+    Unless ``personal`` (a companion table in the personal-data file, ``warehouse.personal``),
+    personal-data columns are written NULL and personal values quoted in reasons and messages
+    are masked: nothing personal reaches the main warehouse file, whoever calls.
+    """
     frame = conform(table, frame, load_id)
+    if not personal:
+        frame = mask_frame(table, frame)
     if table.strategy in (Strategy.MERGE, Strategy.APPEND_NEW):
         if not table.key:
             raise ValueError(f"{table.name}: strategy {table.strategy} needs a key")

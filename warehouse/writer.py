@@ -5,13 +5,20 @@ file with the configured memory limit and threads, brings the schema up to date,
 seeds and recreates the views. A load then runs in ``wh.transaction(load_id)``; the audit trail
 (``etl_loads``, ``dq_results``, ``dq_alerts``) is written on a second cursor, i.e. in its own
 DuckDB transaction, so that a load whose data rolled back is still recorded as failed.
+
+Personal data goes to a separate file (``personal.duckdb``, attached as ``personal``, see
+``warehouse.personal``), written on a third cursor: a DuckDB transaction can write only one
+attached database. ``transaction()`` opens both, rolls both back on error, and on success commits
+the personal one first, then the main one. Only a failure of the main COMMIT itself (disk full,
+crash) can leave companion rows the main file does not have; they are harmless (the lookup joins
+on the main row's ``row_hash``) and the next load of the same input writes the main rows again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +28,14 @@ import polars as pl
 
 from cchc.config import Settings
 from warehouse import audit
-from warehouse.ddl import ensure_schema
+from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
+from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
-from warehouse.strategies import WriteResult, write_frame
+from warehouse.strategies import WriteResult, conform, write_frame
 from warehouse.tables import DIM_ADMIN_UNIT
+from warehouse.tables import table as declared_table
 from warehouse.views import create_views
 
 log = logging.getLogger(__name__)
@@ -45,6 +54,7 @@ def connect(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
         },
     )
     con.execute("SET TimeZone = 'UTC'")  # the polars schema's timestamps are UTC
+    con.execute(f"ATTACH {literal(str(personal_path(settings)))} AS {PERSONAL_DB}")
     return con
 
 
@@ -56,6 +66,9 @@ class Warehouse:
         self.settings = settings
         self._audit = con.cursor()  # its own transaction: audit rows survive a rollback
         self._audit.execute("SET TimeZone = 'UTC'")
+        self._personal = con.cursor()  # writes the personal-data file (one database per txn)
+        self._personal.execute("SET TimeZone = 'UTC'")
+        self._personal.execute(f"USE {PERSONAL_DB}")
         self._in_transaction = False
 
     @classmethod
@@ -81,6 +94,8 @@ class Warehouse:
         with self.transaction():
             for action in ensure_schema(self.con):
                 log.info("warehouse schema: %s", action)
+            for action in ensure_schema(self._personal, tuple(COMPANIONS.values())):
+                log.info("personal-data schema: %s", action)
             if admin_units_csv.is_file():
                 self.write(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
             else:
@@ -95,18 +110,23 @@ class Warehouse:
         if self._in_transaction:
             raise RuntimeError("a warehouse transaction is already open (they do not nest)")
         self.con.execute("BEGIN TRANSACTION")
+        self._personal.execute("BEGIN TRANSACTION")
         self._in_transaction = True
         try:
             yield self
+            self._personal.execute("COMMIT")  # first: a failed main commit leaves only orphans
         except BaseException as exc:
-            self.con.execute("ROLLBACK")
+            for cursor in (self._personal, self.con):
+                # the personal one may have committed (or failed to) already
+                with suppress(duckdb.TransactionException):
+                    cursor.execute("ROLLBACK")
             self._in_transaction = False
             if load_id is not None:
                 self.finish_load(load_id, "failed", message=f"{type(exc).__name__}: {exc}")
             raise
         else:
-            self.con.execute("COMMIT")
             self._in_transaction = False
+            self.con.execute("COMMIT")
 
     def write(self, table: Table, frame: pl.DataFrame, load_id: str | None = None) -> WriteResult:
         """Write a frame by the table's strategy (see ``warehouse.strategies``).
@@ -115,9 +135,52 @@ class Warehouse:
         is its own transaction, so it is never applied in part.
         """
         if self._in_transaction:
-            return write_frame(self.con, table, frame, load_id)
+            return self._write(table, frame, load_id)
         with self.transaction():
-            return write_frame(self.con, table, frame, load_id)
+            return self._write(table, frame, load_id)
+
+    def _write(self, table: Table, frame: pl.DataFrame, load_id: str | None) -> WriteResult:
+        """Personal-data columns to the companion table, the rest (them NULL) to the main one."""
+        companion = COMPANIONS.get(table.name)
+        if companion is not None:
+            frame = conform(table, frame, load_id)
+            write_frame(self._personal, companion, frame.select(companion.column_names),
+                        personal=True)  # fmt: skip
+        return write_frame(self.con, table, frame, load_id)
+
+    def personal(self, table: Table | str, keys: list[Any]) -> pl.DataFrame:
+        """The personal data of the given rows (authorised use only: never published).
+
+        ``keys`` are key values (tuples for a composite key). Returns the key and the
+        personal-data columns of the current main row of each key found; the companion row is
+        matched on the main row's ``row_hash`` too, so a companion left ahead by a failed commit
+        is never returned for another version.
+        """
+        decl = declared_table(table) if isinstance(table, str) else table
+        companion = COMPANIONS.get(decl.name)
+        if companion is None:
+            raise KeyError(f"{decl.name} has no personal-data columns")
+        key_schema = {k: decl.column(k).polars_type for k in decl.key}
+        rows = [k if isinstance(k, tuple) else (k,) for k in keys]
+        wanted = pl.DataFrame(rows, schema=key_schema, orient="row")
+        version = ["row_hash"] if "row_hash" in companion.column_names else []
+        match = list(dict.fromkeys([*decl.key, *version]))
+        on = " AND ".join(f"m.{quote(c)} = p.{quote(c)}" for c in match)
+        keys_sql = ", ".join(f"m.{quote(k)}" for k in decl.key)
+        semi = " AND ".join(f"m.{quote(k)} = w.{quote(k)}" for k in decl.key)
+        cols = ", ".join(
+            [f"m.{quote(k)}" for k in decl.key] + [f"p.{quote(c)}" for c in decl.pii_columns]
+        )
+        name = quote(decl.name)
+        cursor = self.con.cursor()
+        try:
+            cursor.register("_cchc_keys", wanted.to_arrow())
+            return cursor.execute(
+                f"SELECT {cols} FROM {name} m JOIN {PERSONAL_DB}.main.{name} p ON {on} "
+                f"SEMI JOIN _cchc_keys w ON {semi} ORDER BY {keys_sql}"
+            ).pl()
+        finally:
+            cursor.close()
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Read from the private file (the pipeline's own checks and reconciliations)."""
@@ -182,4 +245,4 @@ class Warehouse:
             raise RuntimeError("publish after the load's transaction has committed")
         from warehouse.publish import build_snapshot
 
-        return build_snapshot(self.con, self.settings.published_path)
+        return build_snapshot(self.con, self.settings.warehouse_path, self.settings.published_path)

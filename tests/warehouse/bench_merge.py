@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from cchc.config import Settings
+from warehouse.personal import personal_path
 from warehouse.tables import CORE_ONESTOP_DOSSIERS
 from warehouse.writer import Warehouse
 
@@ -98,7 +99,8 @@ def main() -> None:
     assert rows == keys == n + n // 2, (rows, keys)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"rows {rows:,}; peak RSS {rss:.2f} GiB; private "
-          f"{settings.warehouse_path.stat().st_size / 2**20:.0f} MiB, published "
+          f"{settings.warehouse_path.stat().st_size / 2**20:.0f} MiB, personal "
+          f"{personal_path(settings).stat().st_size / 2**20:.0f} MiB, published "
           f"{settings.published_path.stat().st_size / 2**20:.0f} MiB")  # fmt: skip
 
 

@@ -13,9 +13,15 @@ import pytest
 from warehouse_fixtures import ROOT, core_frame, dossier
 
 from cchc.config import Settings
+from warehouse.personal import personal_path
 from warehouse.publish import publish
 from warehouse.reader import QueryRefused, SnapshotMissing, open_snapshot, run_query
-from warehouse.tables import CORE_ONESTOP_DOSSIERS, RAW_ONESTOP_DOSSIER_VERSIONS
+from warehouse.tables import (
+    ALL_TABLES,
+    CORE_ONESTOP_DOSSIERS,
+    QUARANTINE_ONESTOP_DOSSIERS,
+    RAW_ONESTOP_DOSSIER_VERSIONS,
+)
 from warehouse.writer import Warehouse
 
 WARNINGS = [
@@ -34,7 +40,16 @@ def _load(settings: Settings, units_csv: Path, *codes: str) -> None:
             wh.write(
                 RAW_ONESTOP_DOSSIER_VERSIONS, raw.with_columns(row_hash=pl.col("MaHoSo")), load
             )
-        wh.finish_load(load, "succeeded")
+            bad = raw.with_columns(
+                SoGiayTo=pl.lit("0641234"),
+                SoDienThoai=pl.lit("0900000001"),
+                row_hash=pl.col("MaHoSo") + "#q",
+                reasons=pl.lit(["SoGiayTo='0641234': identity number is not 12 digits",
+                                "SoDienThoai='0900000001', MaHoSo='X': made-up rule"]),
+            )  # fmt: skip
+            wh.write(QUARANTINE_ONESTOP_DOSSIERS, bad, load)
+        wh.raise_alert("warnings", "warning", "onestop", "ChuHoSo='Nguyễn Văn A': odd", load)
+        wh.finish_load(load, "succeeded", message="SoDienThoai='0900000001': noted")
         wh.publish()
 
 
@@ -47,18 +62,32 @@ def test_nothing_published_yet(settings: Settings) -> None:
         open_snapshot(settings)
 
 
+PERSONAL_VALUES = ("064123456789", "0641234", "0900000000", "0900000001", "Nguyễn Văn A")
+
+
 def test_snapshot_leaves_personal_data_out(settings: Settings, units_csv: Path) -> None:
     _load(settings, units_csv, "A", "B")
-    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:  # the private file keeps it
-        assert wh.query("SELECT count(applicant_name) AS n FROM core_onestop__dossiers").item() == 2
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        # the main file has none: the personal-data file keeps it, for authorised lookups
+        assert wh.query("SELECT count(applicant_name) AS n FROM core_onestop__dossiers").item() == 0
+        assert wh.personal(CORE_ONESTOP_DOSSIERS, ["A", "B"]).rows() == [
+            ("A", "Nguyễn Văn A", "064123456789", "0900000000"),
+            ("B", "Nguyễn Văn A", "064123456789", "0900000000"),
+        ]
+        assert wh.personal("quarantine_onestop__dossiers", ["A#q"]).rows() == [
+            ("A#q", "Nguyễn Văn A", "0641234", "0900000001")
+        ]
+        quarantined = wh.query("SELECT reasons FROM quarantine_onestop__dossiers LIMIT 1").item()
+        assert quarantined.to_list() == [  # masked at write time: the main file is published
+            "SoGiayTo='***': identity number is not 12 digits",
+            "SoDienThoai='***', MaHoSo='X': made-up rule",
+        ]
     con = open_snapshot(settings)
-    core = run_query(
-        con,
-        "SELECT count(*) AS n, count(applicant_name) AS names, count(applicant_id_number) AS ids, "
-        "count(applicant_phone) AS phones, count(unit_code) AS units FROM core_onestop__dossiers",
-    )
-    assert core.row(0) == (2, 0, 0, 0, 2)
-    assert run_query(con, "SELECT count(ChuHoSo) FROM raw_onestop__dossier_versions").item() == 0
+    for table in ALL_TABLES:  # every personal-data column of every table is empty
+        for column in table.pii_columns:
+            sql = f'SELECT count("{column}") FROM {table.name}'
+            assert run_query(con, sql).item() == 0, (table.name, column)
+    assert run_query(con, "SELECT count(*) FROM core_onestop__dossiers").item() == 2
     redacted = run_query(con, "SELECT redacted_columns FROM etl_snapshot").item().to_list()
     assert "core_onestop__dossiers.applicant_id_number" in redacted
     assert "quarantine_onestop__dossiers.SoDienThoai" in redacted
@@ -70,13 +99,26 @@ def test_snapshot_leaves_personal_data_out(settings: Settings, units_csv: Path) 
         "SoGiayTo='***': identity number is not 12 digits",
         "MaTTHC='1.00123': procedure code is not of the form d.dddddd",
     ]
+    assert run_query(con, "SELECT message FROM dq_alerts").item() == "ChuHoSo='***': odd"
+    messages = run_query(con, "SELECT message FROM etl_loads WHERE message IS NOT NULL")
+    assert messages["message"].to_list() == ["SoDienThoai='***': noted"]
     con.close()
-    data = settings.published_path.read_bytes()
-    assert (
-        b"064123456789" not in data
-        and b"0641234" not in data
-        and "Nguyễn Văn A".encode() not in data
-    )
+    for path in (settings.published_path, settings.warehouse_path):
+        data = path.read_bytes()
+        assert not [v for v in PERSONAL_VALUES if v.encode() in data], path
+    assert "Nguyễn Văn A".encode() in personal_path(settings).read_bytes()
+
+
+def test_published_file_is_the_checkpointed_main_file(settings: Settings, units_csv: Path) -> None:
+    """Publishing copies bytes: no table is rewritten, whatever the warehouse's size."""
+    _load(settings, units_csv, "A")
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        wh.publish()
+        main = settings.warehouse_path.read_bytes()
+        assert settings.published_path.read_bytes() == main
+        assert not settings.warehouse_path.with_name("cchc.duckdb.wal").exists()
+    published = [p.name for p in settings.published_path.parent.iterdir()]
+    assert published == [settings.published_path.name]  # personal.duckdb is never published
 
 
 def test_publish_is_atomic_for_readers_in_other_processes(
