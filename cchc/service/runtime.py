@@ -73,6 +73,8 @@ def prefect_environment(settings: Settings, api_url: str | None) -> dict[str, st
 
 
 def apply_environment(env: dict[str, str], api_url: str | None) -> None:
+    """Set ``env`` in this process (children inherit it); drop a stale PREFECT_API_URL."""
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.update(env)
     if not api_url:
         os.environ.pop("PREFECT_API_URL", None)
