@@ -1,0 +1,84 @@
+"""The command line end to end, as a user runs it: separate processes, real Prefect, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from simulator.exports import export_dossiers
+from simulator.testing import running_simulator, simulator_options
+
+pytestmark = pytest.mark.integration
+
+SIM = dict(scenario="scale", dossiers=2000, seed=21)
+
+
+def cchc(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cchc.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture
+def env(data_dir: Path) -> dict[str, str]:
+    e = dict(os.environ, CCHC_DATA_DIR=str(data_dir), COLUMNS="200")
+    for key in ("PREFECT_API_URL", "PREFECT_HOME"):  # the CLI brings its own Prefect home
+        e.pop(key, None)
+    return e
+
+
+def test_help_lists_the_commands(env: dict[str, str]) -> None:
+    out = cchc("--help", env=env)
+    assert out.returncode == 0
+    for command in ("run", "ingest", "demo", "sql", "report", "simulate", "serve", "backfill", "status"):
+        assert command in out.stdout
+
+
+def test_queries_before_any_load_say_what_to_do(env: dict[str, str]) -> None:
+    out = cchc("sql", "SELECT 1", env=env)
+    assert out.returncode != 0
+    assert "cchc run" in (out.stdout + out.stderr)
+
+
+def test_run_then_query_report_and_status(env: dict[str, str], data_dir: Path, tmp_path: Path) -> None:
+    with running_simulator(**SIM) as url:
+        out = cchc("run", "--since", "2020-01-01T00:00:00Z", env=dict(env, CCHC_ONESTOP_URL=url))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "succeeded" in out.stdout
+    assert (data_dir / "prefect").is_dir(), "Prefect's state belongs under the data folder"
+
+    count = cchc("sql", "SELECT count(*) AS n FROM core_onestop__dossiers", "--format", "csv", env=env)
+    assert count.returncode == 0, count.stderr
+    assert count.stdout.splitlines() == ["n", "2000"]
+
+    refused = cchc("sql", "DELETE FROM core_onestop__dossiers", env=env)
+    assert refused.returncode != 0
+    assert "2000" in cchc("sql", "SELECT count(*) FROM core_onestop__dossiers", "--format", "json", env=env).stdout
+
+    report = cchc("report", "form06", "--from", "2021-01-01", "--to", "2022-12-31", "--by", "field",
+                  "--format", "csv", env=env)
+    assert report.returncode == 0, report.stderr
+    assert "Tổng cộng" in report.stdout and "(3) Tổng số nhận" in report.stdout
+
+    xlsx = tmp_path / "form06.xlsx"
+    made = cchc("report", "form06", "--from", "2021-01-01", "--to", "2022-12-31", "--format", "xlsx",
+                "--out", str(xlsx), env=env)
+    assert made.returncode == 0 and xlsx.stat().st_size > 0
+
+    status = cchc("status", env=env)
+    assert status.returncode == 0 and "succeeded" in status.stdout
+
+
+def test_ingest_loads_good_files_and_exits_1_on_a_rejected_one(env: dict[str, str], tmp_path: Path) -> None:
+    good = export_dossiers(tmp_path / "good.csv", options=simulator_options(**SIM),
+                           date_from=date(2021, 1, 1), date_to=date(2021, 2, 28)).path
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    out = cchc("ingest", str(good), str(bad), env=env)
+    assert out.returncode == 1
+    assert "succeeded" in out.stdout and "rejected" in out.stdout
+    assert "bad.xlsx" in out.stdout
