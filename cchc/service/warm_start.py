@@ -75,5 +75,5 @@ def _warm_up(context: Any) -> None:
         child.start()
         child.join()
         log.info("flow-run forkserver warm after %.1f s", time.monotonic() - start)
-    except Exception:  # the runner still works, only slower
-        log.exception("forkserver warm-up failed")
+    except Exception as exc:  # e.g. Ctrl-C reached it mid-import; the next run restarts it
+        log.warning("forkserver warm-up did not finish: %r", exc)
