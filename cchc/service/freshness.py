@@ -11,6 +11,7 @@ episode, not every hour, so the audit trail says when it started without repeati
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -75,17 +76,22 @@ def read_last_success(settings: Settings, sources: Iterable[str]) -> dict[str, d
 Record = Callable[[Staleness], None]
 
 
-def record_in_warehouse(settings: Settings) -> Record:
-    """Write the alert to ``dq_alerts`` and publish, so ``cchc status`` shows it."""
+def record_in_warehouse(settings: Settings, *, writer_slot: bool = True) -> Record:
+    """Write the alert to ``dq_alerts`` and publish, so ``cchc status`` shows it. Inside a flow
+    run it first takes the Prefect writer slot (``writer_slot``), like every warehouse write."""
 
     def record(stale: Staleness) -> None:
-        from prefect.concurrency.sync import concurrency
-
-        from flows.deployments import WRITER_LIMIT
         from warehouse.writer import Warehouse
 
-        with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120, strict=False), \
-                Warehouse.open(settings, lock_timeout_s=120) as wh:
+        with contextlib.ExitStack() as stack:
+            if writer_slot:
+                from prefect.concurrency.sync import concurrency
+
+                from flows.deployments import WRITER_LIMIT
+
+                stack.enter_context(concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120,
+                                                strict=False))
+            wh = stack.enter_context(Warehouse.open(settings, lock_timeout_s=120))
             wh.raise_alert("stale_source", "warning", stale.source_system, stale.message)
             wh.publish()
 

@@ -232,6 +232,8 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
             yield
 
     svc = settings.service
+    if svc.hook_secret in ("", "change-me"):
+        log.warning("the change-notification secret is the default: set CCHC_HOOK_SECRET")
     receiver = _Receiver(uvicorn.Config(
         create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes),
         log_level="warning", access_log=False, lifespan="off", log_config=None))

@@ -68,3 +68,36 @@ def test_a_failing_record_does_not_stop_the_alert(tmp_path: Path) -> None:
     stale = check(settings(tmp_path), ["onestop"], emit=emitted, lookup=lambda s, src: {"onestop": None},
                   record=broken, now=NOW)
     assert len(stale) == 1 and len(emitted.events) == 1
+
+
+def test_against_the_real_warehouse_fresh_then_stale_and_recorded(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("warehouse.writer")
+    from cchc.service.freshness import read_last_success, record_in_warehouse
+    from warehouse.reader import open_snapshot
+    from warehouse.writer import Warehouse
+
+    s = settings(tmp_path)
+    assert read_last_success(s, ["onestop"]) == {"onestop": None}  # nothing published yet
+    with Warehouse.open(s) as wh:
+        load_id = wh.begin_load("onestop", "pull", "test window")
+        wh.finish_load(load_id, "succeeded")
+        wh.publish()
+    last = read_last_success(s, ["onestop"])["onestop"]
+    assert last is not None and abs((datetime.now(UTC) - last).total_seconds()) < 600
+
+    emitted = Recorder()
+    assert check(s, ["onestop"], emit=emitted) == []  # fresh: no alert
+    assert emitted.events == []
+
+    later = datetime.now(UTC) + timedelta(hours=27)
+    stale = check(s, ["onestop"], emit=emitted, now=later,
+                  record=record_in_warehouse(s, writer_slot=False))
+    assert [x.source_system for x in stale] == ["onestop"] and len(emitted.events) == 1
+    con = open_snapshot(s)
+    try:
+        rows = con.execute("select kind, severity, source_system from dq_alerts").fetchall()
+    finally:
+        con.close()
+    assert ("stale_source", "warning", "onestop") in rows
