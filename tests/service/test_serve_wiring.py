@@ -102,8 +102,9 @@ def test_signed_notification_pulls_and_badly_signed_does_not(service: Serve) -> 
     assert pulls[0]["params"] == {"since": None, "until": None}  # from the watermark
     time.sleep(2)
     assert len(calls(service, "onestop-pull")) == before + 1
-    [event] = [e for e in events(service.api_url, "cchc.onestop.changed")
-               if e["payload"]["count"] == 3][-1:]
+    # events are stored by a background persister: wait for it
+    [event] = wait_for(lambda: [e for e in events(service.api_url, "cchc.onestop.changed")
+                                if e["payload"]["count"] == 3][-1:], 30, what="the stored event")
     assert event["resource"]["prefect.resource.id"] == "cchc.source.onestop"
 
 
