@@ -125,11 +125,20 @@ def stage_pull(settings: Settings, since: datetime, until: datetime) -> StagedBa
 
 
 def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
-    """Read one dossier export into parquet parts (raises SourceFileError for unreadable files)."""
+    """Read one dossier export into parquet parts (raises SourceFileError for unreadable files).
+
+    A plain CSV export streams straight into parts (memory flat in the file's size); any other
+    file goes through the general reader, which finds title rows, footers and legacy bytes."""
+    from sources.onestop.csv_stream import stage_plain_csv
     from sources.onestop.files import read_dossier_file
 
-    raw = read_dossier_file(path)
     out_dir = new_staging_dir(settings, "file")
+    if path.suffix.lower() == ".csv":
+        streamed = stage_plain_csv(path, out_dir, settings.chunk_rows)
+        if streamed is not None:
+            return StagedBatch(kind="file", source=str(path), parts=[str(p) for p in streamed.parts],
+                               rows=streamed.rows, file_sha256=sha256)
+    raw = read_dossier_file(path)
     parts = []
     frame = raw.frame
     for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):

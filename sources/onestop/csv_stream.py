@@ -1,0 +1,118 @@
+"""Stage a plain CSV dossier export to parquet parts without holding the file in memory.
+
+The general reader (``sources.onestop.files``) reads a whole file as a grid to find title rows,
+totals and signature blocks and to decode legacy bytes: right for a clerk's XLSX, but its memory
+grows with the file. The dossier-list CSV of the one-stop system (sources.md §1.3) is plainer:
+header on line 1, UTF-8, no title or total rows. For that shape this module streams the file
+through polars' streaming engine straight into parquet parts of bounded size, producing the same
+RAW FRAME rows (same fields, same ``_source_row`` numbers) as the general reader. Anything else
+(legacy bytes, title or footer rows, unknown or duplicate headers) returns None, and the caller
+uses the general reader, which explains what it finds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sources.csvtext import sniff_separator
+from sources.layout import label_key
+from sources.onestop.fields import RAW_FIELDS, REQUIRED_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+
+_BOM = b"\xef\xbb\xbf"
+_FOOTER_STARTS = ("tổng số", "tổng cộng", "người lập")
+
+
+@dataclass(frozen=True)
+class StreamedCsv:
+    """Parquet parts of a streamed CSV and how many data rows they hold."""
+
+    parts: list[Path]
+    rows: int
+
+
+def _header_labels(head: bytes, sep: str) -> list[str] | None:
+    """The first record's labels, or None when the head is not UTF-8."""
+    text = head.removeprefix(_BOM)
+    cut = text.rfind(b"\n")
+    try:
+        decoded = (text[: cut + 1] if cut >= 0 else text).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    rows = csv.reader(io.StringIO(decoded, newline=""), delimiter=sep)
+    return next(rows, None)
+
+
+def _has_footer(path: Path) -> bool:
+    """True when the last lines look like a total row or a signature block."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 8192))
+        tail = fh.read().decode("utf-8", errors="replace")
+    lines = [line.strip().strip('",;').strip().casefold() for line in tail.splitlines()[-12:]]
+    return any(line.startswith(_FOOTER_STARTS) for line in lines if line)
+
+
+def _field_map(labels: list[str]) -> dict[str, str] | None:
+    """Raw field -> CSV column, or None when a label is unknown, repeated or required ones miss."""
+    from sources.onestop.files import _header_table
+
+    table = _header_table()
+    fields: dict[str, str] = {}
+    if len(set(labels)) != len(labels):
+        return None
+    for label in labels:
+        key = label_key(label)
+        if key not in table:
+            return None
+        field = table[key]
+        if field is not None:
+            if field in fields:
+                return None
+            fields[field] = label
+    return fields if all(f in fields for f in REQUIRED_FIELDS) else None
+
+
+def stage_plain_csv(path: Path, out_dir: Path, rows_per_part: int) -> StreamedCsv | None:
+    """Stream a plain CSV export into parquet parts under ``out_dir``; None if it is not plain."""
+    with path.open("rb") as fh:
+        head = fh.read(64 << 10)
+    if not head.removeprefix(_BOM):
+        return None
+    sep = sniff_separator(head)
+    labels = _header_labels(head, sep)
+    fields = _field_map(labels) if labels else None
+    if fields is None or _has_footer(path):
+        return None
+    blank = pl.all_horizontal(pl.col(f).is_null() for f in fields)
+    frame = (
+        pl.scan_csv(path, has_header=True, infer_schema=False, separator=sep, encoding="utf8",
+                    raise_if_empty=False)
+        .with_row_index("_row", offset=2)  # the header is row 1, as a spreadsheet shows it
+        .select(
+            *(pl.col(fields[f]).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
+              for f in RAW_FIELDS),
+            pl.lit(str(path), pl.String).alias(SOURCE_COLUMN),
+            pl.col("_row").cast(pl.Int64).alias(SOURCE_ROW_COLUMN),
+        )
+        .filter(~blank)
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        frame.sink_parquet(
+            pl.PartitionBy(out_dir, max_rows_per_file=rows_per_part, approximate_bytes_per_file=None),
+            mkdir=True,
+        )
+    except pl.exceptions.PolarsError:  # e.g. invalid UTF-8 further down: the general reader decodes it
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return None
+    parts = sorted(out_dir.rglob("*.parquet"))
+    rows = pl.scan_parquet(parts).select(pl.len()).collect().item() if parts else 0
+    return StreamedCsv(parts=parts, rows=rows)
