@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,8 +84,11 @@ def bench(rows: int, workdir: Path) -> dict:
     csv = workdir / f"dossiers-{rows}.csv"
     if not csv.exists():
         make_csv(rows, csv)
-    base_s, base_mb, _ = _run(BASELINE.format(db=str(workdir / f"baseline-{rows}.duckdb"), csv=str(csv)))
-    env = dict(os.environ, CCHC_DATA_DIR=str(workdir / f"data-{rows}"), GX_ANALYTICS_ENABLED="false")
+    baseline_db, data_dir = workdir / f"baseline-{rows}.duckdb", workdir / f"data-{rows}"
+    baseline_db.unlink(missing_ok=True)  # both sides start empty on every run
+    shutil.rmtree(data_dir, ignore_errors=True)
+    base_s, base_mb, _ = _run(BASELINE.format(db=str(baseline_db), csv=str(csv)))
+    env = dict(os.environ, CCHC_DATA_DIR=str(data_dir), GX_ANALYTICS_ENABLED="false")
     ours_s, ours_mb, out = _run(CCHC.format(csv=str(csv)), env=env)
     detail = json.loads(out.strip().splitlines()[-1])
     return dict(rows=rows, csv_mb=csv.stat().st_size / 2**20, baseline_s=base_s, baseline_peak_mb=base_mb,
