@@ -20,7 +20,7 @@ from warehouse.personal import mask_text
 from warehouse.strategies import write_frame
 from warehouse.tables import DQ_ALERTS, DQ_RESULTS, ETL_LOADS
 
-LOAD_STATUSES = ("running", "succeeded", "failed", "rejected")
+LOAD_STATUSES = ("running", "succeeded", "failed", "rejected", "interrupted")
 # The counters finish_load accepts: every BIGINT column of etl_loads.
 LOAD_COUNTERS = tuple(c.name for c in ETL_LOADS.columns if c.type == "BIGINT")
 

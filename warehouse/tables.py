@@ -194,7 +194,7 @@ ETL_LOADS = Table(
         Column("window_to", "TIMESTAMPTZ", "Pull: updated_until (exclusive)."),
         Column("started_at", "TIMESTAMPTZ", "When the load started."),
         Column("finished_at", "TIMESTAMPTZ", "When the load ended."),
-        Column("status", "VARCHAR", "running, succeeded, failed, rejected."),
+        Column("status", "VARCHAR", "running, succeeded, failed, rejected, interrupted (the process died)."),
         Column("rows_in", "BIGINT", "Input rows (items pulled or data rows in the file)."),
         Column("rows_duplicate", "BIGINT", "Exact duplicates of another row of the same input."),
         Column("rows_loaded", "BIGINT", "Rows that passed the critical checks."),

@@ -101,6 +101,17 @@ class Warehouse:
             else:
                 log.warning("seed %s is missing: dim_admin_unit left as it was", admin_units_csv)
             create_views(self.con)
+        self._close_interrupted_loads()
+
+    def _close_interrupted_loads(self) -> None:
+        """Loads left 'running' by a process that died: we hold the writer lock, so none runs."""
+        closed = self._audit.execute(
+            "UPDATE etl_loads SET status = 'interrupted', finished_at = now(), "
+            "message = 'the process ended before the load finished; its data was rolled back' "
+            "WHERE status = 'running' RETURNING load_id"
+        ).fetchall()
+        for (load_id,) in closed:
+            log.warning("load %s was interrupted: marked so", load_id)
 
     # -- data ------------------------------------------------------------------------------
 

@@ -116,3 +116,11 @@ def test_second_writer_waits_then_fails_clearly_while_readers_go_on(
         proc.wait()
     with Warehouse.open(settings, admin_units_csv=units_csv, lock_timeout_s=5) as wh:
         assert wh.units().height == 4
+
+
+def test_a_load_left_running_by_a_dead_process_is_marked_interrupted(settings: Settings, units_csv: Path) -> None:
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        orphan = wh.begin_load("onestop", "pull", "window")  # the process "dies" here
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        status, message = wh.query("SELECT status, message FROM etl_loads WHERE load_id = ?", [orphan]).row(0)
+    assert status == "interrupted" and "rolled back" in message
