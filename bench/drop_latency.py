@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cchc.config import Settings  # noqa: E402
+from cchc.processes import free_port, wait_until_healthy  # noqa: E402
 from cchc.service.hooks import sign  # noqa: E402
-from cchc.service.prefect_server import free_port  # noqa: E402
 
 SIM = {"scenario": "scale", "dossiers": 30_000, "years": 1, "dirt": "clean", "seed": 5}
 SECRET = "bench-secret"
@@ -101,15 +101,7 @@ def start_service(tmp: Path, base_url: str) -> tuple[subprocess.Popen, Settings,
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "cchc.cli", "serve", "--no-catch-up"], env=env,
                             cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"cchc serve exited; see {tmp / 'serve.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{hook_port}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    wait_until_healthy(f"http://127.0.0.1:{hook_port}/health", proc, 600, f"cchc serve (log: {tmp / 'serve.log'})")
     return proc, Settings(data_dir=data_dir), hook_port, prefect_port, time.monotonic() - t0
 
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from cchc.config import Settings
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+from cchc.processes import free_port, wait_until_healthy
 
 
 @contextmanager
@@ -34,18 +25,7 @@ def running_simulator_process(settings: Settings, port: int = 0, extra_args: lis
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://{sim.host}:{port}"
     try:
-        deadline = time.monotonic() + startup_timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the simulator exited with code {proc.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the simulator did not answer on {base_url} within {startup_timeout_s:.0f} s")
-            time.sleep(0.2)
+        wait_until_healthy(f"{base_url}/health", proc, startup_timeout_s, f"the simulator (log: {log.name})")
         yield base_url
     finally:
         proc.terminate()

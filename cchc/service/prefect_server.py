@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from cchc.processes import free_port
+
 # Prefect settings every cchc process shares (design.md §5). Poll frequency 1 s takes
 # event-to-flow-start from ~10 s to ~2 s; the long startup timeout lets a fresh machine migrate
 # a new database on its first start.
@@ -45,13 +47,6 @@ SERVER_ENV: dict[str, str] = {
 }
 
 STARTUP_TIMEOUT_S = 180.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now (the usual race is acceptable for tests)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def port_in_use(host: str, port: int) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cchc.processes import wait_until_healthy
 from cchc.service.prefect_server import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -66,18 +67,11 @@ class Serve:
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         log.close()
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"cchc serve exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.hook_port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - t0 > timeout_s:
-                self.kill()
-                raise TimeoutError(f"cchc serve not ready in {timeout_s} s:\n{self.log()}")
-            time.sleep(0.2)
+        try:
+            wait_until_healthy(f"http://127.0.0.1:{self.hook_port}/health", self.proc, timeout_s, "cchc serve")
+        except (RuntimeError, TimeoutError) as exc:
+            self.kill()
+            raise type(exc)(f"{exc}:\n{self.log()}") from None
         self.ready_s = time.monotonic() - t0
         self.starts.append(self.ready_s)
         return self
