@@ -109,9 +109,8 @@ def stage_pull(settings: Settings, since: datetime, until: datetime) -> StagedBa
     with OnestopClient.from_settings(src) as client:
         result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows)
     notes = []
-    extra = getattr(result, "extra_keys", None)
-    if extra:
-        notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(extra))}")
+    if result.extra_keys:
+        notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(result.extra_keys))}")
     return StagedBatch(
         kind="pull",
         source=f"{src.base_url.rstrip('/')}/onestop/api/v1/dossiers [{iso_z(since)}, {iso_z(until)})",
@@ -288,9 +287,6 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
     w_reasons: Counter[str] = Counter()
     for part in batch.parts:
         raw = pl.read_parquet(part)
-        for f in RAW_FIELDS:  # API-only fields are absent from file exports
-            if f not in raw.columns:
-                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(f))
         s.rows_in += raw.height
         result = to_core(
             raw, units,
@@ -298,8 +294,8 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
             district_code=settings.scope.district_code,
             as_of=as_of,
         )
-        core, notes = (result.frame, result.notes) if hasattr(result, "frame") else (result, [])
-        for note in notes:
+        core = result.frame
+        for note in result.notes:
             if note not in s.notes:
                 s.notes.append(note)
         # Exact duplicates: same raw content as an earlier row of this input.
