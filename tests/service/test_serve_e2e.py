@@ -92,7 +92,9 @@ def test_dropped_export_becomes_queryable(service: Serve, world: World) -> None:
     print(f"\ndrop -> {len(codes)} rows queryable: {time.monotonic() - t0:.1f} s")
     assert len(codes) == result.rows
     assert set(codes) <= world.truth_codes
-    assert (service.data_dir / "archive" / staged.name).exists()
+    # The flow publishes, then moves the file: the archive may follow the rows by a moment.
+    archived = service.data_dir / "archive" / staged.name
+    wait_for(archived.exists, 60, every_s=0.2, what="the file in archive/")
     assert not (service.data_dir / "inbox" / staged.name).exists()
 
 
