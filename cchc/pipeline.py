@@ -185,10 +185,15 @@ def _gates(batch: StagedBatch) -> list[str]:
 
 
 def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = None) -> LoadSummary:
-    """Validate, transform and load a staged batch in one transaction; record it in etl_loads.
+    """Validate, transform and load a staged batch; record it in etl_loads.
 
-    A batch gate that fails records a *rejected* load and writes nothing else; any other error
-    rolls the data back, records a *failed* load and re-raises.
+    A batch gate that fails records a *rejected* load and writes nothing else. Each staged part
+    commits in its own transaction: DuckDB keeps a transaction's new rows in memory until it
+    commits, so one transaction per load would make memory grow with the input. An error rolls
+    back the part in hand, records a *failed* load and re-raises; parts already committed are
+    valid, merged rows that readers do not see until a later load publishes, and since the
+    watermark moves only after the last part (and a file counts as loaded only once its load
+    succeeded), the retry loads the same input again, idempotently, and completes it.
     """
     from expectations.gates import GateFailure
     from warehouse.writer import Warehouse
@@ -213,8 +218,9 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
             wh.raise_alert("gate_failed", "critical", SOURCE_SYSTEM, gate.reason, load_id=load_id)
             return summary
         try:
+            dq_rows = _load_parts(wh, batch, load_id, summary, settings, as_of)
             with wh.transaction():
-                dq_rows = _load_parts(wh, batch, load_id, summary, settings, as_of)
+                # Last: the watermark moves only once every part is in.
                 if batch.kind == "pull" and batch.window_to:
                     wh.set_watermark(WATERMARK_STREAM, parse_instant(batch.window_to), load_id)
                 wh.record_dq_results(load_id, dq_rows)
@@ -313,23 +319,30 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
             w_reasons.update(_reason_key(r) for r in reasons)
         _accumulate(dq, checked.results)
 
-        lid = pl.lit(load_id).alias("load_id")
-        quarantined = _raw_rows(raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
-            checked.critical.filter(bad).alias("reasons"), lid
-        )
-        wh.write(QUARANTINE_ONESTOP_DOSSIERS, quarantined)
-        good_raw = _raw_rows(raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
-        s.rows_new_versions += wh.write(RAW_ONESTOP_DOSSIER_VERSIONS, good_raw).inserted
-        good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
-        merged = wh.write(CORE_ONESTOP_DOSSIERS, good.select(CORE_ONESTOP_DOSSIERS.column_names))
-        s.core_inserted += merged.inserted
-        s.core_updated += merged.updated
-        s.rows_quarantined += int(bad.sum())
-        s.rows_loaded += int((~bad).sum())
-        s.rows_warned += int((warned & ~bad).sum())
+        with wh.transaction():
+            _write_part(wh, s, load_id, raw, core, checked, bad, warned)
     s.quarantine_reasons = dict(q_reasons.most_common())
     s.warning_reasons = dict(w_reasons.most_common())
     return list(dq.values())
+
+
+def _write_part(wh, s: LoadSummary, load_id: str, raw: pl.DataFrame, core: pl.DataFrame,
+                checked, bad: pl.Series, warned: pl.Series) -> None:
+    """Quarantine the rows that failed a critical check; keep and merge the others."""
+    lid = pl.lit(load_id).alias("load_id")
+    quarantined = _raw_rows(raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
+        checked.critical.filter(bad).alias("reasons"), lid
+    )
+    wh.write(QUARANTINE_ONESTOP_DOSSIERS, quarantined)
+    good_raw = _raw_rows(raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
+    s.rows_new_versions += wh.write(RAW_ONESTOP_DOSSIER_VERSIONS, good_raw).inserted
+    good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
+    merged = wh.write(CORE_ONESTOP_DOSSIERS, good.select(CORE_ONESTOP_DOSSIERS.column_names))
+    s.core_inserted += merged.inserted
+    s.core_updated += merged.updated
+    s.rows_quarantined += int(bad.sum())
+    s.rows_loaded += int((~bad).sum())
+    s.rows_warned += int((warned & ~bad).sum())
 
 
 def _accumulate(into: dict[tuple, dict], results: list[dict]) -> None:
