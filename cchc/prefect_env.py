@@ -12,7 +12,7 @@ import os
 
 from cchc.config import Settings
 
-_DEFAULTS = {
+PREFECT_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_RUNNER_POLL_FREQUENCY": "1",
@@ -28,7 +28,7 @@ def configure_prefect(settings: Settings) -> None:
     """Point Prefect at cchc's home (and server, if configured); keep explicit user settings."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
-    for key, value in _DEFAULTS.items():
+    for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if settings.service.prefect_api_url:
         os.environ["PREFECT_API_URL"] = settings.service.prefect_api_url

@@ -25,18 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from cchc.prefect_env import PREFECT_DEFAULTS
 from cchc.processes import free_port
-
-# Prefect settings every cchc process shares (design.md §5). Poll frequency 1 s takes
-# event-to-flow-start from ~10 s to ~2 s; the long startup timeout lets a fresh machine migrate
-# a new database on its first start.
-PREFECT_DEFAULTS: dict[str, str] = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    "DO_NOT_TRACK": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-}
 
 # Server-only settings. Leases on disk survive a server restart, so a slot taken just before a
 # restart is released by expiry instead of staying taken forever (the default keeps them in
