@@ -96,15 +96,8 @@ def fold_key(text: str) -> str:
 
 
 def fold_key_expr(expr: pl.Expr) -> pl.Expr:
-    """The polars form of :func:`fold_key` (same result for Vietnamese and Latin text)."""
-    return (
-        expr.str.normalize("NFC")
-        .str.to_lowercase()
-        .str.replace_all("đ", "d", literal=True)
-        .str.normalize("NFD")
-        .str.replace_all(r"\p{M}", "")
-        .str.replace_all(r"[^\p{L}\p{N}]", "")
-    )
+    """The polars form of :func:`fold_key`: :func:`fold_words_expr` without the spaces."""
+    return fold_words_expr(expr).str.replace_all(" ", "", literal=True)
 
 
 def fold_words(text: str) -> str:
