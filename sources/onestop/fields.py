@@ -40,6 +40,9 @@ API_ONLY_FIELDS: tuple[str, ...] = ("MaLinhVuc", "MaDonVi")
 # Every raw field, in a fixed order: the columns of the raw and quarantine tables.
 RAW_FIELDS: tuple[str, ...] = tuple(k for k, _ in DOSSIER_FIELDS) + API_ONLY_FIELDS
 
+# Personal data (Decree 13/2023): the applicant.
+PII_FIELDS: tuple[str, ...] = ("ChuHoSo", "SoGiayTo", "SoDienThoai")
+
 # Fields without which a batch cannot be interpreted at all (batch gate: stop the load).
 REQUIRED_FIELDS: tuple[str, ...] = (
     "MaHoSo",
