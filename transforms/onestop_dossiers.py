@@ -20,7 +20,6 @@ Order of work, and why:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -28,10 +27,11 @@ import polars as pl
 from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.codes import procedure_code_expr
+from transforms.context import CoreBatch
 from transforms.dates import local_date_expr, parse_instants
 from transforms.distinct import map_distinct
 from transforms.hashing import row_hash
-from transforms.legacy_text import RepairNote, repair_frame
+from transforms.legacy_text import repair_frame
 from transforms.text import clean_text_series
 from transforms.timeliness import timeliness_expr
 from transforms.units import resolve_units
@@ -64,22 +64,6 @@ DATE_FIELDS: dict[str, tuple[str, str | None]] = {
     "NgayTra": ("returned_at", "returned_date"),
     "NgayCapNhat": ("updated_at", None),
 }
-
-
-@dataclass
-class CoreBatch:
-    """The core frame of a batch and what was converted on the way.
-
-    ``notes`` are sentences for the load's audit message (one per column and encoding
-    converted); ``repairs`` the same facts as data.
-    """
-
-    frame: pl.DataFrame
-    repairs: list[RepairNote] = field(default_factory=list)
-
-    @property
-    def notes(self) -> list[str]:
-        return [str(r) for r in self.repairs]
 
 
 def core_schema() -> pl.Schema:

@@ -1,0 +1,43 @@
+"""What every source's transform to core receives besides the raw frame, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import polars as pl
+
+from transforms.legacy_text import RepairNote
+
+
+@dataclass(frozen=True)
+class TransformContext:
+    """The facts a transform needs that are not in the rows.
+
+    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code`` and
+    ``district_code`` scope unit resolution; ``as_of`` is the local day open items are judged
+    overdue against (the load's date); ``observed_at`` (UTC) is when the batch was read: the
+    version time of rows whose source gives none (a register export has no update time).
+    """
+
+    units: pl.DataFrame
+    province_code: str
+    district_code: str | None
+    as_of: date
+    observed_at: datetime
+
+
+@dataclass
+class CoreBatch:
+    """The core frame of a batch and what was converted on the way.
+
+    ``notes`` are sentences for the load's audit message (one per column and encoding
+    converted); ``repairs`` the same facts as data.
+    """
+
+    frame: pl.DataFrame
+    repairs: list[RepairNote] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [str(r) for r in self.repairs]
