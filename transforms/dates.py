@@ -163,3 +163,24 @@ def local_date(text: str | None) -> date | None:
     """Calendar day in Vietnam of one value (tests, ad-hoc use)."""
     s = parse_instants(pl.Series([text], dtype=pl.String))
     return s.to_frame("t").select(local_date_expr(pl.col("t"))).item()
+
+
+def parse_local_date_expr(expr: pl.Expr) -> pl.Expr:
+    """Text → local calendar day (``Date``): :func:`parse_instant_expr` then the day in Vietnam.
+
+    For fields that *are* calendar dates (an issue date, a deadline): ``YYYY-MM-DD``,
+    ``dd/mm/yyyy``, ``dd/mm/yyyy HH:MM``, naive ISO from Excel cells and serials are local and
+    keep their day; an instant with ``Z`` or an offset is moved to Asia/Ho_Chi_Minh first
+    (``2021-03-14T23:30:00Z`` is the 15th). Impossible dates (``30/02/2021``) → null.
+    """
+    return local_date_expr(parse_instant_expr(expr))
+
+
+def parse_local_dates(s: pl.Series) -> pl.Series:
+    """:func:`parse_local_date_expr` for one column, via the fast :func:`parse_instants`.
+
+    A naive value is read as local time and shifted to UTC, and the day is taken back in local
+    time, so a bare date round-trips to itself whatever the format.
+    """
+    instants = parse_instants(s)
+    return instants.to_frame("t").select(local_date_expr(pl.col("t"))).to_series().alias(s.name)
