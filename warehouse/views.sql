@@ -186,6 +186,178 @@ ORDER BY days_overdue DESC, l.dossier_code;
 
 COMMENT ON VIEW out_onestop__overdue_open IS 'Dossiers received and not closed (not finished, returned or withdrawn) whose due day is before today (Asia/Ho_Chi_Minh), with the days overdue as of today. waiting = status 5, 6 or 8 (waiting for the applicant, fees, or suspended): form 06 counts those as not overdue.';
 
+-- E-documents (incoming and outgoing registers) with Vietnamese labels.
+-- {{label <vocabulary> <column>}} and {{codes <list>}} are expanded by warehouse/views.py from
+-- sources/eoffice/vocabulary.py: the labels and the electronic transport codes are declared once.
+CREATE OR REPLACE VIEW out_eoffice__documents AS
+SELECT
+    d.document_id,
+    d.direction,
+    {{label eoffice_direction d.direction}} AS direction_label,
+    d.unit_code,
+    u.name AS unit_name,
+    d.body_unit_id,
+    d.body_name,
+    d.unit_code_source,
+    CASE d.direction WHEN 'DEN' THEN d.incoming_number WHEN 'DI' THEN d.outgoing_number END
+        AS register_number,
+    d.incoming_number,
+    d.outgoing_number,
+    d.register_year,
+    d.register_number_repeated,
+    d.notation,
+    d.document_type,
+    d.issued_date,
+    d.received_date,
+    d.issuing_body,
+    d.summary,
+    d.secrecy,
+    {{label eoffice_secrecy d.secrecy}} AS secrecy_label,
+    d.urgency,
+    {{label eoffice_urgency d.urgency}} AS urgency_label,
+    d.assigned_unit,
+    d.deadline_date,
+    d.completed_date,
+    d.completed_date - d.received_date AS handling_days,
+    d.status,
+    {{label eoffice_status d.status}} AS status_label,
+    d.transport,
+    {{label eoffice_transport d.transport}} AS transport_label,
+    d.transport IN {{codes eoffice_electronic}} AS electronic,
+    d.digitally_signed,
+    d.linked_dossier_code,
+    d.secret_leak_dropped,
+    d.updated_at,
+    d.dq_warnings,
+    d.load_id
+FROM core_eoffice__documents d
+LEFT JOIN dim_admin_unit u USING (unit_code);
+
+COMMENT ON VIEW out_eoffice__documents IS 'One row per official document (incoming DEN / outgoing DI) in its newest known state, with Vietnamese labels for direction, secrecy, urgency, handling status and transport (from sources/eoffice/vocabulary.py), the register holder''s name from dim_admin_unit, register_number (số đến for incoming, số văn bản for outgoing), handling_days = completed_date - received_date, and electronic = transport DienTu or CaHai. The signer (personal data) is left out; secret documents carry no summary or issuing body.';
+
+-- The e-document report of sources.md §2.1 per unit and calendar month, each month taken as its
+-- own period (to = the month's last day). Same rules as warehouse/documents_report.py.
+CREATE OR REPLACE VIEW out_eoffice__rates_by_unit_month AS
+WITH docs AS (
+    SELECT
+        unit_code, direction, transport, deadline_date, completed_date, digitally_signed,
+        date_trunc('month', CASE direction WHEN 'DEN' THEN received_date
+                                           WHEN 'DI' THEN issued_date END)::DATE AS month
+    FROM core_eoffice__documents
+),
+counts AS (
+    SELECT
+        unit_code,
+        month,
+        count(*) FILTER (direction = 'DEN') AS received,
+        count(*) FILTER (direction = 'DEN' AND transport IN {{codes eoffice_electronic}})
+            AS received_electronic,
+        count(*) FILTER (direction = 'DEN' AND deadline_date IS NOT NULL) AS with_deadline,
+        count(*) FILTER (direction = 'DEN' AND completed_date <= deadline_date
+                         AND completed_date <= last_day(month)) AS completed_on_time,
+        count(*) FILTER (direction = 'DEN' AND deadline_date < completed_date
+                         AND completed_date <= last_day(month)) AS completed_late,
+        count(*) FILTER (direction = 'DEN'
+                         AND (completed_date IS NULL OR completed_date > last_day(month))
+                         AND deadline_date < last_day(month)) AS open_overdue,
+        count(*) FILTER (direction = 'DEN'
+                         AND (completed_date IS NULL OR completed_date > last_day(month))
+                         AND deadline_date >= last_day(month)) AS open_within_deadline,
+        count(*) FILTER (direction = 'DI') AS issued,
+        count(*) FILTER (direction = 'DI' AND transport IN {{codes eoffice_electronic}})
+            AS issued_electronic,
+        count(*) FILTER (direction = 'DI' AND digitally_signed) AS issued_signed
+    FROM docs
+    WHERE month IS NOT NULL
+    GROUP BY unit_code, month
+)
+SELECT
+    c.unit_code,
+    u.name AS unit_name,
+    c.month,
+    received, received_electronic, with_deadline, completed_on_time, completed_late,
+    open_overdue, open_within_deadline, issued, issued_electronic, issued_signed,
+    round((received_electronic + issued_electronic) / nullif(received + issued, 0), 4)
+        AS electronic_rate,
+    round(issued_signed / nullif(issued, 0), 4) AS signed_rate,
+    round(completed_on_time / nullif(completed_on_time + completed_late, 0), 4) AS on_time_rate
+FROM counts c
+LEFT JOIN dim_admin_unit u USING (unit_code)
+ORDER BY c.unit_code, c.month;
+
+COMMENT ON VIEW out_eoffice__rates_by_unit_month IS 'Per register holder and calendar month, the e-document report (sources.md §2.1) with the month as its own period, judged at the month''s last day: received (3, NgayDen in the month), received_electronic (4, DienTu or CaHai), with_deadline (5), completed_on_time (6, completed on or before the deadline and by the month end), completed_late (7), open_overdue (8, not completed by the month end, deadline before it), open_within_deadline (9, deadline on or after the month end), issued (10, NgayBanHanh in the month), issued_electronic (11), issued_signed (12). with_deadline = 6 + 7 + 8 + 9. electronic_rate = (4 + 11) / (3 + 10); signed_rate = 12 / 10; on_time_rate = 6 / (6 + 7). The current month is provisional. Incoming documents received earlier and still open are in no month''s columns.';
+
+-- Register numbers used twice: (body, year, direction, number) must be unique (Decree 30/2020).
+CREATE OR REPLACE VIEW out_eoffice__repeated_register_numbers AS
+WITH numbered AS (
+    SELECT
+        *,
+        CASE direction WHEN 'DEN' THEN incoming_number WHEN 'DI' THEN outgoing_number END
+            AS register_number
+    FROM core_eoffice__documents
+),
+repeated AS (
+    SELECT
+        *,
+        count(*) OVER (PARTITION BY unit_code, register_year, direction, register_number)
+            AS documents_sharing
+    FROM numbered
+    WHERE register_number IS NOT NULL AND register_year IS NOT NULL AND unit_code IS NOT NULL
+)
+SELECT
+    r.unit_code,
+    u.name AS unit_name,
+    r.register_year,
+    r.direction,
+    {{label eoffice_direction r.direction}} AS direction_label,
+    r.register_number,
+    r.documents_sharing,
+    r.document_id,
+    r.notation,
+    r.document_type,
+    r.issued_date,
+    r.received_date,
+    r.body_name,
+    r.updated_at,
+    r.load_id
+FROM repeated r
+LEFT JOIN dim_admin_unit u USING (unit_code)
+WHERE r.documents_sharing > 1
+ORDER BY r.unit_code, r.register_year, r.direction, r.register_number, r.document_id;
+
+COMMENT ON VIEW out_eoffice__repeated_register_numbers IS 'Documents whose register number is used by another document of the same body, year and direction anywhere in the warehouse (across loads, not only within a batch as register_number_repeated says): one row per document, documents_sharing = how many share the number. register_number is SoDen for incoming (DEN), SoVanBan for outgoing (DI); the year is that of NgayDen or NgayBanHanh.';
+
+-- Dossiers and the documents that carry their result (MaHoSoLienKet).
+CREATE OR REPLACE VIEW out_onestop__dossier_result_documents AS
+SELECT
+    ds.dossier_code,
+    ds.unit_code,
+    u.name AS unit_name,
+    ds.procedure_code,
+    ds.procedure_name,
+    ds.status,
+    ds.finished_date,
+    ds.returned_date,
+    doc.document_id,
+    doc.direction,
+    doc.unit_code AS document_unit_code,
+    CASE doc.direction WHEN 'DEN' THEN doc.incoming_number WHEN 'DI' THEN doc.outgoing_number END
+        AS register_number,
+    doc.notation,
+    doc.document_type,
+    doc.issued_date,
+    doc.issued_date - ds.finished_date AS days_finish_to_issue,
+    doc.transport,
+    {{label eoffice_transport doc.transport}} AS transport_label,
+    doc.transport IN {{codes eoffice_electronic}} AS electronic,
+    doc.digitally_signed
+FROM core_onestop__dossiers ds
+JOIN core_eoffice__documents doc ON doc.linked_dossier_code = ds.dossier_code
+LEFT JOIN dim_admin_unit u ON u.unit_code = ds.unit_code
+ORDER BY ds.dossier_code, doc.issued_date, doc.document_id;
+
+COMMENT ON VIEW out_onestop__dossier_result_documents IS 'One row per dossier and document that carries its result (core_eoffice__documents.linked_dossier_code = dossier_code): the dossier''s unit, procedure, status, finish and return days; the document''s register number, number and notation, issue date, days from the dossier''s finish to the issue, transport (label, electronic) and digital signature. Dossiers without such a document are not listed; no personal data.';
+
 -- The load audit trail, one row per load, newest first.
 CREATE OR REPLACE VIEW out_quality__loads AS
 SELECT
