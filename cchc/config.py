@@ -3,7 +3,10 @@
 Every setting has a default that works on a fresh machine: the simulator on loopback as the
 source, all state under ./data. A TOML file (``./cchc.toml`` or the path in ``CCHC_CONFIG``)
 overrides the defaults; environment variables override the file, and are the only place for
-secrets (``CCHC_ONESTOP_TOKEN``, ``CCHC_HOOK_SECRET``).
+secrets (``CCHC_<SYSTEM>_TOKEN``, ``CCHC_HOOK_SECRET``).
+
+Each source system has its own section ``[sources.<system>]`` (``onestop``, ``eoffice``). The
+older single ``[source]`` section still configures the one-stop system.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 @dataclass(frozen=True)
 class SourceSettings:
-    """Where the one-stop system's pull API is and how patiently to talk to it."""
+    """Where one system's pull API is and how patiently to talk to it."""
 
+    enabled: bool = True  # pulled by `cchc run` and the nightly schedule
     base_url: str = "http://127.0.0.1:8765"
     token: str = "demo-token"
     page_size: int = 1000
@@ -71,13 +75,28 @@ class Settings:
     """All settings; paths are absolute once loaded."""
 
     data_dir: Path = Path("data")
-    source: SourceSettings = field(default_factory=SourceSettings)
+    sources: dict[str, SourceSettings] = field(default_factory=dict)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     scope: ScopeSettings = field(default_factory=ScopeSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
+
+    def source_settings(self, system: str) -> SourceSettings:
+        """The settings of one source system (defaults when it has no section)."""
+        return self.sources.get(system) or SourceSettings()
+
+    @property
+    def source(self) -> SourceSettings:
+        """The one-stop system's settings (the first source; kept for older callers)."""
+        return self.source_settings("onestop")
+
+    def enabled_systems(self) -> list[str]:
+        """The configured systems that are pulled, in the registry's order."""
+        from sources.registry import systems
+
+        return [s for s in systems() if self.source_settings(s).enabled]
 
     # Derived locations. One place decides the layout of the data folder.
     @property
@@ -120,17 +139,16 @@ class Settings:
 
 
 _SECTIONS = {
-    "source": SourceSettings,
     "simulator": SimulatorSettings,
     "scope": ScopeSettings,
     "service": ServiceSettings,
 }
 
+# Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].
+_SOURCE_ENV = {"URL": "base_url", "TOKEN": "token"}
 # Environment variables that override single settings: name -> (section or None, key).
 _ENV = {
     "CCHC_DATA_DIR": (None, "data_dir"),
-    "CCHC_ONESTOP_URL": ("source", "base_url"),
-    "CCHC_ONESTOP_TOKEN": ("source", "token"),
     "CCHC_HOOK_SECRET": ("service", "hook_secret"),
     "CCHC_PREFECT_API_URL": ("service", "prefect_api_url"),
     "CCHC_SIMULATOR_PORT": ("simulator", "port"),
@@ -148,6 +166,8 @@ def _coerce(cls: type, key: str, value: Any) -> Any:
         return int(value)
     if kind in ("float",):
         return float(value)
+    if kind == "bool":
+        return value.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":
         return Path(value)
     return value
@@ -163,8 +183,11 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             doc = tomllib.load(fh)
     top: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    per_source: dict[str, dict[str, Any]] = {}
     for key, value in doc.items():
-        if key in _SECTIONS:
+        if key in ("source", "sources"):
+            _read_sources(path, key, value, per_source)
+        elif key in _SECTIONS:
             if not isinstance(value, dict):
                 raise ValueError(f"{path}: [{key}] must be a table")
             for sub, v in value.items():
@@ -177,8 +200,39 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
                 top[key] = _coerce(Settings, key, env[var])
             else:
                 sections[section][key] = _coerce(_SECTIONS[section], key, env[var])
-    settings = Settings(**top, **{n: cls(**sections[n]) for n, cls in _SECTIONS.items()})
+    from sources.registry import systems
+
+    for system in systems():
+        for suffix, key in _SOURCE_ENV.items():
+            var = f"CCHC_{system.upper()}_{suffix}"
+            if env.get(var):
+                per_source.setdefault(system, {})[key] = env[var]
+    source_sections = {
+        system: SourceSettings(**{k: _coerce(SourceSettings, k, v) for k, v in values.items()})
+        for system, values in per_source.items()
+    }
+    settings = Settings(**top, sources=source_sections,
+                        **{n: cls(**sections[n]) for n, cls in _SECTIONS.items()})
     return replace(settings, data_dir=settings.data_dir.expanduser().resolve())
+
+
+def _read_sources(path: Path, key: str, value: Any, into: dict[str, dict[str, Any]]) -> None:
+    """``[source]`` (the one-stop system, as documented before there were two) and
+    ``[sources.<system>]`` sections; the named section wins over the old one."""
+    from sources.registry import source
+
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: [{key}] must be a table")
+    if key == "source":
+        for sub, v in value.items():
+            into.setdefault("onestop", {}).setdefault(sub, _coerce(SourceSettings, sub, v))
+        return
+    for system, section in value.items():
+        source(system)  # an unknown system is a typo worth stopping for
+        if not isinstance(section, dict):
+            raise ValueError(f"{path}: [sources.{system}] must be a table")
+        for sub, v in section.items():
+            into.setdefault(system, {})[sub] = _coerce(SourceSettings, sub, v)
 
 
 def utc_now() -> datetime:

@@ -1,6 +1,7 @@
-"""The pipeline steps for one batch of dossiers: stage, load, publish.
+"""The pipeline steps for one batch of any source system: stage, load, publish.
 
-Flows (``flows/``) only sequence these steps; the steps chain the stages (sources →
+The steps are the same code for every system: what differs (fields, tables, transform, client,
+fields to withhold) comes from the system's ``sources.spec.SourceSpec``. Flows (``flows/``) only sequence these steps; the steps chain the stages (sources →
 transforms → expectations → warehouse) and keep the books. A batch is staged first as parquet
 parts on disk, so that a flow passes paths between tasks, a failed load can be retried without
 pulling again, and memory stays flat: the load reads one part at a time.
@@ -22,23 +23,22 @@ from pathlib import Path
 import polars as pl
 
 from cchc.config import LOCAL_TZ, Settings
-from sources.onestop.fields import RAW_FIELDS, REQUIRED_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
-from warehouse.tables import (
-    CORE_ONESTOP_DOSSIERS,
-    QUARANTINE_ONESTOP_DOSSIERS,
-    RAW_ONESTOP_DOSSIER_VERSIONS,
-)
+from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN
+from sources.registry import SOURCES, source
+from sources.spec import SourceSpec
+from sources.window import iso_z, parse_instant, pull_window
 
 log = logging.getLogger(__name__)
 
-SOURCE_SYSTEM = "onestop"
-WATERMARK_STREAM = "onestop.dossiers"
+__all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "parse_instant", "publish",
+           "resolve_window", "stage_file", "stage_pull"]
 
 
 @dataclass
 class StagedBatch:
     """A batch on disk, ready to load: what a flow passes from the stage step to the load step."""
 
+    system: str  # the source system (sources.registry)
     kind: str  # "pull" or "file"
     source: str  # the API window or the file path
     parts: list[str]
@@ -48,6 +48,7 @@ class StagedBatch:
     window_to: str | None = None
     file_sha256: str | None = None
     notes: list[str] = field(default_factory=list)
+    fields_seen: list[str] | None = None  # raw fields the source sent (None: not known)
 
 
 @dataclass
@@ -57,12 +58,14 @@ class LoadSummary:
     load_id: str | None
     source: str
     status: str  # succeeded, rejected, failed, skipped
+    system: str | None = None
     rows_in: int = 0
     rows_duplicate: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_warned: int = 0
     rows_new_versions: int = 0
+    rows_withheld: int = 0  # rows whose withheld fields (secret documents) were dropped
     core_inserted: int = 0
     core_updated: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
@@ -87,64 +90,82 @@ def new_staging_dir(settings: Settings, label: str) -> Path:
     return path
 
 
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant; a naive value is taken as UTC (the API's convention)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def iso_z(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # --------------------------------------------------------------------------- stage
 
 
-def stage_pull(settings: Settings, since: datetime, until: datetime) -> StagedBatch:
-    """Pull every dossier version updated in [since, until) into parquet parts."""
-    from sources.onestop.api import OnestopClient, pull_to_parquet
+def resolve_window(settings: Settings, spec: SourceSpec, since: str | None,
+                   until: str | None) -> tuple[str, str]:
+    """[since, until) of a pull: given, or from the system's stored watermark up to now."""
+    watermark = None
+    if since is None:
+        from warehouse.writer import Warehouse
 
-    src = settings.source
-    out_dir = new_staging_dir(settings, "pull")
-    with OnestopClient.from_settings(src) as client:
-        result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows)
+        with Warehouse.open(settings) as wh:
+            watermark = wh.get_watermark(spec.watermark_stream)
+    return pull_window(since, until, watermark=watermark,
+                       initial_since=settings.source_settings(spec.system).initial_since)
+
+
+def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: datetime) -> StagedBatch:
+    """Pull every record version updated in [since, until) into parquet parts.
+
+    Fields the system must withhold are dropped page by page, before any part is written."""
+    from sources.pull import pull_to_parquet
+
+    src = settings.source_settings(spec.system)
+    out_dir = new_staging_dir(settings, f"{spec.system}-pull")
+    with spec.client_class().from_settings(src) as client:
+        result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows,
+                                 fields=spec.fields.raw_fields, redact=spec.redactor())
     notes = []
     if result.extra_keys:
         notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(result.extra_keys))}")
     return StagedBatch(
+        system=spec.system,
         kind="pull",
-        source=f"{src.base_url.rstrip('/')}/onestop/api/v1/dossiers [{iso_z(since)}, {iso_z(until)})",
+        source=f"{src.base_url.rstrip('/')}{spec.api_path} [{iso_z(since)}, {iso_z(until)})",
         parts=[str(p) for p in result.parts],
         rows=result.items,
         reported_total=result.total_reported,
         window_from=iso_z(since),
         window_to=iso_z(until),
         notes=notes,
+        fields_seen=result.fields_seen if result.items else None,
     )
 
 
 def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
-    """Read one dossier export into parquet parts (raises SourceFileError for unreadable files).
+    """Read one export of any system into parquet parts (SourceFileError for unreadable files).
 
-    A plain CSV export streams straight into parts (memory flat in the file's size); any other
-    file goes through the general reader, which finds title rows, footers and legacy bytes."""
-    from sources.onestop.csv_stream import stage_plain_csv
-    from sources.onestop.files import read_dossier_file
+    The header tells which system made the export. A plain CSV export streams straight into
+    parts (memory flat in the file's size); any other file goes through the general reader,
+    which finds title rows, footers and legacy bytes. Fields a system must withhold are dropped
+    before any part is written."""
+    from sources.csv_stream import stage_plain_csv
+    from sources.files import read_export
 
+    by_system = {spec.system: spec for spec in SOURCES}
+    layouts = [spec.layout for spec in SOURCES]
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":
-        streamed = stage_plain_csv(path, out_dir, settings.chunk_rows)
+        streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
+                                   redact=lambda lay: by_system[lay.system].redactor())
         if streamed is not None:
-            return StagedBatch(kind="file", source=str(path), parts=[str(p) for p in streamed.parts],
-                               rows=streamed.rows, file_sha256=sha256)
-    raw = read_dossier_file(path)
-    parts = []
+            return StagedBatch(system=streamed.layout.system, kind="file", source=str(path),
+                               parts=[str(p) for p in streamed.parts], rows=streamed.rows,
+                               file_sha256=sha256, fields_seen=streamed.fields_seen)
+    layout, raw = read_export(path, layouts)
+    spec = by_system[layout.system]
     frame = raw.frame
+    if (redact := spec.redactor()) is not None:
+        frame = redact(frame)
+    parts = []
     for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):
         part = out_dir / f"part-{i:05d}.parquet"
         frame.slice(offset, settings.chunk_rows).write_parquet(part)
         parts.append(str(part))
     return StagedBatch(
+        system=spec.system,
         kind="file",
         source=str(path),
         parts=parts,
@@ -152,36 +173,50 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
         reported_total=raw.declared_total,
         file_sha256=sha256,
         notes=list(raw.notes),
+        fields_seen=raw.fields_present,
     )
 
 
 # --------------------------------------------------------------------------- load
 
 
-def _raw_rows(raw: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
+def _raw_rows(spec: SourceSpec, raw: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
     """Raw fields plus provenance, shaped like the raw-versions table (load_id added later)."""
+    extra = []
+    if "withheld" in spec.raw_table.column_names:
+        extra.append(pl.col(WITHHELD_COLUMN).alias("withheld") if WITHHELD_COLUMN in raw.columns
+                     else pl.lit(None, pl.String).alias("withheld"))
     return raw.select(
-        *[pl.col(f) for f in RAW_FIELDS],
+        *[pl.col(f) for f in spec.fields.raw_fields],
+        *extra,
         pl.col(SOURCE_COLUMN).alias("source"),
         pl.col(SOURCE_ROW_COLUMN).cast(pl.Int64).alias("source_row"),
     ).with_columns(hashes.alias("row_hash"))
 
 
-def _gates(batch: StagedBatch) -> list[str]:
+def _gates(spec: SourceSpec, batch: StagedBatch) -> list[str]:
     """Batch gates: stop the load before anything is written (raises GateFailure).
 
-    Returns notes on columns that do not stop the load (unknown or renamed-looking ones)."""
+    The column gate judges the fields the source sent (a pull's item keys, a file's columns),
+    not the staged parts, which carry every field. Returns notes on columns that do not stop
+    the load (unknown or renamed-looking ones)."""
     from expectations.gates import check_columns, check_declared_total, check_not_empty
 
     notes: list[str] = []
-    for part in batch.parts:
-        report = check_columns(pl.read_parquet_schema(part).names(), REQUIRED_FIELDS, batch.source)
+    if batch.fields_seen is not None:
+        report = check_columns(batch.fields_seen, spec.fields.required_for(batch.kind), batch.source,
+                               spec.fields, export=spec.export_kind)
         notes.extend(n for n in report.notes if n not in notes)
     if batch.kind == "pull":
-        check_not_empty(batch.rows, batch.reported_total, batch.source)
+        check_not_empty(batch.rows, batch.reported_total, batch.source, spec.entity)
     elif batch.reported_total is not None:
-        check_declared_total(batch.rows, batch.reported_total, batch.source)
+        check_declared_total(batch.rows, batch.reported_total, batch.source, spec.entity,
+                             _TOTAL_NOUNS.get(spec.entity, spec.entity))
     return notes
+
+
+# How a total row counts the records of an export ("Tổng số: N hồ sơ / văn bản").
+_TOTAL_NOUNS = {"dossier": "hồ sơ", "document": "văn bản"}
 
 
 def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = None) -> LoadSummary:
@@ -198,11 +233,13 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
     from expectations.gates import GateFailure
     from warehouse.writer import Warehouse
 
+    spec = source(batch.system)
     as_of = as_of or datetime.now(UTC).astimezone(_local_tz()).date()
-    summary = LoadSummary(load_id=None, source=batch.source, status="running", notes=list(batch.notes))
+    summary = LoadSummary(load_id=None, source=batch.source, status="running", system=spec.system,
+                          notes=list(batch.notes))
     with Warehouse.open(settings) as wh:
         load_id = wh.begin_load(
-            SOURCE_SYSTEM,
+            spec.system,
             batch.kind,
             batch.source,
             file_sha256=batch.file_sha256,
@@ -211,28 +248,28 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
         )
         summary.load_id = load_id
         try:
-            summary.notes.extend(_gates(batch))
+            summary.notes.extend(_gates(spec, batch))
         except GateFailure as gate:
             summary.status, summary.message = "rejected", gate.reason
             wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
-            wh.raise_alert("gate_failed", "critical", SOURCE_SYSTEM, gate.reason, load_id=load_id)
+            wh.raise_alert("gate_failed", "critical", spec.system, gate.reason, load_id=load_id)
             return summary
         try:
-            dq_rows = _load_parts(wh, batch, load_id, summary, settings, as_of)
+            dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of)
             with wh.transaction():
                 # Last: the watermark moves only once every part is in.
                 if batch.kind == "pull" and batch.window_to:
-                    wh.set_watermark(WATERMARK_STREAM, parse_instant(batch.window_to), load_id)
+                    wh.set_watermark(spec.watermark_stream, parse_instant(batch.window_to), load_id)
                 wh.record_dq_results(load_id, dq_rows)
         except Exception as exc:
             summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
             wh.finish_load(load_id, "failed", message=summary.message, rows_in=batch.rows)
-            wh.raise_alert("load_failed", "critical", SOURCE_SYSTEM, summary.message, load_id=load_id)
+            wh.raise_alert("load_failed", "critical", spec.system, summary.message, load_id=load_id)
             raise
         # Audit rows commit on their own cursor: mark success only once the data has committed.
         summary.status = "succeeded"
         _finish(wh, load_id, summary)
-        _alert_on_quality(wh, summary)
+        _alert_on_quality(wh, spec, summary)
     return summary
 
 
@@ -259,18 +296,27 @@ def _finish(wh, load_id: str, s: LoadSummary) -> None:
     )
 
 
-def _alert_on_quality(wh, s: LoadSummary) -> None:
-    """Data that is wrong gets an alert row: quarantined rows, warned rows."""
+def _alert_on_quality(wh, spec: SourceSpec, s: LoadSummary) -> None:
+    """Data that is wrong gets an alert row: quarantined rows, warned rows, withheld fields that
+    the source leaked (never quoting them)."""
+    if s.rows_withheld:
+        wh.raise_alert(
+            "secret_leak", "critical", spec.system,
+            f"{s.rows_withheld} secret {spec.entity}(s) of {s.source} arrived with fields the "
+            "source must withhold (summary, issuing body, signer or linked dossier); cchc dropped "
+            "them before storing anything. Report the leak to the system's operator.",
+            load_id=s.load_id,
+        )
     if s.rows_quarantined:
         top = ", ".join(f"{r} ({n})" for r, n in Counter(s.quarantine_reasons).most_common(3))
         wh.raise_alert(
-            "quarantine", "warning", SOURCE_SYSTEM,
+            "quarantine", "warning", spec.system,
             f"{s.rows_quarantined} row(s) of {s.source} quarantined: {top}", load_id=s.load_id,
         )
     if s.rows_warned:
         top = ", ".join(f"{r} ({n})" for r, n in Counter(s.warning_reasons).most_common(3))
         wh.raise_alert(
-            "warnings", "warning", SOURCE_SYSTEM,
+            "warnings", "warning", spec.system,
             f"{s.rows_warned} loaded row(s) of {s.source} carry warnings: {top}", load_id=s.load_id,
         )
 
@@ -281,12 +327,20 @@ def _reason_key(reason: str) -> str:
     return f"{field_part.split('=')[0]}: {rule}" if rule else reason
 
 
-def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: Settings, as_of: date) -> list[dict]:
+def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadSummary,
+                settings: Settings, as_of: date) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows."""
     from expectations.validate import validate
-    from transforms.onestop_dossiers import to_core
+    from transforms.context import TransformContext
 
-    units = wh.units()
+    to_core = spec.transform()
+    ctx = TransformContext(
+        units=wh.units(),
+        province_code=settings.scope.province_code,
+        district_code=settings.scope.district_code,
+        as_of=as_of,
+        observed_at=datetime.now(UTC).replace(microsecond=0),
+    )
     seen = pl.Series("row_hash", [], dtype=pl.String)
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
@@ -294,12 +348,7 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
     for part in batch.parts:
         raw = pl.read_parquet(part)
         s.rows_in += raw.height
-        result = to_core(
-            raw, units,
-            province_code=settings.scope.province_code,
-            district_code=settings.scope.district_code,
-            as_of=as_of,
-        )
+        result = to_core(raw, ctx)
         core = result.frame
         for note in result.notes:
             if note not in s.notes:
@@ -310,7 +359,7 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
         raw, core = raw.filter(first), core.filter(first)
         seen = pl.concat([seen, core["row_hash"]])
 
-        checked = validate(core, raw, CORE_ONESTOP_DOSSIERS, chunk_rows=settings.chunk_rows)
+        checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
         bad = checked.critical.list.len() > 0
         for reasons in checked.critical.filter(bad).to_list():
             q_reasons.update(_reason_key(r) for r in reasons)
@@ -319,25 +368,27 @@ def _load_parts(wh, batch: StagedBatch, load_id: str, s: LoadSummary, settings: 
             w_reasons.update(_reason_key(r) for r in reasons)
         _accumulate(dq, checked.results)
 
+        if WITHHELD_COLUMN in raw.columns:
+            s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
         with wh.transaction():
-            _write_part(wh, s, load_id, raw, core, checked, bad, warned)
+            _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned)
     s.quarantine_reasons = dict(q_reasons.most_common())
     s.warning_reasons = dict(w_reasons.most_common())
     return list(dq.values())
 
 
-def _write_part(wh, s: LoadSummary, load_id: str, raw: pl.DataFrame, core: pl.DataFrame,
-                checked, bad: pl.Series, warned: pl.Series) -> None:
+def _write_part(wh, spec: SourceSpec, s: LoadSummary, load_id: str, raw: pl.DataFrame,
+                core: pl.DataFrame, checked, bad: pl.Series, warned: pl.Series) -> None:
     """Quarantine the rows that failed a critical check; keep and merge the others."""
     lid = pl.lit(load_id).alias("load_id")
-    quarantined = _raw_rows(raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
+    quarantined = _raw_rows(spec, raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
         checked.critical.filter(bad).alias("reasons"), lid
     )
-    wh.write(QUARANTINE_ONESTOP_DOSSIERS, quarantined)
-    good_raw = _raw_rows(raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
-    s.rows_new_versions += wh.write(RAW_ONESTOP_DOSSIER_VERSIONS, good_raw).inserted
+    wh.write(spec.quarantine_table, quarantined.select(spec.quarantine_table.column_names))
+    good_raw = _raw_rows(spec, raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
+    s.rows_new_versions += wh.write(spec.raw_table, good_raw.select(spec.raw_table.column_names)).inserted
     good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
-    merged = wh.write(CORE_ONESTOP_DOSSIERS, good.select(CORE_ONESTOP_DOSSIERS.column_names))
+    merged = wh.write(spec.core_table, good.select(spec.core_table.column_names))
     s.core_inserted += merged.inserted
     s.core_updated += merged.updated
     s.rows_quarantined += int(bad.sum())
@@ -366,7 +417,7 @@ def cleanup(batch: StagedBatch) -> None:
 
 def publish(settings: Settings) -> Path:
     """Publish the read-only snapshot for readers."""
-    from warehouse.publish import publish as _publish
+    from warehouse.writer import publish as _publish
 
     _publish(settings)
     return settings.published_path

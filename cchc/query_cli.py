@@ -40,6 +40,11 @@ class FormBy(StrEnum):
     field = "field"
 
 
+class DocumentsBy(StrEnum):
+    unit = "unit"
+    month = "month"
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
@@ -236,4 +241,79 @@ def form06_command(
             "Hồ sơ không có ngày hẹn trả được tính là đúng hạn như phần mềm một cửa: "
             "kiểm tra lại dữ liệu.",
             fg=typer.colors.YELLOW,
+        )
+
+
+@report_app.command("documents")
+def documents_command(
+    date_from: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+    ],
+    date_to: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
+    ],
+    by: Annotated[
+        DocumentsBy, typer.Option("--by", help="One row per unit (register holder) or per month.")
+    ] = DocumentsBy.unit,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")
+    ] = None,
+) -> None:
+    """E-documents: incoming received and handled, outgoing issued, electronic and signed."""
+    import polars as pl
+
+    from warehouse.documents_report import (
+        COMPACT_HEADERS,
+        COUNT_COLUMNS,
+        RATE_COLUMNS,
+        DocumentsIdentityError,
+        documents_report,
+        with_headers,
+    )
+
+    first, last = date_from.date(), date_to.date()
+    settings, con = _snapshot()
+    try:
+        frame = documents_report(con, first, last, by.value)
+    except (ValueError, DocumentsIdentityError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        con.close()
+    if format is ReportFormat.xlsx:
+        from warehouse.documents_report import write_documents_xlsx
+        from warehouse.form06_xlsx import issuer_from
+
+        path = out or settings.reports_dir / f"documents_{by.value}_{first}_{last}.xlsx"
+        write_documents_xlsx(frame, path, first, last, by.value, issuer_from(frame))
+        typer.echo(f"wrote {path}")
+        return
+    if format is ReportFormat.csv:
+        _emit(with_headers(frame, by.value), "csv", out)
+        return
+    percent = [
+        pl.when(pl.col(c).is_null())
+        .then(pl.lit(""))
+        .otherwise(pl.format("{} %", (pl.col(c) * 100).round(2)))
+        .alias(c)
+        for c in RATE_COLUMNS
+    ]
+    compact = (
+        frame.with_columns(percent)
+        .select("c1", "code", "c2", *COUNT_COLUMNS, *RATE_COLUMNS)
+        .rename(
+            {"c1": "STT", "code": "Mã", "c2": "Đơn vị" if by is DocumentsBy.unit else "Tháng",
+             **COMPACT_HEADERS}
+        )
+    )  # fmt: skip
+    _print_table(compact, title=f"Văn bản: {first:%d/%m/%Y} - {last:%d/%m/%Y}", bold_last=True)
+    typer.echo(
+        "Tỷ lệ trao đổi điện tử = [(4)+(11)] / [(3)+(10)]; ký số = (12) / (10); "
+        "xử lý đúng hạn = (6) / [(6)+(7)]."
+    )
+    if by is DocumentsBy.month:
+        typer.echo(
+            "Mỗi tháng là một kỳ riêng; dòng Tổng cộng là cả kỳ (cột 6-9 xét đến ngày cuối kỳ)."
         )

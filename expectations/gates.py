@@ -17,16 +17,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sources.onestop.fields import (
-    DOSSIER_FIELDS,
-    HEADER_ALIASES,
-    RAW_FIELDS,
-    SOURCE_COLUMN,
-    SOURCE_ROW_COLUMN,
-)
+from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN, FieldSet
 
-LABELS: dict[str, str] = dict(DOSSIER_FIELDS)  # API key -> the export's Vietnamese label
-KNOWN_COLUMNS: frozenset[str] = frozenset(RAW_FIELDS) | {SOURCE_COLUMN, SOURCE_ROW_COLUMN}
+PROVENANCE_COLUMNS = frozenset({SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN})
 RENAME_SIMILARITY = 0.75  # difflib ratio of folded names above which a column looks renamed
 
 
@@ -47,6 +40,7 @@ class GateFailure(Exception):
 class ColumnReport:
     """What ``check_columns`` saw besides the required fields: worth a note, not a stop."""
 
+    fields: FieldSet
     unexpected: list[str] = field(default_factory=list)  # columns cchc does not know
     renamed: dict[str, str] = field(default_factory=dict)  # unexpected column -> field it resembles
 
@@ -54,7 +48,7 @@ class ColumnReport:
     def notes(self) -> list[str]:
         """Sentences for the load's notes (etl_loads.message)."""
         out = [
-            f"column '{col}' looks like {describe(key)} renamed"
+            f"column '{col}' looks like {describe(key, self.fields)} renamed"
             for col, key in self.renamed.items()
         ]
         others = [c for c in self.unexpected if c not in self.renamed]
@@ -65,9 +59,9 @@ class ColumnReport:
         return out
 
 
-def describe(key: str) -> str:
+def describe(key: str, fields: FieldSet) -> str:
     """A field as a clerk knows it: ``'Ngày tiếp nhận' (NgayTiepNhan)``, or the key alone."""
-    label = LABELS.get(key)
+    label = dict(fields.export_fields).get(key)
     return f"'{label}' ({key})" if label else key
 
 
@@ -78,20 +72,19 @@ def fold(name: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _names_of(key: str) -> set[str]:
+def _names_of(key: str, fields: FieldSet) -> set[str]:
     """Folded names a field goes by: API key, export label, known aliases."""
-    names = {key, *HEADER_ALIASES.get(key, ())}
-    if key in LABELS:
-        names.add(LABELS[key])
+    names = {key, *fields.aliases.get(key, ())}
+    names.add(fields.labels.get(key, key))
     return {fold(n) for n in names}
 
 
-def _resembles(column: str, candidates: Iterable[str]) -> str | None:
+def _resembles(column: str, candidates: Iterable[str], fields: FieldSet) -> str | None:
     """The field among ``candidates`` that ``column`` most looks like, if any is close."""
     folded = fold(column)
     best, best_score = None, 0.0
     for key in candidates:
-        score = max(_similarity(folded, n) for n in _names_of(key))
+        score = max(_similarity(folded, n) for n in _names_of(key, fields))
         if score > best_score:
             best, best_score = key, score
     return best if best_score >= RENAME_SIMILARITY else None
@@ -106,26 +99,30 @@ def _similarity(a: str, b: str) -> float:
 
 
 def check_columns(
-    frame_columns: Sequence[str], required: Sequence[str], source: str
+    frame_columns: Sequence[str], required: Sequence[str], source: str, fields: FieldSet,
+    export: str = "export",
 ) -> ColumnReport:
     """Stop the load if a required field is missing; report unknown columns otherwise.
 
-    A missing field is named by its export label; when an unknown column resembles it (a
-    renamed header, e.g. 'Ngày tiếp nhận HS'), the reason says so, since that is the usual cause.
+    ``frame_columns`` are the fields the source actually sent (the keys of a pull's items, the
+    columns of a file), never a staged frame, which carries every field. A missing field is
+    named by its export label; when an unknown column resembles it (a renamed header, e.g.
+    'Ngày tiếp nhận HS', or a renamed API key), the reason says so, the usual cause.
     """
     present = set(frame_columns)
     missing = [key for key in required if key not in present]
-    unexpected = [c for c in frame_columns if c not in KNOWN_COLUMNS]
+    known = set(fields.raw_fields) | PROVENANCE_COLUMNS
+    unexpected = [c for c in frame_columns if c not in known]
     renamed: dict[str, str] = {}
     for col in unexpected:
-        match = _resembles(col, [k for k in RAW_FIELDS if k not in present])
+        match = _resembles(col, [k for k in fields.raw_fields if k not in present], fields)
         if match:
             renamed[col] = match
-    report = ColumnReport(unexpected=unexpected, renamed=renamed)
+    report = ColumnReport(fields=fields, unexpected=unexpected, renamed=renamed)
     if missing:
         hints = {key: col for col, key in renamed.items() if key in missing}
         parts = [
-            describe(key)
+            describe(key, fields)
             + (f" (is '{hints[key]}' the same column renamed?)" if key in hints else "")
             for key in missing
         ]
@@ -134,12 +131,13 @@ def check_columns(
             "columns",
             source,
             f"{source}: required {noun} missing: {', '.join(parts)}. Nothing was loaded; "
-            "export the dossier list again with the standard columns.",
+            f"the source must send the standard fields (export the {export} again).",
         )
     return report
 
 
-def check_not_empty(rows: int, reported_total: int | None, source: str) -> None:
+def check_not_empty(rows: int, reported_total: int | None, source: str,
+                    entity: str = "dossier") -> None:
     """Stop the load if a batch has no rows, or not the number its source reported.
 
     An empty batch passes only when the source itself reported zero (a quiet window): an empty
@@ -147,9 +145,9 @@ def check_not_empty(rows: int, reported_total: int | None, source: str) -> None:
     """
     if reported_total is not None and rows != reported_total:
         if rows == 0:
-            detail = f"the source reported {reported_total} dossiers but returned none"
+            detail = f"the source reported {reported_total} {entity}s but returned none"
         else:
-            detail = f"the source reported {reported_total} dossiers but {rows} arrived"
+            detail = f"the source reported {reported_total} {entity}s but {rows} arrived"
         raise GateFailure(
             "not_empty",
             source,
@@ -157,11 +155,12 @@ def check_not_empty(rows: int, reported_total: int | None, source: str) -> None:
         )
     if rows == 0 and reported_total is None:
         raise GateFailure(
-            "not_empty", source, f"{source}: the batch has no dossier rows. Nothing was loaded."
+            "not_empty", source, f"{source}: the batch has no {entity} rows. Nothing was loaded."
         )
 
 
-def check_declared_total(data_rows: int, declared_total: int | None, source: str) -> None:
+def check_declared_total(data_rows: int, declared_total: int | None, source: str,
+                         entity: str = "dossier", noun: str = "hồ sơ") -> None:
     """Stop the load if a file's total row ("Tổng số: N hồ sơ") disagrees with its data rows.
 
     The mismatch means rows were deleted, filtered or hidden after the total was computed:
@@ -172,7 +171,7 @@ def check_declared_total(data_rows: int, declared_total: int | None, source: str
     raise GateFailure(
         "declared_total",
         source,
-        f"{source}: the total row says 'Tổng số: {declared_total} hồ sơ' but the file has "
-        f"{data_rows} dossier rows. Nothing was loaded; check for deleted, filtered or hidden "
+        f"{source}: the total row says 'Tổng số: {declared_total} {noun}' but the file has "
+        f"{data_rows} {entity} rows. Nothing was loaded; check for deleted, filtered or hidden "
         "rows and export the list again.",
     )

@@ -35,6 +35,30 @@ class DirtOptions:
 
 
 @dataclass(frozen=True)
+class DocDirtOptions:
+    """Dirt of the e-document side (simulator/README.md), every field prefixed ``doc_`` so that it
+    can be given flat beside the dossier switches. Rates are shares of truth documents
+    (duplicates: of emitted items); counts are documents. ``unknown_type``,
+    ``repeated_numbers`` and ``secret_leak`` are WARNING cases: the documents stay in the truth."""
+
+    doc_duplicates: float = 0.01  # exact duplicate items
+    doc_reappear: float = 0.25  # documents that emit their older versions too
+    doc_nfd: float = 0.02  # documents whose text arrives in decomposed Unicode
+    doc_body_variants: float = 0.03  # body name as "Xã Uar", "xã Uar", ... and MaDVHC null
+    doc_unknown_bodies: int = 30  # extra documents of bodies outside the district, MaDVHC null
+    doc_completed_before_receipt: int = 30  # extra incoming documents, NgayHoanThanh < NgayDen
+    doc_unknown_labels: int = 25  # extra documents, one unknown DoMat/DoKhan/TrangThai/HinhThuc/LoaiVanBan
+    doc_unknown_type: float = 0.003  # truth documents whose TenLoaiVanBan is not one of the 29 (warning)
+    doc_repeated_numbers: int = 12  # truth documents given another's SoDen/SoVanBan (warning)
+    doc_secret_leak: int = 5  # secret documents served WITH a summary "MẬT-LEAK …" (warning)
+
+    @classmethod
+    def clean(cls) -> DocDirtOptions:
+        """No dirt at all: every document once, in its newest version, as the truth has it."""
+        return cls(0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, 0, 0)
+
+
+@dataclass(frozen=True)
 class FaultOptions:
     """HTTP faults of the pull API, each at its own rate (share of requests). Faults are drawn
     from a seeded hash of the request and its attempt number, and one request never faults more
@@ -63,8 +87,9 @@ class FaultOptions:
 @dataclass(frozen=True)
 class SimOptions:
     """A simulated system. ``dossiers``/``units``/``years``/``start_year`` shape the uncalibrated
-    ``scale`` scenario only. ``now`` (UTC) hides versions that lie in the simulated future;
-    None means the real current time."""
+    ``scale`` scenario only, as does ``documents`` (0: proportional to the dossiers). ``now`` (UTC)
+    hides versions that lie in the simulated future; None means the real current time.
+    ``doc_dirt`` is the e-document side's dirt (it never changes the dossier side)."""
 
     scenario: str = "krongpa-2021-2022"
     seed: int = 2022
@@ -76,6 +101,8 @@ class SimOptions:
     faults: FaultOptions = field(default_factory=FaultOptions)
     token: str = "demo-token"
     now: datetime | None = None
+    documents: int = 0
+    doc_dirt: DocDirtOptions = field(default_factory=DocDirtOptions)
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -89,19 +116,32 @@ class SimOptions:
         shape = (self.dossiers, self.units, self.years, self.start_year) if self.scenario == "scale" else ()
         return (self.scenario, self.seed, shape, replace(self.dirt, codes_as_numbers=0.0), self.now)
 
+    @property
+    def documents_key(self) -> tuple[Any, ...]:
+        """What determines the emitted documents (the dossier truth they link to included)."""
+        shape = (self.dossiers, self.units, self.years, self.start_year, self.documents) \
+            if self.scenario == "scale" else ()
+        return (self.scenario, self.seed, shape, self.doc_dirt, self.now)
+
 
 def make_options(options: SimOptions | None = None, **kw: Any) -> SimOptions:
     """Build options from keywords. ``dirt``/``faults`` accept the dataclass, a dict of its fields,
     or "clean"/"default"/"demo"; any DirtOptions/FaultOptions field may also be given flat
-    (``duplicates=0.1``, ``rate_429=0.2``)."""
+    (``duplicates=0.1``, ``rate_429=0.2``). ``doc_dirt`` likewise, and its fields flat
+    (``doc_secret_leak=3``); ``dirt="clean"`` without a ``doc_dirt`` cleans the documents too."""
     base = options or SimOptions()
     dirt_names = {f.name for f in fields(DirtOptions)}
     fault_names = {f.name for f in fields(FaultOptions)}
+    doc_names = {f.name for f in fields(DocDirtOptions)}
+    if "doc_dirt" not in kw and kw.get("dirt") in ("clean", "none"):
+        kw["doc_dirt"] = "clean"
     dirt = _sub(kw.pop("dirt", base.dirt), DirtOptions)
     faults = _sub(kw.pop("faults", base.faults), FaultOptions)
+    doc_dirt = _sub(kw.pop("doc_dirt", base.doc_dirt), DocDirtOptions)
     dirt = replace(dirt, **{k: kw.pop(k) for k in list(kw) if k in dirt_names})
     faults = replace(faults, **{k: kw.pop(k) for k in list(kw) if k in fault_names})
-    return replace(base, dirt=dirt, faults=faults, **kw)
+    doc_dirt = replace(doc_dirt, **{k: kw.pop(k) for k in list(kw) if k in doc_names})
+    return replace(base, dirt=dirt, faults=faults, doc_dirt=doc_dirt, **kw)
 
 
 def _sub(value: Any, cls: type) -> Any:
@@ -110,7 +150,7 @@ def _sub(value: Any, cls: type) -> Any:
     if value is None or value == "default":
         return cls()
     if value == "clean" or value == "none":
-        return cls.clean() if cls is DirtOptions else cls()
+        return cls.clean() if cls in (DirtOptions, DocDirtOptions) else cls()
     if value == "demo":
         return cls.demo() if cls is FaultOptions else cls()
     if isinstance(value, dict):

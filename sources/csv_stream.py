@@ -1,8 +1,8 @@
-"""Stage a plain CSV dossier export to parquet parts without holding the file in memory.
+"""Stage a plain CSV export to parquet parts without holding the file in memory.
 
-The general reader (``sources.onestop.files``) reads a whole file as a grid to find title rows,
+The general reader (``sources.files``) reads a whole file as a grid to find title rows,
 totals and signature blocks and to decode legacy bytes: right for a clerk's XLSX, but its memory
-grows with the file. The dossier-list CSV of the one-stop system (sources.md §1.3) is plainer:
+grows with the file. A system's CSV export (a dossier list, docs/sources.md) is plainer:
 header on line 1, UTF-8, no title or total rows. For that shape this module streams the file
 through polars' streaming engine straight into parquet parts of bounded size, producing the same
 RAW FRAME rows (same fields, same ``_source_row`` numbers) as the general reader. Anything else
@@ -15,14 +15,17 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from sources.csvtext import sniff_separator
+from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.files import ExportLayout
 from sources.layout import label_key
-from sources.onestop.fields import RAW_FIELDS, REQUIRED_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.pull import Redact
 
 _BOM = b"\xef\xbb\xbf"
 _FOOTER_STARTS = ("tổng số", "tổng cộng", "người lập")
@@ -34,6 +37,8 @@ class StreamedCsv:
 
     parts: list[Path]
     rows: int
+    layout: ExportLayout
+    fields_seen: list[str]
 
 
 def _header_labels(head: bytes, sep: str) -> list[str] | None:
@@ -59,11 +64,9 @@ def _has_footer(path: Path) -> bool:
     return any(line.startswith(_FOOTER_STARTS) for line in lines if line)
 
 
-def _field_map(labels: list[str]) -> dict[str, str] | None:
+def _field_map(labels: list[str], layout: ExportLayout) -> dict[str, str] | None:
     """Raw field -> CSV column, or None when a label is unknown, repeated or required ones miss."""
-    from sources.onestop.files import _header_table
-
-    table = _header_table()
+    table = layout.header_table
     fields: dict[str, str] = {}
     if len(set(labels)) != len(labels):
         return None
@@ -76,20 +79,28 @@ def _field_map(labels: list[str]) -> dict[str, str] | None:
             if field in fields:
                 return None
             fields[field] = label
-    return fields if all(f in fields for f in REQUIRED_FIELDS) else None
+    return fields if all(f in fields for f in layout.fields.required) else None
 
 
-def stage_plain_csv(path: Path, out_dir: Path, rows_per_part: int) -> StreamedCsv | None:
-    """Stream a plain CSV export into parquet parts under ``out_dir``; None if it is not plain."""
+def stage_plain_csv(
+    path: Path, out_dir: Path, rows_per_part: int, layouts: Sequence[ExportLayout],
+    redact: Callable[[ExportLayout], Redact | None] = lambda _: None,
+) -> StreamedCsv | None:
+    """Stream a plain CSV export of one of ``layouts`` into parquet parts under ``out_dir``;
+    None if it is not plain (or is none of them). ``redact(layout)`` may drop fields before
+    anything is written (it must work on a LazyFrame)."""
     with path.open("rb") as fh:
         head = fh.read(64 << 10)
     if not head.removeprefix(_BOM):
         return None
     sep = sniff_separator(head)
     labels = _header_labels(head, sep)
-    fields = _field_map(labels) if labels else None
-    if fields is None or _has_footer(path):
+    matched = [(lay, _field_map(labels, lay)) for lay in layouts] if labels else []
+    matched = [(lay, f) for lay, f in matched if f is not None]
+    if not matched or _has_footer(path):
         return None
+    layout, fields = matched[0]
+    raw_fields = layout.fields.raw_fields
     blank = pl.all_horizontal(pl.col(f).is_null() for f in fields)
     frame = (
         pl.scan_csv(path, has_header=True, infer_schema=False, separator=sep, encoding="utf8",
@@ -97,12 +108,14 @@ def stage_plain_csv(path: Path, out_dir: Path, rows_per_part: int) -> StreamedCs
         .with_row_index("_row", offset=2)  # the header is row 1, as a spreadsheet shows it
         .select(
             *(pl.col(fields[f]).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
-              for f in RAW_FIELDS),
+              for f in raw_fields),
             pl.lit(str(path), pl.String).alias(SOURCE_COLUMN),
             pl.col("_row").cast(pl.Int64).alias(SOURCE_ROW_COLUMN),
         )
         .filter(~blank)
     )
+    if (dropper := redact(layout)) is not None:
+        frame = dropper(frame)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         frame.sink_parquet(
@@ -115,4 +128,4 @@ def stage_plain_csv(path: Path, out_dir: Path, rows_per_part: int) -> StreamedCs
         return None
     parts = sorted(out_dir.rglob("*.parquet"))
     rows = pl.scan_parquet(parts).select(pl.len()).collect().item() if parts else 0
-    return StreamedCsv(parts=parts, rows=rows)
+    return StreamedCsv(parts=parts, rows=rows, layout=layout, fields_seen=sorted(fields))

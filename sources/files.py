@@ -1,8 +1,10 @@
-"""Read a dossier-list export (sources.md §1.3) into a RAW FRAME.
+"""Read a provincial system's export (a dossier list, a document register) into a RAW FRAME.
 
-XLSX exports carry title rows above the header and a total row plus a signature block below the
+Which system an export comes from is told by its header: each system's :class:`ExportLayout`
+names its labels, and the layout whose labels the header row matches best (and whose required
+columns are all there) reads the file. XLSX exports carry title rows above the header and a total row plus a signature block below the
 data; CSV exports usually do not, but one saved from the XLSX does, so both go through the same
-layout detection (``sources.layout``). Headers map to API keys through ``DOSSIER_FIELDS``; values
+layout detection (``sources.layout``). Headers map to API keys through the layout's fields; values
 stay as text exactly as the file holds them (no repair here: transforms do that), and every row
 keeps the number a spreadsheet shows for it, so an error can say "row 17".
 """
@@ -10,9 +12,7 @@ keeps the number a spreadsheet shows for it, so an error can say "row 17".
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import polars as pl
 
 from sources.csvtext import read_csv_grid
 from sources.errors import SourceFileError
+from sources.fields import FieldSet
 from sources.layout import (
     FOOTER_MAX_CELLS,
     Footer,
@@ -32,37 +33,57 @@ from sources.layout import (
     label_key,
     non_blank,
 )
-from sources.onestop.fields import (
-    DOSSIER_FIELDS,
-    DROPPED_HEADERS,
-    HEADER_ALIASES,
-    RAW_FIELDS,
-    REQUIRED_FIELDS,
-)
-from sources.onestop.raw import assemble_raw_frame
+from sources.raw import assemble_raw_frame
 from sources.xlsx import ROW, Grid, read_grid, sheet_names
+from transforms import legacy_text
 
-__all__ = ["RawFile", "SourceFileError", "file_sha256", "read_dossier_file"]
+__all__ = ["ExportLayout", "RawFile", "SourceFileError", "file_sha256", "read_export"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv",)
-_LABELS = dict(DOSSIER_FIELDS)  # API key -> the export's own label
+
+# Fields an export supplies from its layout rather than from a column: (header fields, title
+# lines) -> {raw field: value for every row}. E.g. a document register's direction.
+Constants = Callable[[frozenset[str], Sequence[str]], dict[str, str]]
 
 
-def _header_table() -> dict[str, str | None]:
-    """Label key -> API key (None: known and dropped). Export labels win over aliases."""
-    table: dict[str, str | None] = {label_key(h): None for h in DROPPED_HEADERS}
-    for key in RAW_FIELDS:
+@dataclass(frozen=True)
+class ExportLayout:
+    """How one system's exports are laid out: its fields and what its readers call them."""
+
+    system: str  # the source system, e.g. "onestop"
+    kind: str  # what the export is, for messages: "dossier list", "document register"
+    fields: FieldSet
+    entity: str = "row"  # one record, for messages: "dossier", "document"
+    constants: Constants | None = None
+
+    @property
+    def header_table(self) -> dict[str, str | None]:
+        return header_table(self.fields)
+
+
+_HEADER_TABLES: dict[int, dict[str, str | None]] = {}
+
+
+def header_table(fields: FieldSet) -> dict[str, str | None]:
+    """Label key -> API key (None: known and dropped). Export labels win over aliases.
+
+    Built once per field set (field sets are module constants)."""
+    if id(fields) not in _HEADER_TABLES:
+        _HEADER_TABLES[id(fields)] = _build_header_table(fields)
+    return _HEADER_TABLES[id(fields)]
+
+
+def _build_header_table(fields: FieldSet) -> dict[str, str | None]:
+    table: dict[str, str | None] = {label_key(h): None for h in fields.dropped_headers}
+    for key in fields.raw_fields:
         table.setdefault(label_key(key), key)
-    for key, aliases in HEADER_ALIASES.items():
+    for key, aliases in fields.aliases.items():
         for alias in aliases:
             table[label_key(alias)] = key
-    for key, label in DOSSIER_FIELDS:
+    for key, label in fields.export_fields:
         table[label_key(label)] = key
     return table
-
-
-HEADER_TABLE = _header_table()
 
 
 @dataclass
@@ -76,6 +97,7 @@ class RawFile:
     notes: list[str] = field(default_factory=list)  # what was odd but did not stop the read
     title_lines: list[str] = field(default_factory=list)  # text of the rows above the header
     sheet: str | None = None  # worksheet read (XLSX)
+    fields_present: list[str] = field(default_factory=list)  # fields with a column or a constant
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -87,27 +109,20 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def legacy_repair() -> Repair | None:
-    """Text repair for legacy (TCVN3/VNI) labels, from ``transforms.legacy_text`` if it exists.
+def legacy_repair(tables: Sequence[dict[str, str | None]]) -> Repair:
+    """Text repair for legacy (TCVN3/VNI) labels.
 
     ``repair`` converts only text it can judge legacy on its own; a short label such as
     "Mã ĐVHC" (an acronym is no Vietnamese syllable) may stay ambiguous. So each explicit
-    decoding is tried as well, and one that yields a known header label wins: matching a
-    label is the strongest evidence there is. Otherwise ``repair``'s answer is used.
+    decoding is tried as well, and one that yields a known header label (of any of ``tables``)
+    wins: matching a label is the strongest evidence there is. Otherwise ``repair``'s answer
+    is used.
     """
-    try:
-        if importlib.util.find_spec("transforms.legacy_text") is None:
-            return None
-    except (ImportError, ValueError):  # no transforms package, or a stub without a spec
-        return None
-    module = importlib.import_module("transforms.legacy_text")
-    repair = getattr(module, "repair", None)
-    if repair is None:
-        return None
-    decode = getattr(module, "decode", None)
-    tries: list[Callable[[str], str | None]] = [repair]
-    if decode is not None:
-        tries += [lambda t: decode(t, "tcvn3"), lambda t: decode(t, "vni")]
+    tries: list[Callable[[str], str | None]] = [
+        legacy_text.repair,
+        lambda t: legacy_text.decode(t, "tcvn3"),
+        lambda t: legacy_text.decode(t, "vni"),
+    ]
 
     def label_repair(text: str) -> str:
         first: str | None = None
@@ -118,7 +133,7 @@ def legacy_repair() -> Repair | None:
                 continue
             if out is None:
                 continue
-            if label_key(out) in HEADER_TABLE:
+            if any(label_key(out) in table for table in tables):
                 return out
             first = out if first is None else first
         return text if first is None else first
@@ -126,15 +141,43 @@ def legacy_repair() -> Repair | None:
     return label_repair
 
 
-def _locate_header(grid: Grid) -> Header | None:
-    header = find_header(grid.frame, HEADER_TABLE)
-    if header is None and (repair := legacy_repair()) is not None:
-        header = find_header(grid.frame, HEADER_TABLE, repair=repair)
-    return header
+def _present(layout: ExportLayout, header: Header, titles: Sequence[str]) -> set[str]:
+    """Fields the file supplies: its columns plus the layout's constants."""
+    present = set(header.fields.values())
+    if layout.constants is not None:
+        present |= set(layout.constants(frozenset(present), titles))
+    return present
 
 
-def _read_layout(path: Path) -> tuple[Grid, Header, list[str]]:
-    """The grid and its header, trying every sheet of a workbook in order."""
+def _titles(grid: Grid, header: Header) -> list[str]:
+    """Text of the rows above the header (title block), one string per row."""
+    titles = [
+        " ".join(v.strip() for v in row if v is not None and v.strip())
+        for row in grid.frame.head(header.index).drop(ROW).iter_rows()
+    ]
+    return [t for t in titles if t]
+
+
+def _locate_header(grid: Grid, layouts: Sequence[ExportLayout]) -> tuple[ExportLayout, Header] | None:
+    """The layout whose labels the grid's header matches: complete ones first, then most labels."""
+    found: list[tuple[bool, int, int, ExportLayout, Header]] = []
+    for repair in (None, legacy_repair([lay.header_table for lay in layouts])):
+        for order, layout in enumerate(layouts):
+            header = find_header(grid.frame, layout.header_table, repair=repair)
+            if header is None:
+                continue
+            complete = set(layout.fields.required) <= _present(layout, header, _titles(grid, header))
+            found.append((complete, len(header.fields), -order, layout, header))
+        if found:
+            break
+    if not found:
+        return None
+    best = max(found, key=lambda f: f[:3])
+    return best[3], best[4]
+
+
+def _read_layout(path: Path, layouts: Sequence[ExportLayout]) -> tuple[Grid, ExportLayout, Header, list[str]]:
+    """The grid, its layout and its header, trying every sheet of a workbook in order."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         grid, notes = read_csv_grid(path)
@@ -148,23 +191,23 @@ def _read_layout(path: Path) -> tuple[Grid, Header, list[str]]:
         raise SourceFileError(path, None, None, f"unsupported file type '{path.suffix}'")
     empty = True
     for grid in grids:
-        header = _locate_header(grid)
-        if header is not None:
-            return grid, header, notes
+        located = _locate_header(grid, layouts)
+        if located is not None:
+            return grid, located[0], located[1], notes
         empty = empty and not blank_rows(grid.frame).height < grid.frame.height
     if empty:
         raise SourceFileError(path, None, None, "empty file: no cell holds any text")
-    wanted = ", ".join(f"'{_LABELS[k]}'" for k in REQUIRED_FIELDS[:4])
+    wanted = "; ".join(
+        f"a {lay.kind} ({', '.join(repr(lay.fields.labels[k]) for k in lay.fields.required[:4])}, …)"
+        for lay in layouts
+    )
     raise SourceFileError(
-        path,
-        None,
-        None,
-        f"no header row found: no row in the first 100 has the dossier-list labels ({wanted}, …)"
-        + ("" if legacy_repair() else "; legacy TCVN3/VNI labels cannot be repaired yet"),
+        path, None, None,
+        f"no header row found: no row in the first 100 has the labels of {wanted}",
     )
 
 
-def _header_notes(header: Header, body: pl.DataFrame) -> list[str]:
+def _header_notes(layout: ExportLayout, header: Header, body: pl.DataFrame) -> list[str]:
     """Odd columns that do not stop the read: unknown, repeated, unnamed with data, missing."""
     notes: list[str] = []
     if header.repaired:
@@ -182,17 +225,18 @@ def _header_notes(header: Header, body: pl.DataFrame) -> list[str]:
             if n
         ]
     present = set(header.fields.values())
+    fields = layout.fields
     missing = [
-        _LABELS[k] for k, _ in DOSSIER_FIELDS if k not in present and k not in REQUIRED_FIELDS
+        label for k, label in fields.export_fields if k not in present and k not in fields.required
     ]
     if missing:
         notes.append("columns absent (left null): " + ", ".join(f"'{m}'" for m in missing))
     return notes
 
 
-def _check_required(path: Path, header: Header) -> None:
-    present = set(header.fields.values())
-    missing = [_LABELS[k] for k in REQUIRED_FIELDS if k not in present]
+def _check_required(path: Path, layout: ExportLayout, header: Header, titles: Sequence[str]) -> None:
+    present = _present(layout, header, titles)
+    missing = [layout.fields.labels[k] for k in layout.fields.required if k not in present]
     if missing:
         labels = ", ".join(f"'{m}'" for m in missing)
         raise SourceFileError(
@@ -226,30 +270,32 @@ def _body(
     return body, footer, notes
 
 
-def read_dossier_file(path: Path) -> RawFile:
-    """Read an XLSX or CSV dossier list; SourceFileError if it cannot be read as one."""
+def read_export(path: Path, layouts: Sequence[ExportLayout]) -> tuple[ExportLayout, RawFile]:
+    """Read an XLSX or CSV export of any of ``layouts``; SourceFileError if it is none of them."""
     path = Path(path)
     if not path.is_file():
         raise SourceFileError(path, None, None, "no such file")
-    grid, header, notes = _read_layout(path)
-    _check_required(path, header)
-    repair = legacy_repair() if header.repaired else None
+    grid, layout, header, notes = _read_layout(path, layouts)
+    titles = _titles(grid, header)
+    _check_required(path, layout, header, titles)
+    repair = legacy_repair([layout.header_table]) if header.repaired else None
     body, footer, body_notes = _body(grid, header, repair)
-    notes += _header_notes(header, body) + body_notes
-    frame = assemble_raw_frame(body, {f: c for c, f in header.fields.items()}, str(path), ROW)
+    notes += _header_notes(layout, header, body) + body_notes
+    frame = assemble_raw_frame(body, {f: c for c, f in header.fields.items()}, str(path), ROW,
+                               layout.fields.raw_fields)
+    constants = layout.constants(frozenset(header.fields.values()), titles) if layout.constants else {}
+    if constants:
+        frame = frame.with_columns(pl.lit(v, pl.String).alias(k) for k, v in constants.items())
     declared = footer.declared_total if footer else None
     if declared is not None and declared != frame.height:
-        notes.append(f"total row says {declared} dossiers, the file has {frame.height} data rows")
-    titles = [
-        " ".join(v.strip() for v in row if v is not None and v.strip())
-        for row in grid.frame.head(header.index).drop(ROW).iter_rows()
-    ]
-    return RawFile(
+        notes.append(f"total row says {declared} {layout.entity}s, the file has {frame.height} data rows")
+    return layout, RawFile(
         frame=frame,
         header_row=header.row,
         data_rows=frame.height,
         declared_total=declared,
         notes=notes,
-        title_lines=[t for t in titles if t],
+        title_lines=titles,
         sheet=grid.sheet if path.suffix.lower() in EXCEL_SUFFIXES else None,
+        fields_present=sorted(_present(layout, header, titles)),
     )

@@ -3,26 +3,33 @@
 Pages (1000 items) become raw frames and are buffered until ``rows_per_part`` rows are ready;
 then a part is written. Parts are written under a temporary name and renamed, so a crash never
 leaves a half-written file that looks like a part. If the window changes under the pull (see
-``sources.onestop.api``), the parts written so far are deleted and the window is read again.
+``sources.api``), the parts written so far are deleted and the window is read again.
+
+A system that must withhold fields (the e-document system's secret documents) passes a
+``redact`` function: it runs on every page before anything is written, so what it drops never
+reaches the staging folder.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from sources.errors import SourceWindowChangedError
-from sources.onestop.raw import items_to_raw_frame
+from sources.raw import items_to_raw_frame
 
 if TYPE_CHECKING:
-    from sources.onestop.api import OnestopClient
+    from sources.api import PagedClient
 
-log = logging.getLogger("cchc.sources.onestop")
+log = logging.getLogger("cchc.sources.pull")
+
+Redact = Callable[[pl.DataFrame], pl.DataFrame]
 
 PART_GLOB = "part-*.parquet"
 
@@ -34,7 +41,8 @@ class PullResult:
     parts: list[Path]
     items: int
     total_reported: int
-    extra_keys: list[str] = field(default_factory=list)  # item keys not in RAW_FIELDS (drift)
+    extra_keys: list[str] = field(default_factory=list)  # item keys not among the raw fields (drift)
+    fields_seen: list[str] = field(default_factory=list)  # item keys the source sent (column gate)
     pages: int = 0
     restarts: int = 0  # times the window changed under the pull and was read again
 
@@ -79,29 +87,36 @@ def _clear_parts(out_dir: Path) -> None:
 
 
 def _pull_once(
-    client: OnestopClient, since: datetime, until: datetime, out_dir: Path, rows_per_part: int
+    client: PagedClient, since: datetime, until: datetime, out_dir: Path, rows_per_part: int,
+    fields: Sequence[str], redact: Redact | None, filters: dict[str, Any],
 ) -> PullResult:
     writer = _PartWriter(out_dir, rows_per_part)
     items, total, pages = 0, 0, 0
     extra: set[str] = set()
-    for page in client.iter_pages(since, until):
-        frame, page_extra = items_to_raw_frame(page.items, page.url, items + 1)
-        writer.add(frame)
+    seen: set[str] = set()
+    for page in client.iter_pages(since, until, **filters):
+        frame, page_extra, page_seen = items_to_raw_frame(page.items, page.url, items + 1, fields)
+        writer.add(redact(frame) if redact is not None else frame)
         items += frame.height
         total, pages = page.total, pages + 1
         extra |= page_extra
+        seen |= page_seen
     if extra:
         log.warning("pull %s..%s: unknown item keys dropped: %s", since, until, sorted(extra))
-    return PullResult(writer.close(), items, total, sorted(extra), pages)
+    return PullResult(writer.close(), items, total, sorted(extra), sorted(seen), pages)
 
 
 def pull_to_parquet(
-    client: OnestopClient,
+    client: PagedClient,
     since: datetime,
     until: datetime,
     out_dir: Path,
     rows_per_part: int = 100_000,
     max_window_restarts: int = 3,
+    *,
+    fields: Sequence[str] | None = None,
+    redact: Redact | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> PullResult:
     """Pull ``[since, until)`` into ``out_dir/part-NNNNN.parquet`` raw frames.
 
@@ -111,11 +126,14 @@ def pull_to_parquet(
     """
     if rows_per_part < 1:
         raise ValueError("rows_per_part must be positive")
+    if fields is None:  # the one-stop system's dossiers: the first source, and the default
+        from sources.onestop.fields import RAW_FIELDS as fields
     out_dir.mkdir(parents=True, exist_ok=True)
     for restart in range(max_window_restarts + 1):
         _clear_parts(out_dir)
         try:
-            result = _pull_once(client, since, until, out_dir, rows_per_part)
+            result = _pull_once(client, since, until, out_dir, rows_per_part, fields, redact,
+                                filters or {})
         except SourceWindowChangedError as exc:
             if restart == max_window_restarts:
                 _clear_parts(out_dir)
@@ -129,6 +147,7 @@ def pull_to_parquet(
             result.items,
             result.total_reported,
             result.extra_keys,
+            result.fields_seen,
             result.pages,
             restart,
         )

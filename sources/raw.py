@@ -13,13 +13,17 @@ from typing import Any
 
 import polars as pl
 
-from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
 
-RAW_SCHEMA = pl.Schema(
-    [(f, pl.String()) for f in RAW_FIELDS]
-    + [(SOURCE_COLUMN, pl.String()), (SOURCE_ROW_COLUMN, pl.Int64())]
-)
-_RAW_SET = frozenset(RAW_FIELDS)
+
+def raw_schema(fields: Sequence[str]) -> pl.Schema:
+    """The raw frame's schema for a system's raw fields."""
+    return pl.Schema(
+        [(f, pl.String()) for f in fields]
+        + [(SOURCE_COLUMN, pl.String()), (SOURCE_ROW_COLUMN, pl.Int64())]
+    )
+
+
 _TEXT_TYPES = frozenset({str, type(None)})
 
 
@@ -46,28 +50,30 @@ def _text_column(values: list[Any]) -> list[str | None]:
 
 
 def items_to_raw_frame(
-    items: Sequence[Mapping[str, Any]], source: str, first_row: int
-) -> tuple[pl.DataFrame, set[str]]:
-    """Raw frame from API items, numbered from ``first_row``; also the keys not in RAW_FIELDS.
+    items: Sequence[Mapping[str, Any]], source: str, first_row: int, fields: Sequence[str]
+) -> tuple[pl.DataFrame, set[str], set[str]]:
+    """Raw frame from API items, numbered from ``first_row``; also the keys not in ``fields``
+    and the keys that were present (the column gate judges what the source sent).
 
     Unknown keys are dropped from the frame (the raw tables have fixed columns) but returned so
     the pull can report schema drift instead of losing it silently.
     """
     columns = {
         key: pl.Series(key, _text_column([it.get(key) for it in items]), dtype=pl.String)
-        for key in RAW_FIELDS
+        for key in fields
     }
     n = len(items)
     frame = pl.DataFrame(columns).with_columns(
         pl.lit(source, dtype=pl.String).alias(SOURCE_COLUMN),
         pl.int_range(first_row, first_row + n, dtype=pl.Int64).alias(SOURCE_ROW_COLUMN),
     )
-    extra = set().union(*(it.keys() for it in items)) - _RAW_SET
-    return frame, extra
+    seen = set().union(*(it.keys() for it in items))
+    return frame, seen - set(fields), seen
 
 
 def assemble_raw_frame(
-    frame: pl.DataFrame, fields: Mapping[str, str], source: str, row_column: str
+    frame: pl.DataFrame, fields: Mapping[str, str], source: str, row_column: str,
+    raw_fields: Sequence[str],
 ) -> pl.DataFrame:
     """Raw frame from a file's columns: ``fields`` maps raw field -> column of ``frame``;
     raw fields the file lacks become null columns, ``row_column`` becomes ``_source_row``."""
@@ -76,7 +82,7 @@ def assemble_raw_frame(
             pl.col(fields[f]).cast(pl.String).alias(f)
             if f in fields
             else pl.lit(None, dtype=pl.String).alias(f)
-            for f in RAW_FIELDS
+            for f in raw_fields
         ),
         pl.lit(source, dtype=pl.String).alias(SOURCE_COLUMN),
         pl.col(row_column).cast(pl.Int64).alias(SOURCE_ROW_COLUMN),

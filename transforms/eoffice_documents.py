@@ -98,13 +98,29 @@ def _ensure_fields(raw: pl.DataFrame) -> pl.DataFrame:
     return raw.with_columns(extra) if extra else raw
 
 
-def document_types(s: pl.Series) -> pl.Series:
+def _coded(
+    repaired: pl.Series, original: pl.Series, mapping: dict, dtype: pl.DataType
+) -> pl.Series:
+    """Codes of a label column: the repaired text, else the text before repair.
+
+    The label maps hold each label's TCVN3 and VNI spellings, so a short legacy label that the
+    repair read in the wrong encoding (VNI "Chæ thò", "Chỉ thị", is also well-formed TCVN3
+    "Chổ thũ") is still recognised from what the file said.
+    """
+    found = labels.map_labels(repaired, mapping, dtype)
+    if found.null_count() == repaired.null_count():
+        return found.alias(repaired.name)
+    return found.fill_null(labels.map_labels(original, mapping, dtype)).alias(repaired.name)
+
+
+def document_types(repaired: pl.Series, original: pl.Series | None = None) -> pl.Series:
     """The canonical Decree 30/2020 type name when recognised, else the text itself (cleaned).
 
-    An unknown type is kept so that the warning can quote it; null stays null.
+    ``original`` is the text before legacy repair (see :func:`_coded`). An unknown type is kept
+    so that the warning can quote it; null stays null.
     """
-    found = labels.map_labels(s, DOCUMENT_TYPE, pl.String)
-    return found.fill_null(s.cast(pl.String)).alias(s.name)
+    found = _coded(repaired, repaired if original is None else original, DOCUMENT_TYPE, pl.String)
+    return found.fill_null(repaired.cast(pl.String)).alias(repaired.name)
 
 
 def register_numbers(s: pl.Series) -> pl.Series:
@@ -135,7 +151,11 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
         *(raw[f].cast(pl.String) for f in LABEL_FIELDS),
         *(clean_text_series(raw[f].cast(pl.String), collapse=False) for f in ID_FIELDS),
     )
+    unrepaired = cleaned
     cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
+
+    def coded(field: str, mapping: dict, dtype: pl.DataType = pl.String) -> pl.Series:
+        return _coded(cleaned[field], unrepaired[field], mapping, dtype)
 
     units_found = resolve_units(
         cleaned.select("MaDVHC", "TenDonVi"), ctx.units, ctx.province_code, ctx.district_code
@@ -147,7 +167,7 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
 
     columns: dict[str, pl.Series] = {
         "document_id": cleaned["MaVanBan"],
-        "direction": labels.map_labels(cleaned["LoaiVanBan"], DIRECTION, pl.String),
+        "direction": coded("LoaiVanBan", DIRECTION),
         "body_unit_id": cleaned["MaDonVi"],
         "body_name": cleaned["TenDonVi"],
         "unit_code": units_found["unit_code"],
@@ -155,16 +175,16 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
         "incoming_number": register_numbers(cleaned["SoDen"]),
         "outgoing_number": register_numbers(cleaned["SoVanBan"]),
         "notation": cleaned["SoKyHieu"],
-        "document_type": document_types(cleaned["TenLoaiVanBan"]),
+        "document_type": document_types(cleaned["TenLoaiVanBan"], unrepaired["TenLoaiVanBan"]),
         "issuing_body": cleaned["CoQuanBanHanh"],
         "summary": cleaned["TrichYeu"],
         "signer": cleaned["NguoiKy"],
-        "secrecy": labels.map_labels(cleaned["DoMat"], SECRECY, pl.String),
-        "urgency": labels.map_labels(cleaned["DoKhan"], URGENCY, pl.String),
+        "secrecy": coded("DoMat", SECRECY),
+        "urgency": coded("DoKhan", URGENCY),
         "assigned_unit": cleaned["DonViXuLy"],
-        "status": labels.map_labels(cleaned["TrangThai"], STATUS, pl.String),
-        "transport": labels.map_labels(cleaned["HinhThuc"], TRANSPORT, pl.String),
-        "digitally_signed": labels.boolean(cleaned["KySo"]),
+        "status": coded("TrangThai", STATUS),
+        "transport": coded("HinhThuc", TRANSPORT),
+        "digitally_signed": coded("KySo", labels.BOOLEAN, pl.Boolean),
         "linked_dossier_code": cleaned["MaHoSoLienKet"],
         "updated_at": updated_at,
         "_update_text": update_text,

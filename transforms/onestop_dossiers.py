@@ -27,7 +27,7 @@ import polars as pl
 from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.codes import procedure_code_expr
-from transforms.context import CoreBatch
+from transforms.context import CoreBatch, TransformContext
 from transforms.dates import local_date_expr, parse_instants
 from transforms.distinct import map_distinct
 from transforms.hashing import row_hash
@@ -175,3 +175,9 @@ def to_core(
     )
     schema = core_schema()
     return CoreBatch(frame.select(pl.col(n).cast(t) for n, t in schema.items()), repairs)
+
+
+def transform(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
+    """:func:`to_core` with the arguments every source's transform receives (``sources.spec``)."""
+    return to_core(raw, ctx.units, province_code=ctx.province_code,
+                   district_code=ctx.district_code, as_of=ctx.as_of)

@@ -64,9 +64,11 @@ def issuer_from(frame: pl.DataFrame) -> str:
     return f"UBND {districts[0].upper()}" if districts.len() else ""
 
 
-def _sections(frame: pl.DataFrame, by: By) -> list[tuple[str | None, list[dict]]]:
+def sections(frame: pl.DataFrame, by: str) -> list[tuple[str | None, list[dict]]]:
+    """The rows above the total, grouped in sections by unit level (one unnamed section for
+    any other ``by``)."""
     rows = frame.filter(frame["c2"] != TOTAL_LABEL).to_dicts()
-    if by == "field":
+    if by != "unit":
         return [(None, rows)]
     out: list[tuple[str | None, list[dict]]] = []
     known: set[str] = set()
@@ -81,6 +83,57 @@ def _sections(frame: pl.DataFrame, by: By) -> list[tuple[str | None, list[dict]]
     return out
 
 
+def add_formats(wb) -> dict:
+    """The cell formats of the project's report spreadsheets (Times New Roman 12, bordered)."""
+    base = {"font_name": "Times New Roman", "font_size": 12}
+    specs = {
+        "bold_c": {"bold": True, "align": "center", "valign": "vcenter"},
+        "motto": {"bold": True, "align": "center", "underline": True},
+        "italic_c": {"italic": True, "align": "center"},
+        "title": {"bold": True, "font_size": 14, "align": "center"},
+        "head": {"bold": True, "border": 1, "align": "center", "valign": "vcenter",
+                 "text_wrap": True},
+        "num_row": {"italic": True, "border": 1, "align": "center"},
+        "cell": {"border": 1, "num_format": "#,##0"},
+        "text": {"border": 1, "text_wrap": True},
+        "section": {"border": 1, "bold": True, "italic": True},
+        "total": {"border": 1, "bold": True, "num_format": "#,##0"},
+        "total_text": {"border": 1, "bold": True},
+        "percent": {"border": 1, "num_format": "0.00%"},
+        "total_percent": {"border": 1, "bold": True, "num_format": "0.00%"},
+        "note": {"italic": True, "text_wrap": True, "valign": "top"},
+    }  # fmt: skip
+    return {name: wb.add_format({**base, **spec}) for name, spec in specs.items()}
+
+
+def write_title_block(
+    ws, fmt: dict, last_col: int, issuer: str, form_number: str, title: str,
+    date_from: date, date_to: date,
+) -> None:  # fmt: skip
+    """Rows 0-5: issuing body, national motto, form number, title, period (label and days)."""
+    ws.merge_range(0, 0, 0, 4, issuer, fmt["bold_c"])
+    ws.merge_range(
+        0, last_col - 6, 0, last_col, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", fmt["bold_c"]
+    )
+    ws.merge_range(1, last_col - 6, 1, last_col, "Độc lập - Tự do - Hạnh phúc", fmt["motto"])
+    if form_number:
+        ws.merge_range(2, last_col - 3, 2, last_col, form_number, fmt["italic_c"])
+    ws.merge_range(3, 0, 3, last_col, title, fmt["title"])
+    ws.merge_range(4, 0, 4, last_col, f"Kỳ báo cáo: {period_label(date_from, date_to)}",
+                   fmt["bold_c"])  # fmt: skip
+    ws.merge_range(5, 0, 5, last_col, f"(Từ ngày {_d(date_from)} đến ngày {_d(date_to)})",
+                   fmt["italic_c"])  # fmt: skip
+
+
+def write_signatures(ws, fmt: dict, row: int, last_col: int) -> None:
+    """The signature block: the preparer on the left, the head of the body on the right."""
+    ws.merge_range(row, 0, row, 4, "NGƯỜI LẬP BIỂU", fmt["bold_c"])
+    ws.merge_range(row, last_col - 4, row, last_col, "THỦ TRƯỞNG ĐƠN VỊ", fmt["bold_c"])
+    ws.merge_range(row + 1, 0, row + 1, 4, "(Ký, ghi rõ họ tên)", fmt["italic_c"])
+    ws.merge_range(row + 1, last_col - 4, row + 1, last_col, "(Ký tên, đóng dấu)",
+                   fmt["italic_c"])  # fmt: skip
+
+
 def write_form06_xlsx(
     frame: pl.DataFrame, path: Path, date_from: date, date_to: date, by: By, issuer: str = ""
 ) -> Path:
@@ -90,30 +143,13 @@ def write_form06_xlsx(
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Biểu 06")
-    base = {"font_name": "Times New Roman", "font_size": 12}
-    bold_c = wb.add_format({**base, "bold": True, "align": "center", "valign": "vcenter"})
-    motto = wb.add_format({**base, "bold": True, "align": "center", "underline": True})
-    italic_c = wb.add_format({**base, "italic": True, "align": "center"})
-    title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
-    head = wb.add_format({**base, "bold": True, "border": 1, "align": "center",
-                          "valign": "vcenter", "text_wrap": True})  # fmt: skip
-    num_row = wb.add_format({**base, "italic": True, "border": 1, "align": "center"})
-    cell = wb.add_format({**base, "border": 1, "num_format": "#,##0"})
-    text = wb.add_format({**base, "border": 1, "text_wrap": True})
-    section = wb.add_format({**base, "border": 1, "bold": True, "italic": True})
-    total = wb.add_format({**base, "border": 1, "bold": True, "num_format": "#,##0"})
-    note = wb.add_format({**base, "italic": True, "text_wrap": True, "valign": "top"})
+    fmt = add_formats(wb)
+    head, cell, text, total = fmt["head"], fmt["cell"], fmt["text"], fmt["total"]
 
     ws.set_column(0, 0, 6)
     ws.set_column(1, 1, 34)
     ws.set_column(2, 12, 12)
-    ws.merge_range(0, 0, 0, 4, issuer, bold_c)
-    ws.merge_range(0, 6, 0, 12, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold_c)
-    ws.merge_range(1, 6, 1, 12, "Độc lập - Tự do - Hạnh phúc", motto)
-    ws.merge_range(2, 9, 2, 12, FORM_NUMBER, italic_c)
-    ws.merge_range(3, 0, 3, 12, TITLE, title)
-    ws.merge_range(4, 0, 4, 12, f"Kỳ báo cáo: {period_label(date_from, date_to)}", bold_c)
-    ws.merge_range(5, 0, 5, 12, f"(Từ ngày {_d(date_from)} đến ngày {_d(date_to)})", italic_c)
+    write_title_block(ws, fmt, 12, issuer, FORM_NUMBER, TITLE, date_from, date_to)
 
     top = 7
     ws.merge_range(top, 0, top + 2, 0, "STT", head)
@@ -127,13 +163,13 @@ def write_form06_xlsx(
         ws.write(top + 2, col, label, head)
     ws.set_row(top + 2, 75)
     for col in range(13):
-        ws.write(top + 3, col, f"({col + 1})", num_row)
+        ws.write(top + 3, col, f"({col + 1})", fmt["num_row"])
 
     r = top + 4
-    for label, rows in _sections(frame, by):
+    for label, rows in sections(frame, by):
         if label is not None:
-            ws.write(r, 0, "", section)
-            ws.merge_range(r, 1, r, 12, label, section)
+            ws.write(r, 0, "", fmt["section"])
+            ws.merge_range(r, 1, r, 12, label, fmt["section"])
             r += 1
         for row in rows:
             ws.write(r, 0, row["c1"], cell)
@@ -153,13 +189,9 @@ def write_form06_xlsx(
         f"Ghi chú: cột (9) gồm {totals['no_due_date']:,} hồ sơ không có ngày hẹn trả (phần mềm "
         f"một cửa tính là đúng hạn) và {totals['withdrawn']:,} hồ sơ công dân rút; cột (12) gồm "
         f"{totals['open_no_due_date']:,} hồ sơ đang giải quyết không có ngày hẹn trả.",
-        note,
+        fmt["note"],
     )  # fmt: skip
-    r += 3
-    ws.merge_range(r, 0, r, 4, "NGƯỜI LẬP BIỂU", bold_c)
-    ws.merge_range(r, 8, r, 12, "THỦ TRƯỞNG ĐƠN VỊ", bold_c)
-    ws.merge_range(r + 1, 0, r + 1, 4, "(Ký, ghi rõ họ tên)", italic_c)
-    ws.merge_range(r + 1, 8, r + 1, 12, "(Ký tên, đóng dấu)", italic_c)
+    write_signatures(ws, fmt, r + 3, 12)
     ws.freeze_panes(top + 4, 2)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from cchc.config import Settings, utc_now
+from cchc.config import utc_now
 from warehouse.personal import COMPANIONS
 
 SNAPSHOT_TABLE = "etl_snapshot"
@@ -78,12 +78,3 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -
         tmp.unlink(missing_ok=True)
         raise
     return target
-
-
-def publish(settings: Settings, *, lock_timeout_s: float | None = None) -> Path:
-    """Publish the private warehouse's committed state for readers (takes the writer lock)."""
-    from warehouse.writer import DEFAULT_LOCK_TIMEOUT_S, Warehouse
-
-    timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
-    with Warehouse.open(settings, lock_timeout_s=timeout) as wh:
-        return wh.publish()

@@ -31,6 +31,7 @@ from warehouse import audit
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
 from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
+from warehouse.publish import build_snapshot
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
 from warehouse.strategies import WriteResult, conform, write_frame
@@ -254,6 +255,11 @@ class Warehouse:
         """Publish the committed state as the readers' snapshot (see ``warehouse.publish``)."""
         if self._in_transaction:
             raise RuntimeError("publish after the load's transaction has committed")
-        from warehouse.publish import build_snapshot
-
         return build_snapshot(self.con, self.settings.warehouse_path, self.settings.published_path)
+
+
+def publish(settings: Settings, *, lock_timeout_s: float | None = None) -> Path:
+    """Publish the private warehouse's committed state for readers (takes the writer lock)."""
+    timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
+    with Warehouse.open(settings, lock_timeout_s=timeout) as wh:
+        return wh.publish()

@@ -1,7 +1,8 @@
 """The events cchc emits, and one way to emit them.
 
 Event names are the contract between the emitters (inbox watcher, hook receiver, freshness
-check) and the deployment triggers in ``flows/deployments.py``: keep them here, once.
+check) and the deployment triggers in ``flows/deployments.py``: they live once in the leaf
+module ``cchc.names`` and are re-exported here.
 Emitters take an ``Emit`` callable so tests can record events without a Prefect server.
 """
 
@@ -10,19 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-INBOX_FILE_ARRIVED = "cchc.inbox.file.arrived"
-INBOX_FILE_REFUSED = "cchc.inbox.file.refused"
-ONESTOP_CHANGED = "cchc.onestop.changed"
-STALE_SOURCE = "cchc.alert.stale-source"
-
-# Resource ids (``prefect.resource.id``); triggers match on their prefixes.
-INBOX_RESOURCE_PREFIX = "cchc.inbox.file."
-
-
-def source_resource(source_system: str) -> str:
-    """The resource id of a provincial source system, e.g. ``cchc.source.onestop``."""
-    return f"cchc.source.{source_system}"
-
+from cchc.names import (  # noqa: F401  (re-exported)
+    EOFFICE_CHANGED,
+    INBOX_FILE_ARRIVED,
+    INBOX_FILE_REFUSED,
+    INBOX_RESOURCE_PREFIX,
+    ONESTOP_CHANGED,
+    SOURCE_FAILED,
+    STALE_SOURCE,
+    change_event,
+    source_resource,
+)
 
 Emit = Callable[[str, str, dict[str, Any]], bool]
 """``emit(event, resource_id, payload) -> sent``."""

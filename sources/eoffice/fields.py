@@ -8,6 +8,8 @@ one set of raw field names whatever the source. Field meanings: docs/sources.md.
 
 from __future__ import annotations
 
+from sources.fields import FieldSet
+
 # (API key, register-export header), in the export's column order (after "STT"). The incoming
 # register has "Số đến" where the outgoing one has "Số văn bản"; both keep every other column
 # (the incoming-only ones blank in the outgoing register).
@@ -76,3 +78,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 DROPPED_HEADERS: tuple[str, ...] = ("STT", "Số thứ tự", "TT")
+
+DOCUMENT_FIELDSET = FieldSet(
+    export_fields=DOCUMENT_FIELDS,
+    api_only=API_ONLY_FIELDS,
+    required=REQUIRED_FIELDS,
+    api_required=API_REQUIRED_FIELDS,
+    aliases=HEADER_ALIASES,
+    dropped_headers=DROPPED_HEADERS,
+    pii=PII_FIELDS,
+)

@@ -7,6 +7,8 @@ keys, so every later stage sees one set of raw field names whatever the source.
 
 from __future__ import annotations
 
+from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, FieldSet
+
 # (API key, file-export header), in the export's column order (after "STT").
 DOSSIER_FIELDS: tuple[tuple[str, str], ...] = (
     ("MaHoSo", "Mã hồ sơ"),
@@ -55,11 +57,6 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "NgayCapNhat",
 )
 
-# Provenance columns every raw frame carries next to the raw fields.
-SOURCE_COLUMN = "_source"  # file path or API request the row came from
-SOURCE_ROW_COLUMN = "_source_row"  # 1-based row number in the file (as a spreadsheet shows it)
-# or ordinal of the item in the pull
-
 # Other header labels seen for the same fields on provincial report screens (matched like the
 # export's own labels: NFC, case-folded, trimmed). API keys are accepted as labels as well.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -84,3 +81,17 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 
 # Row-number columns of exports: recognised as part of the header, then dropped.
 DROPPED_HEADERS: tuple[str, ...] = ("STT", "Số thứ tự", "TT")
+
+DOSSIER_FIELDSET = FieldSet(
+    export_fields=DOSSIER_FIELDS,
+    api_only=API_ONLY_FIELDS,
+    required=REQUIRED_FIELDS,
+    aliases=HEADER_ALIASES,
+    dropped_headers=DROPPED_HEADERS,
+    pii=PII_FIELDS,
+)
+
+__all__ = [
+    "API_ONLY_FIELDS", "DOSSIER_FIELDS", "DOSSIER_FIELDSET", "DROPPED_HEADERS", "HEADER_ALIASES",
+    "PII_FIELDS", "RAW_FIELDS", "REQUIRED_FIELDS", "SOURCE_COLUMN", "SOURCE_ROW_COLUMN",
+]

@@ -11,20 +11,26 @@ from expectations.gates import (
     check_not_empty,
     fold,
 )
-from sources.onestop.fields import RAW_FIELDS, REQUIRED_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.onestop.fields import (
+    DOSSIER_FIELDSET,
+    RAW_FIELDS,
+    REQUIRED_FIELDS,
+    SOURCE_COLUMN,
+    SOURCE_ROW_COLUMN,
+)
 
 ALL = [*RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN]
 
 
 def test_complete_columns_pass_quietly() -> None:
-    report = check_columns(ALL, REQUIRED_FIELDS, "a.xlsx")
+    report = check_columns(ALL, REQUIRED_FIELDS, "a.xlsx", DOSSIER_FIELDSET)
     assert report.unexpected == [] and report.notes == []
 
 
 def test_missing_required_names_the_export_labels() -> None:
     cols = [c for c in ALL if c not in ("NgayHenTra", "TrangThaiHoSo")]
     with pytest.raises(GateFailure) as err:
-        check_columns(cols, REQUIRED_FIELDS, "exports/ia-rsai.xlsx")
+        check_columns(cols, REQUIRED_FIELDS, "exports/ia-rsai.xlsx", DOSSIER_FIELDSET)
     reason = err.value.reason
     assert err.value.gate == "columns" and err.value.source == "exports/ia-rsai.xlsx"
     assert "'Ngày hẹn trả' (NgayHenTra)" in reason and "'Trạng thái' (TrangThaiHoSo)" in reason
@@ -35,13 +41,13 @@ def test_missing_required_names_the_export_labels() -> None:
 def test_missing_required_points_at_the_renamed_column() -> None:
     cols = [c for c in ALL if c != "NgayTiepNhan"] + ["Ngày tiếp nhận HS"]
     with pytest.raises(GateFailure) as err:
-        check_columns(cols, REQUIRED_FIELDS, "f.csv")
+        check_columns(cols, REQUIRED_FIELDS, "f.csv", DOSSIER_FIELDSET)
     assert "(is 'Ngày tiếp nhận HS' the same column renamed?)" in err.value.reason
 
 
 def test_optional_field_renamed_is_a_note_not_a_stop() -> None:
     cols = [c for c in ALL if c != "DanhGia"] + ["Đánh giá hài lòng", "Ghi chú"]
-    report = check_columns(cols, REQUIRED_FIELDS, "f.csv")
+    report = check_columns(cols, REQUIRED_FIELDS, "f.csv", DOSSIER_FIELDSET)
     assert report.renamed == {"Đánh giá hài lòng": "DanhGia"}
     assert report.notes == [
         "column 'Đánh giá hài lòng' looks like 'Đánh giá' (DanhGia) renamed",

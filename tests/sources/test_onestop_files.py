@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
-import sys
-import types
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +16,11 @@ from onestop_fixtures import HEADER, KEYS, LABELS, csv_text, dossier_row, write_
 
 from sources.csvtext import decode_legacy
 from sources.errors import SourceFileError
-from sources.onestop import files
+from sources.onestop.fields import RAW_FIELDS as _DOSSIER_FIELDS
 from sources.onestop.files import file_sha256, read_dossier_file
-from sources.onestop.raw import RAW_SCHEMA
+from sources.raw import raw_schema
+
+RAW_SCHEMA = raw_schema(_DOSSIER_FIELDS)
 
 COL = {key: i for i, key in enumerate(KEYS)}  # column index within a data row (no STT)
 
@@ -225,23 +224,15 @@ def test_column_number_row_under_header_is_skipped(tmp_path: Path) -> None:
     assert raw.notes == ["row 2: column-number row under the header skipped"]
 
 
-def test_legacy_header_is_matched_through_transforms_legacy_text(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    mojibake = {label: f"~{i}~" for i, label in enumerate(LABELS)}  # stand-in for TCVN3 text
-    module = types.ModuleType("transforms.legacy_text")
-    module.__spec__ = importlib.machinery.ModuleSpec("transforms.legacy_text", None)
-    back = {v: k for k, v in mojibake.items()}
-    module.repair = lambda text: back.get(text, text)  # type: ignore[attr-defined]
+def test_legacy_header_is_matched_after_repair(tmp_path: Path) -> None:
+    from transforms.legacy_text import encode_tcvn3
+
     path = tmp_path / "legacy.xlsx"
-    write_xlsx(path, rows(2), header=["STT", *mojibake.values()], total=2)
-    monkeypatch.setitem(sys.modules, "transforms.legacy_text", module)
+    write_xlsx(path, rows(2), header=["STT", *(encode_tcvn3(label) for label in LABELS)], total=2)
     raw = read_dossier_file(path)
     assert raw.data_rows == 2
     assert raw.notes == ["header labels matched after legacy-encoding (TCVN3/VNI) repair"]
-    monkeypatch.setattr(files, "legacy_repair", lambda: None)
-    with pytest.raises(SourceFileError, match="legacy TCVN3/VNI labels cannot be repaired yet"):
-        read_dossier_file(path)
+    assert raw.frame["MaHoSo"].null_count() == 0
 
 
 # -------------------------------------------------------------------------------------- CSV

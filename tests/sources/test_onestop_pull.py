@@ -15,7 +15,10 @@ from onestop_fake_api import BASE, TOKEN, FakeApi, api_item
 from sources.errors import SourceWindowChangedError
 from sources.onestop.api import OnestopClient, pull_to_parquet
 from sources.onestop.fields import RAW_FIELDS
-from sources.onestop.raw import RAW_SCHEMA, items_to_raw_frame, stringify
+from sources.onestop.fields import RAW_FIELDS as _DOSSIER_FIELDS
+from sources.raw import items_to_raw_frame, raw_schema, stringify
+
+RAW_SCHEMA = raw_schema(_DOSSIER_FIELDS)
 
 SINCE = datetime(2021, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2021, 2, 1, tzinfo=UTC)
@@ -123,7 +126,7 @@ def test_integers_become_their_decimal_text(value: int) -> None:
 @settings(max_examples=50, deadline=None)
 @given(st.from_regex(r"\A[12]\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.H\d{2})?\Z"))
 def test_code_strings_are_kept_exactly(code: str) -> None:
-    frame, _ = items_to_raw_frame([{"MaTTHC": code, "TrangThaiHoSo": 10}], "u", 1)
+    frame, _, _ = items_to_raw_frame([{"MaTTHC": code, "TrangThaiHoSo": 10}], "u", 1, _DOSSIER_FIELDS)
     assert frame["MaTTHC"][0] == code
 
 
@@ -138,6 +141,6 @@ def test_stringify_other_types() -> None:
 
 
 def test_raw_frame_has_every_raw_field_as_text() -> None:
-    frame, extra = items_to_raw_frame([{"MaHoSo": "x", "Nope": None}], "u", 7)
+    frame, extra, seen = items_to_raw_frame([{"MaHoSo": "x", "Nope": None}], "u", 7, _DOSSIER_FIELDS)
     assert frame.columns == [*RAW_FIELDS, "_source", "_source_row"]
-    assert frame.schema == RAW_SCHEMA and extra == {"Nope"} and frame["_source_row"][0] == 7
+    assert frame.schema == RAW_SCHEMA and extra == {"Nope"} and seen == {"MaHoSo", "Nope"} and frame["_source_row"][0] == 7

@@ -14,7 +14,7 @@ from warehouse_fixtures import ROOT, core_frame, dossier
 
 from cchc.config import Settings
 from warehouse.personal import personal_path
-from warehouse.publish import publish
+from warehouse.writer import publish
 from warehouse.reader import QueryRefused, SnapshotMissing, open_snapshot, run_query
 from warehouse.tables import (
     ALL_TABLES,

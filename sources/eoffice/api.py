@@ -1,0 +1,17 @@
+"""Client of the e-document system's pull API (docs/sources.md): incoming and outgoing documents.
+
+Same paging, ordering, auth, retries and window guard as every system (``sources.api``);
+``direction="DEN"|"DI"`` asks for one register only.
+"""
+
+from __future__ import annotations
+
+from sources.api import PagedClient
+
+DOCUMENTS_PATH = "/eoffice/api/v1/documents"
+
+
+class EofficeClient(PagedClient):
+    """Reads document pages (both registers unless a ``direction`` filter is passed)."""
+
+    path = DOCUMENTS_PATH
