@@ -284,7 +284,9 @@ def with_headers(frame: pl.DataFrame, by: By) -> pl.DataFrame:
 
     drop = ["level"] + (["period_from", "period_to"] if by == "unit" else [])
     percent = [(pl.col(c) * 100).round(2).alias(c) for c in RATE_COLUMNS]
-    return frame.drop(drop).with_columns(percent).rename({**HEADERS, "c2": SUBJECT_HEADER[by]})
+    out = frame.drop(drop).with_columns(percent)
+    names = {**HEADERS, "c2": SUBJECT_HEADER[by]}
+    return out.rename({old: new for old, new in names.items() if old in out.columns})
 
 
 # Two-line headers for a terminal.
