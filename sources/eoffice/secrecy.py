@@ -89,19 +89,18 @@ def withhold_secret_fields(frame: FrameT) -> FrameT:
     secret = ~is_not_secret_expr(secrecy)
     fields = [f for f in SECRET_WITHHELD_FIELDS if f in names]
 
-    previous = (
-        pl.col(WITHHELD_COLUMN).cast(pl.String)
-        if WITHHELD_COLUMN in names
-        else pl.lit(None, dtype=pl.String)
-    )
     dropped = [pl.when(secret & _non_empty(pl.col(f))).then(pl.lit(f)) for f in fields]
-    listed = (
-        pl.concat_str([previous, *dropped], separator=",", ignore_nulls=True)
-        .str.split(",")
-        .list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
-        .list.unique(maintain_order=True)
-        .list.join(",")
-    )
+    if WITHHELD_COLUMN in names:  # extend an earlier note without repeating a name
+        previous = pl.col(WITHHELD_COLUMN).cast(pl.String)
+        listed = (
+            pl.concat_str([previous, *dropped], separator=",", ignore_nulls=True)
+            .str.split(",")
+            .list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+            .list.unique(maintain_order=True)
+            .list.join(",")
+        )
+    else:
+        listed = pl.concat_str(dropped, separator=",", ignore_nulls=True) if dropped else pl.lit("")
     withheld = pl.when(listed != "").then(listed).otherwise(pl.lit(None, dtype=pl.String))
     return frame.with_columns(
         withheld.alias(WITHHELD_COLUMN),
