@@ -1,4 +1,5 @@
-"""The one-stop system's pull API (sources.md §1.1–1.2), served by Starlette.
+"""The one-stop system's pull API (sources.md §1.1–1.2) and the e-document system's
+(``/eoffice/api/v1/documents``, §2), served by one Starlette app.
 
 Items are pre-sorted once by (NgayCapNhat, MaHoSo); a window is two bisections and a page is a
 slice, so every page costs O(page_size) whatever the size of the system. Faults (429, 5xx, slow,
@@ -28,6 +29,7 @@ from simulator.options import SimOptions
 MAX_PAGE_SIZE = 1000
 DOSSIERS_PATH = "/onestop/api/v1/dossiers"
 REPORT_PATH = "/onestop/api/v1/reports/06"
+DOCUMENTS_PATH = "/eoffice/api/v1/documents"
 _DROP_MESSAGE = "ASGI callable returned without completing response."
 
 
@@ -84,7 +86,11 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def create_app(options: SimOptions, dataset: Dataset | None = None) -> Starlette:
-    """The API for one simulated system (its dataset is built now, if not given)."""
+    """The API for one simulated system (its dataset is built now, if not given; the
+    e-document dataset on the first documents request, unless already cached)."""
+    from simulator.doc_dataset import api_json as documents_json
+    from simulator.doc_dataset import get_documents
+
     ds = dataset or get_dataset(options)
     faults = FaultInjector(options.faults, options.seed)
     reports: dict[tuple[str, str, str], bytes] = {}
@@ -113,9 +119,8 @@ def create_app(options: SimOptions, dataset: Dataset | None = None) -> Starlette
             return Response(body[: max(1, len(body) * 2 // 3)], media_type="application/json")
         return Response(body, media_type="application/json")
 
-    async def dossiers(request: Request) -> Response:
-        if not authorised(request):
-            return _error(401, "missing or invalid bearer token", {"WWW-Authenticate": "Bearer"})
+    def paging(request: Request) -> tuple[int, int, int, int] | Response:
+        """(since, until, page, size) of a pull request, or the 400 to answer."""
         q = request.query_params
         try:
             since = utc_seconds(q.get("updated_since", "1970-01-01T00:00:00Z"))
@@ -127,11 +132,37 @@ def create_app(options: SimOptions, dataset: Dataset | None = None) -> Starlette
             return _error(400, "page and page_size must be >= 1")
         if size > MAX_PAGE_SIZE:
             return _error(400, f"page_size must be <= {MAX_PAGE_SIZE}")
-        lo, hi = ds.window(since, min(until, now_s()))
+        return since, min(until, now_s()), page, size
+
+    async def dossiers(request: Request) -> Response:
+        if not authorised(request):
+            return _error(401, "missing or invalid bearer token", {"WWW-Authenticate": "Bearer"})
+        parsed = paging(request)
+        if isinstance(parsed, Response):
+            return parsed
+        since, until, page, size = parsed
+        lo, hi = ds.window(since, until)
         start = min(hi, lo + (page - 1) * size)
         chunk = ds.items.slice(start, min(size, hi - start))
         head = json.dumps({"page": page, "page_size": size, "total": hi - lo})
         body = f'{head[:-1]}, "items": {api_items_json(chunk)}}}'.encode()
+        return await faulty(request, body)
+
+    async def documents(request: Request) -> Response:
+        if not authorised(request):
+            return _error(401, "missing or invalid bearer token", {"WWW-Authenticate": "Bearer"})
+        parsed = paging(request)
+        if isinstance(parsed, Response):
+            return parsed
+        since, until, page, size = parsed
+        direction = request.query_params.get("direction") or None
+        if direction not in (None, "DEN", "DI"):
+            return _error(400, "direction must be DEN or DI")
+        frame, lo, hi = get_documents(options).window(since, until, direction)
+        start = min(hi, lo + (page - 1) * size)
+        chunk = frame.slice(start, min(size, hi - start))
+        head = json.dumps({"page": page, "page_size": size, "total": hi - lo})
+        body = f'{head[:-1]}, "items": {documents_json(chunk)}}}'.encode()
         return await faulty(request, body)
 
     async def report(request: Request) -> Response:
@@ -154,7 +185,8 @@ def create_app(options: SimOptions, dataset: Dataset | None = None) -> Starlette
         return JSONResponse({"status": "ok", "scenario": options.scenario, "seed": options.seed,
                              "items": ds.items.height, "faults_served": dict(faults.served)})
 
-    app = Starlette(routes=[Route(DOSSIERS_PATH, dossiers), Route(REPORT_PATH, report), Route("/health", health)])
+    app = Starlette(routes=[Route(DOSSIERS_PATH, dossiers), Route(REPORT_PATH, report),
+                            Route(DOCUMENTS_PATH, documents), Route("/health", health)])
     app.state.dataset = ds
     app.state.faults = faults
     return app

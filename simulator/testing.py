@@ -8,10 +8,16 @@
     ds.truth                  # polars: one clean row per dossier, instants Datetime(UTC)
     ds.expected_report06()    # form 06 by the vendor's rules, for the scenario period
     ds.manifest.summary()     # {dirt kind: {"dossiers": n, "items": n}}; .codes(kind) -> set
+    docs = simulated_documents(seed=7)   # the e-document side of the same system
+    docs.truth                # polars: one clean row per document, dates pl.Date
+    docs.expected_report(date(2022, 1, 1), date(2022, 12, 31), with_total=True)  # sources.md §2.1
+    docs.expected_total(...)  # {"c3": n, ..., "c12": n}
+    docs.manifest.summary()   # {dirt kind: {"documents": n, "items": n}}; .ids(kind) -> set
 
 ``running_simulator(port: int = 0, host: str = "127.0.0.1", **options) -> ContextManager[str]``
 yields the base URL (``http://127.0.0.1:PORT``; port 0 picks a free one). ``options`` are
-``SimOptions`` fields (scenario, seed, dossiers, units, years, start_year, token, now), ``dirt``
+``SimOptions`` fields (scenario, seed, dossiers, units, years, start_year, token, now, documents),
+``doc_dirt`` (a DocDirtOptions, a dict, or "clean"; any of its ``doc_*`` fields flat), ``dirt``
 and ``faults`` (a DirtOptions/FaultOptions, a dict, or "clean"/"demo"), or any single
 DirtOptions/FaultOptions field given flat (``duplicates=0.1``, ``rate_5xx=0.3``). Unlike
 ``cchc simulate serve``, the defaults here are the demo dirt and NO faults. The server runs
@@ -28,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from simulator.dataset import Dataset, get_dataset
+from simulator.doc_dataset import DocDataset, get_documents
 from simulator.options import SimOptions, make_options
 
 
@@ -39,6 +46,12 @@ def simulator_options(**options: Any) -> SimOptions:
 def simulated_dataset(**options: Any) -> Dataset:
     """The dataset (truth, emitted items, manifest) for the same options, cached per process."""
     return get_dataset(make_options(**options))
+
+
+def simulated_documents(**options: Any) -> DocDataset:
+    """The e-document dataset (truth, emitted items, manifest, expected report) for the same
+    options as ``running_simulator(**options)`` serves, cached per process."""
+    return get_documents(make_options(**options))
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
