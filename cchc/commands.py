@@ -26,20 +26,37 @@ def _prepare():
 def run_command(
     since: Annotated[str | None, typer.Option(help="Start of the window (ISO, UTC); default: the stored watermark.")] = None,
     until: Annotated[str | None, typer.Option(help="End of the window, exclusive (ISO, UTC); default: now.")] = None,
+    system: Annotated[list[str] | None, typer.Option(
+        "--system", help="Pull only this system (onestop, eoffice); repeatable. Default: every enabled one.")] = None,
 ) -> None:
-    """Pull new and changed dossiers from the one-stop system, load them and publish."""
-    _prepare()
-    from cchc.console import print_summary
-    from flows.onestop import pull_onestop
+    """Pull new and changed records from every configured system, load them and publish.
 
-    summary = pull_onestop(since=since, until=until)
-    print_summary(summary)
+    One system failing does not stop the others; the command exits 1 if any failed."""
+    settings = _prepare()
+    from cchc.console import console, print_summary
+    from flows.pull import PULL_FLOWS
+    from sources.registry import source
+
+    systems = system or settings.enabled_systems()
+    failed = 0
+    for name in systems:
+        source(name)  # unknown names stop here, with the known ones listed
+        try:
+            summary = PULL_FLOWS[name](since=since, until=until)
+        except Exception as exc:  # the next system still runs; the failure is recorded and shown
+            failed += 1
+            console.print(f"[bold red]{name}: pull failed[/] {type(exc).__name__}: {exc}")
+            continue
+        print_summary(summary)
+    if failed:
+        raise typer.Exit(1)
 
 
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Dossier exports (XLSX or CSV) to load.", exists=True, dir_okay=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Exports (XLSX or CSV): dossier lists, document registers.", exists=True, dir_okay=False)],
 ) -> None:
-    """Load dossier-list exports (XLSX/CSV) and publish. Exits 1 if any file was rejected."""
+    """Load exports (dossier lists, document registers; XLSX/CSV) and publish. The header tells
+    which system made each file. Exits 1 if any file was rejected."""
     _prepare()
     from cchc.console import print_summary
     from flows.ingest import ingest_file
@@ -56,19 +73,24 @@ def ingest_command(
 def demo_command(
     port: Annotated[int, typer.Option(help="Port for the simulator (0: a free one).")] = 0,
 ) -> None:
-    """Start the simulator on loopback, pull krongpa-2021-2022 through Prefect, publish, and show
-    the form-06 totals next to the published figures, the dirt found and how to query."""
+    """Start the simulator on loopback, pull krongpa-2021-2022 from both systems through
+    Prefect, publish, and show the form-06 totals next to the published figures, the document
+    figures, the dirt found and how to query."""
     settings = _prepare()
     from cchc.console import console, print_demo_report, print_summary
     from cchc.simulator_process import running_simulator_process
-    from flows.onestop import pull_onestop
+    from flows.pull import PULL_FLOWS
 
     sim = settings.simulator
+    summaries = []
     with running_simulator_process(settings, port=port) as base_url:
-        os.environ["CCHC_ONESTOP_URL"] = base_url
+        for system in PULL_FLOWS:
+            os.environ[f"CCHC_{system.upper()}_URL"] = base_url
         console.print(f"[bold]Simulator[/] {sim.scenario} (seed {sim.seed}) on {base_url}")
-        summary = pull_onestop(since=settings.source.initial_since)
-    print_summary(summary)
+        for system, pull in PULL_FLOWS.items():
+            summaries.append(pull(since=settings.source_settings(system).initial_since))
+    for summary in summaries:
+        print_summary(summary)
     print_demo_report(load_settings(), date(2021, 1, 1), date(2022, 12, 31))
 
 

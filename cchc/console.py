@@ -36,7 +36,12 @@ def _pct(num: int, den: int) -> float | None:
 
 def print_summary(summary: dict) -> None:
     """One load's row accounting and what happened to the rows that were not loaded."""
-    t = Table(title=f"Load {summary.get('load_id')} — {summary.get('status')}", show_header=False)
+    from sources.registry import source
+
+    system = summary.get("system")
+    entity = source(system).entity if system else "record"
+    title = f"{system + ' ' if system else ''}load {summary.get('load_id')} — {summary.get('status')}"
+    t = Table(title=title, show_header=False)
     t.add_column("what")
     t.add_column("rows", justify="right")
     for key, label in [
@@ -45,10 +50,13 @@ def print_summary(summary: dict) -> None:
         ("rows_loaded", "loaded"),
         ("rows_quarantined", "quarantined (with reasons)"),
         ("rows_warned", "loaded with warnings"),
-        ("rows_new_versions", "new dossier versions kept in the raw layer"),
-        ("core_inserted", "dossiers added"),
-        ("core_updated", "dossiers whose state changed"),
+        ("rows_new_versions", f"new {entity} versions kept in the raw layer"),
+        ("core_inserted", f"{entity}s added"),
+        ("core_updated", f"{entity}s whose state changed"),
+        ("rows_withheld", "secret records whose leaked fields were dropped"),
     ]:
+        if key == "rows_withheld" and not summary.get(key):
+            continue
         t.add_row(label, f"{summary.get(key, 0):,}")
     console.print(t)
     if summary.get("message"):

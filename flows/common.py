@@ -1,7 +1,8 @@
-"""What every flow shares: settings, the writer concurrency limit, the load/publish tasks.
+"""What every flow shares: the writer concurrency limit and the load/publish tasks.
 
-Tasks take and return paths, ids and small dataclasses — never frames or connections — so a
-flow's steps can run in other processes (work pools) later without change.
+Tasks take and return settings, paths, ids and small dataclasses — never frames or connections —
+so a flow's steps can run in other processes (work pools) later without change. Settings are
+read once, when a flow starts, and reach every step as an argument.
 """
 
 from __future__ import annotations
@@ -12,25 +13,18 @@ from prefect import get_run_logger, task
 from prefect.concurrency.sync import concurrency
 
 from cchc import pipeline
-from cchc.config import Settings, load_settings
-
-# One writer at a time across runs: the service creates this global concurrency limit (1 slot);
-# without a server the warehouse's file lock still serialises writers.
-WRITER_LIMIT = "cchc-warehouse-writer"
+from cchc.config import Settings
+from cchc.names import WRITER_LIMIT
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def settings() -> Settings:
-    return load_settings()
-
-
-@task(name="load-batch", task_run_name="load {batch.kind}")
-def load_task(batch: pipeline.StagedBatch) -> pipeline.LoadSummary:
+@task(name="load-batch", task_run_name="load {batch.system} {batch.kind}")
+def load_task(settings: Settings, batch: pipeline.StagedBatch) -> pipeline.LoadSummary:
     """Validate, transform and load one staged batch, holding the writer slot."""
     logger = get_run_logger()
     with concurrency(WRITER_LIMIT, occupy=1, strict=False):
-        summary = pipeline.load_batch(settings(), batch)
+        summary = pipeline.load_batch(settings, batch)
     logger.info(
         "load %s %s: %d in = %d duplicate + %d loaded + %d quarantined; %d warned; "
         "core +%d new, %d updated",
@@ -40,13 +34,16 @@ def load_task(batch: pipeline.StagedBatch) -> pipeline.LoadSummary:
     )
     for reason, n in summary.quarantine_reasons.items():
         logger.warning("quarantined %d row(s): %s", n, reason)
+    if summary.rows_withheld:
+        logger.error("%d secret record(s) arrived with withheld fields: dropped before storing",
+                     summary.rows_withheld)
     if summary.status == "rejected":
         logger.error("batch rejected: %s", summary.message)
     return summary
 
 
 @task(name="publish-snapshot")
-def publish_task() -> str:
+def publish_task(settings: Settings) -> str:
     """Publish the read-only snapshot readers open."""
     with concurrency(WRITER_LIMIT, occupy=1, strict=False):
-        return str(pipeline.publish(settings()))
+        return str(pipeline.publish(settings))

@@ -1,12 +1,12 @@
 """Every deployment the service serves, declared once: schedules, triggers, parameters.
 
-- one pull deployment per source system, nightly on a cron in local time, and again whenever
-  the source's change event arrives (adding the e-office system is one more ``SourcePull``);
+- one pull deployment per source system (``sources.registry``), nightly on a cron in local
+  time, and again whenever the source's change event arrives;
 - the file-ingest deployment, run by a trigger on ``cchc.inbox.file.arrived`` with the path
   taken from the event;
 - the hourly freshness check that raises the missing-data alert.
 
-All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ...). Flows are given as import
+All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ``eoffice-pull/cchc``, ...). Flows are given as import
 strings so this module stays cheap to import and tests can serve stand-in flows of the same
 names. Entry points are module paths, so the runner's subprocesses import the flows wherever the
 service was started from.
@@ -25,19 +25,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cchc.config import Settings
-from cchc.service.events import (
+from cchc.names import (
+    DEPLOYMENT_NAME,
     INBOX_FILE_ARRIVED,
     INBOX_RESOURCE_PREFIX,
-    ONESTOP_CHANGED,
+    WRITER_LIMIT,  # noqa: F401  (re-exported for the service)
     source_resource,
 )
+from sources.registry import SOURCES
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-DEPLOYMENT_NAME = "cchc"
-WRITER_LIMIT = "cchc-warehouse-writer"  # same name as flows.common.WRITER_LIMIT
 FRESHNESS_CRON = "5 * * * *"  # hourly, local time
 
 
@@ -54,9 +54,9 @@ class SourcePull:
 class FlowRefs:
     """Which flow objects to serve (tests swap in stand-ins with the same flow names)."""
 
-    pulls: tuple[SourcePull, ...] = (
-        SourcePull("onestop", "flows.onestop:pull_onestop", ONESTOP_CHANGED),
-        # SourcePull("eoffice", "flows.eoffice:pull_eoffice", EOFFICE_CHANGED),
+    pulls: tuple[SourcePull, ...] = tuple(
+        SourcePull(spec.system, f"flows.pull:pull_{spec.system}", spec.change_event)
+        for spec in SOURCES
     )
     ingest: str = "flows.ingest:ingest_file"
     freshness: str = "flows.freshness:check_freshness"
@@ -108,7 +108,10 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
     svc = settings.service
     common: dict[str, Any] = {"entrypoint_type": EntrypointType.MODULE_PATH}
     specs = []
+    enabled = set(settings.enabled_systems())
     for pull in refs.pulls:
+        if pull.source_system not in enabled:
+            continue
         triggers = []
         if pull.change_event:
             triggers.append(DeploymentEventTrigger(
@@ -134,7 +137,7 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
             match={"prefect.resource.id": f"{INBOX_RESOURCE_PREFIX}*"},
             parameters={"path": "{{ event.payload.path }}", "from_inbox": True},
         )],
-        "description": "Load one dossier export dropped in the inbox (or given by path).",
+        "description": "Load one export (dossier list, document register) dropped in the inbox.",
         "tags": [*refs.tags, "inbox"],
         **common,
     }))

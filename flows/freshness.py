@@ -7,15 +7,15 @@ from prefect import flow, get_run_logger
 from cchc.config import load_settings
 from cchc.service import freshness
 from cchc.service.events import prefect_emit
-from flows.deployments import DEFAULT_FLOWS
 
 
 @flow(name="freshness-check", log_prints=True)
 def check_freshness() -> dict:
-    """Alert (event ``cchc.alert.stale-source``, a log line, a ``dq_alerts`` row) for every source
-    with no successful load in ``stale_after_hours``."""
+    """Alert (event ``cchc.alert.stale-source``, a log line, a ``dq_alerts`` row) for every
+    enabled source system with no successful load in ``stale_after_hours`` (each judged on its
+    own: a fresh one-stop load does not hide a silent e-document system)."""
     settings = load_settings()
-    sources = [p.source_system for p in DEFAULT_FLOWS.pulls]
+    sources = settings.enabled_systems()
     stale = freshness.check(settings, sources, emit=prefect_emit,
                             record=freshness.record_in_warehouse(settings))
     logger = get_run_logger()

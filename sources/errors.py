@@ -10,6 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _system_of(url: str) -> str:
+    """The source system an API URL belongs to (its first path segment names it)."""
+    for system in ("eoffice", "onestop"):
+        if f"/{system}/" in url:
+            return system
+    return "<system>"
+
+
 class SourceError(Exception):
     """Base class of every error a source module raises on purpose."""
 
@@ -20,7 +28,8 @@ class SourceAuthError(SourceError):
     def __init__(self, url: str, status: int) -> None:
         self.url, self.status = url, status
         super().__init__(
-            f"{url}: HTTP {status}: the source rejected the token (check CCHC_ONESTOP_TOKEN)"
+            f"{url}: HTTP {status}: the source rejected the token "
+            f"(check CCHC_{_system_of(url).upper()}_TOKEN)"
         )
 
 

@@ -26,11 +26,12 @@ def serve_command(
     settings = load_settings()
 
     def ready(info: ServiceInfo) -> None:
+        systems = ", ".join(settings.enabled_systems())
         started = (f"started in {info.server_startup_s:.1f} s" if info.server_startup_s is not None
                    else "existing server")
         console.print(f"[bold green]cchc serve ready[/]  data {settings.data_dir}\n"
                       f"  Prefect UI  {info.ui_url}  ({started})\n"
-                      f"  hook        POST {info.hook_url}\n"
+                      f"  hooks       POST {info.hook_url}<system>  ({systems})\n"
                       f"  inbox       {info.inbox}\n"
                       f"  nightly     {settings.service.nightly_cron} {settings.service.timezone}\n"
                       "Ctrl-C to stop.")

@@ -1,6 +1,7 @@
-"""The change-notification receiver (sources.md §1.4): ``POST /hooks/onestop``.
+"""The change-notification receiver (docs/sources.md): ``POST /hooks/<system>``.
 
-The one-stop system calls it when dossiers change. The receiver checks the signature (HMAC-SHA256
+A source system calls it when its records change (``/hooks/onestop`` with
+``{"event": "dossier.changed", ...}``, ``/hooks/eoffice`` with ``"document.changed"``). The receiver checks the signature (HMAC-SHA256
 of the raw body with the shared secret), answers 202 at once and emits ``cchc.onestop.changed``;
 a deployment trigger then runs the incremental pull. It never pulls itself, so a flood of
 notifications costs one small event each, and the pull stays idempotent.
@@ -26,13 +27,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cchc.service.events import ONESTOP_CHANGED, Emit, source_resource
+from cchc.names import change_event
+from cchc.service.events import Emit, source_resource
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 SIGNATURE_PREFIX = "sha256="
-NOTIFICATION_EVENT = "dossier.changed"
+NOTIFICATION_EVENT = "dossier.changed"  # the one-stop system's; each system names its entity
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -61,7 +63,7 @@ class BadNotification(ValueError):
     """Malformed JSON or the wrong shape."""
 
 
-def parse_notification(body: bytes) -> Notification:
+def parse_notification(body: bytes, event: str = NOTIFICATION_EVENT) -> Notification:
     """Parse and check ``{"event": "dossier.changed", "changed_since": ISO, "count": n}``."""
     try:
         doc = json.loads(body.decode("utf-8"))
@@ -69,8 +71,8 @@ def parse_notification(body: bytes) -> Notification:
         raise BadNotification(f"body is not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise BadNotification("body must be a JSON object")
-    if doc.get("event") != NOTIFICATION_EVENT:
-        raise BadNotification(f"event must be {NOTIFICATION_EVENT!r}")
+    if doc.get("event") != event:
+        raise BadNotification(f"event must be {event!r}")
     since = doc.get("changed_since")
     if not isinstance(since, str):
         raise BadNotification("changed_since must be an ISO 8601 string")
@@ -107,19 +109,31 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
-               source_system: str = "onestop") -> Starlette:
-    """The receiver as an ASGI app. ``emit(event, resource_id, payload)`` hands the event on."""
+               systems: dict[str, str] | None = None) -> Starlette:
+    """The receiver as an ASGI app: ``POST /hooks/<system>`` for each of ``systems`` (system ->
+    the notification's ``event`` value, e.g. ``{"onestop": "dossier.changed"}``; default: every
+    registered source). ``emit(event, resource_id, payload)`` hands the event on."""
+    if systems is None:
+        from sources.registry import SOURCES
 
-    async def onestop_hook(request: Request) -> JSONResponse:
+        systems = {spec.system: f"{spec.entity}.changed" for spec in SOURCES}
+
+    def route(source_system: str, event: str) -> Route:
+        async def hook(request: Request) -> JSONResponse:
+            return await _guarded(request, source_system, event)
+
+        return Route(f"/hooks/{source_system}", hook, methods=["POST"])
+
+    async def _guarded(request: Request, source_system: str, event: str) -> JSONResponse:
         try:
-            return await _handle(request)
+            return await _handle(request, source_system, event)
         except ClientDisconnect:
             return _error(400, "client disconnected")
         except Exception:  # one bad request must never take the receiver down
             log.exception("change notification: unexpected error")
             return _error(500, "internal error")
 
-    async def _handle(request: Request) -> JSONResponse:
+    async def _handle(request: Request, source_system: str, event: str) -> JSONResponse:
         length = request.headers.get("content-length")
         if length is not None:
             try:
@@ -139,22 +153,23 @@ def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
             log.warning("change notification with a bad signature from %s", _client(request))
             return _error(401, "bad signature")
         try:
-            note = parse_notification(body)
+            note = parse_notification(body, event)
         except BadNotification as exc:
             return _error(400, str(exc))
         payload: dict[str, Any] = {"changed_since": note.changed_since, "count": note.count,
                                    "source_system": source_system}
-        if not emit(ONESTOP_CHANGED, source_resource(source_system), payload):
+        if not emit(change_event(source_system), source_resource(source_system), payload):
             log.error("change notification accepted but the event could not be emitted")
             return _error(503, "cannot hand the notification on now; retry later")
-        log.info("change notification: %d change(s) since %s", note.count, note.changed_since)
+        log.info("change notification from %s: %d change(s) since %s", source_system, note.count,
+                 note.changed_since)
         return JSONResponse({"accepted": True}, status_code=202)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
     return Starlette(routes=[
-        Route(f"/hooks/{source_system}", onestop_hook, methods=["POST"]),
+        *(route(system, event) for system, event in systems.items()),
         Route("/health", health, methods=["GET"]),
     ])
 

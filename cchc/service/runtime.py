@@ -4,7 +4,7 @@
     ├── prefect server start        API, UI, scheduler, automations   127.0.0.1:prefect_port
     │                               (unless [service] prefect_api_url names a running server)
     ├── runner (Prefect serve)      every deployment; runs each flow in a child process
-    ├── hook receiver (uvicorn)     POST /hooks/onestop -> cchc.onestop.changed   hook_host:hook_port
+    ├── hook receiver (uvicorn)     POST /hooks/<system> -> cchc.<system>.changed   hook_host:hook_port
     └── inbox watcher (watchfiles)  completed files -> cchc.inbox.file.arrived
 
 SIGINT/SIGTERM stop it cleanly: no new work, the receiver and the watcher stop, runs in
@@ -149,8 +149,7 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
             apply_environment(prefect_environment(settings, api_url), api_url)
             info = ServiceInfo(
                 api_url=api_url, ui_url=api_url.removesuffix("/api"),
-                hook_url=(f"http://{settings.service.hook_host}:{settings.service.hook_port}"
-                          "/hooks/onestop"),
+                hook_url=f"http://{settings.service.hook_host}:{settings.service.hook_port}/hooks/",
                 inbox=settings.inbox_dir, server_startup_s=startup_s)
             from cchc.service import warm_start
             from flows.deployments import deployment_specs

@@ -45,7 +45,7 @@ def _snapshot_state() -> dict:
 def pulled(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None):
     """One full pull of the simulated district, through the Prefect flow, shared by the module's
     tests: the first two only read it; the later ones pull again and compare."""
-    from flows.onestop import pull_onestop
+    from flows.pull import pull_onestop
 
     data_dir = tmp_path_factory.mktemp("pull") / "data"
     saved = {k: os.environ.get(k) for k in ("CCHC_DATA_DIR", "CCHC_ONESTOP_URL")}
@@ -115,7 +115,7 @@ def test_form06_equals_the_source_systems_own_report(pulled) -> None:
 
 
 def test_the_same_pull_twice_changes_nothing(pulled) -> None:
-    from flows.onestop import pull_onestop
+    from flows.pull import pull_onestop
 
     before = _snapshot_state()
     with running_simulator(**SIM) as url2:
@@ -128,7 +128,7 @@ def test_the_same_pull_twice_changes_nothing(pulled) -> None:
 
 
 def test_an_incremental_pull_starts_at_the_watermark(pulled) -> None:
-    from flows.onestop import pull_onestop
+    from flows.pull import pull_onestop
 
     with running_simulator(**SIM) as url:
         os.environ["CCHC_ONESTOP_URL"] = url

@@ -37,6 +37,6 @@ def pull_onestop(since: str | None = None, until: str | None = None) -> dict:
         return _record("onestop-pull", since=since, until=until)
 
 
-@flow(name="onestop-ingest-file")
+@flow(name="ingest-file")
 def ingest_file(path: str, from_inbox: bool = False) -> dict:
-    return _record("onestop-ingest-file", path=path, from_inbox=from_inbox)
+    return _record("ingest-file", path=path, from_inbox=from_inbox)

@@ -19,7 +19,8 @@ def settings(tmp_path: Path) -> Settings:
 def test_every_deployment_is_declared_once(settings) -> None:
     deployments = build_deployments(settings)
     names = [f"{d.flow_name}/{d.name}" for d in deployments]
-    assert names == [f"onestop-pull/{DEPLOYMENT_NAME}", f"onestop-ingest-file/{DEPLOYMENT_NAME}",
+    assert names == [f"onestop-pull/{DEPLOYMENT_NAME}", f"eoffice-pull/{DEPLOYMENT_NAME}",
+                     f"ingest-file/{DEPLOYMENT_NAME}",
                      f"freshness-check/{DEPLOYMENT_NAME}"]
     for d in deployments:
         assert d.entrypoint == d.entrypoint.replace(":", ".")  # a module path, not a file path
@@ -35,7 +36,7 @@ def test_nightly_pull_uses_the_configured_cron_in_local_time(settings) -> None:
 
 
 def test_ingest_trigger_passes_the_path_as_a_string_template(settings) -> None:
-    [trigger] = deployment_specs(settings)[1].options["triggers"]
+    [trigger] = deployment_specs(settings)[2].options["triggers"]
     assert trigger.expect == {"cchc.inbox.file.arrived"}
     assert trigger.parameters == {"path": "{{ event.payload.path }}", "from_inbox": True}
 

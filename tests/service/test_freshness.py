@@ -71,9 +71,7 @@ def test_a_failing_record_does_not_stop_the_alert(tmp_path: Path) -> None:
 
 
 def test_against_the_real_warehouse_fresh_then_stale_and_recorded(tmp_path: Path) -> None:
-    import pytest
 
-    pytest.importorskip("warehouse.writer")
     from cchc.service.freshness import read_last_success, record_in_warehouse
     from warehouse.reader import open_snapshot
     from warehouse.writer import Warehouse

@@ -20,10 +20,6 @@ from service_helpers import SECRET, Serve, api, flow_runs, make_serve, wait_for
 from cchc.config import Settings
 from cchc.service.hooks import sign
 
-pytest.importorskip("simulator.testing")
-pytest.importorskip("warehouse.reader")
-pytest.importorskip("flows.onestop")
-
 pytestmark = [pytest.mark.server, pytest.mark.integration]
 
 SIM = {"scenario": "scale", "dossiers": 3000, "dirt": "clean", "seed": 11}

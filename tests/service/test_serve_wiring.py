@@ -50,7 +50,7 @@ def calls(serve: Serve, flow: str) -> list[dict]:
 
 
 def test_file_waiting_at_start_is_ingested(service: Serve) -> None:
-    found = wait_for(lambda: calls(service, "onestop-ingest-file"), 60, what="ingest of the waiting file")
+    found = wait_for(lambda: calls(service, "ingest-file"), 60, what="ingest of the waiting file")
     assert found[0]["params"] == {"path": str(service.data_dir / "inbox" / "waiting-at-start.csv"),
                                   "from_inbox": True}
 
@@ -79,7 +79,7 @@ def test_nightly_schedule_is_stored_in_local_time(service: Serve) -> None:
 
 
 def test_every_deployment_is_served_by_one_process(service: Serve) -> None:
-    for name in ("onestop-pull/cchc", "onestop-ingest-file/cchc", "freshness-check/cchc"):
+    for name in ("onestop-pull/cchc", "ingest-file/cchc", "freshness-check/cchc"):
         assert api(service.api_url, "GET", f"/deployments/name/{name}").json()["status"] == "READY"
     hourly = api(service.api_url, "GET", "/deployments/name/freshness-check/cchc").json()
     assert hourly["schedules"][0]["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
@@ -110,15 +110,15 @@ def test_signed_notification_pulls_and_badly_signed_does_not(service: Serve) -> 
 
 def test_dropped_file_is_ingested_with_its_path(service: Serve) -> None:
     inbox = service.data_dir / "inbox"
-    before = len(calls(service, "onestop-ingest-file"))
+    before = len(calls(service, "ingest-file"))
     t0 = time.monotonic()
     (inbox / "dropped.csv.part").write_text("STT\n1\n", encoding="utf-8")
     (inbox / "dropped.csv.part").rename(inbox / "dropped.csv")
-    new = wait_for(lambda: calls(service, "onestop-ingest-file")[before:], 60, what="the ingest run")
+    new = wait_for(lambda: calls(service, "ingest-file")[before:], 60, what="the ingest run")
     print(f"\ndrop -> ingest flow running: {time.monotonic() - t0:.1f} s")
     assert new[0]["params"] == {"path": str(inbox / "dropped.csv"), "from_inbox": True}
     time.sleep(1)
-    assert len(calls(service, "onestop-ingest-file")) == before + 1  # the .part file started nothing
+    assert len(calls(service, "ingest-file")) == before + 1  # the .part file started nothing
 
 
 def test_stale_source_raises_the_alert_event(service: Serve) -> None:

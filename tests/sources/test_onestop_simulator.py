@@ -12,11 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from simulator import exports, testing  # noqa: E402
 from sources.onestop.api import OnestopClient, pull_to_parquet
 from sources.onestop.files import read_dossier_file
-
-testing = pytest.importorskip("simulator.testing")
-exports = pytest.importorskip("simulator.exports")
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,6 @@ from warehouse_fixtures import ROOT, core_frame, dossier
 
 from cchc.config import Settings
 from warehouse.personal import personal_path
-from warehouse.writer import publish
 from warehouse.reader import QueryRefused, SnapshotMissing, open_snapshot, run_query
 from warehouse.tables import (
     ALL_TABLES,
@@ -22,7 +21,7 @@ from warehouse.tables import (
     QUARANTINE_ONESTOP_DOSSIERS,
     RAW_ONESTOP_DOSSIER_VERSIONS,
 )
-from warehouse.writer import Warehouse
+from warehouse.writer import Warehouse, publish
 
 WARNINGS = [
     "SoGiayTo='0641234': identity number is not 12 digits",

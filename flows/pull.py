@@ -1,0 +1,68 @@
+"""The pull flow of every source system: nightly, on change notifications, and for backfills.
+
+One flow per system (``onestop-pull``, ``eoffice-pull``: the UI and the deployments tell them
+apart by name), all made by :func:`pull_flow` from the system's spec. A new system in
+``sources.registry`` gets its flow, ``flows.pull:pull_<system>``, with no code here.
+"""
+
+from __future__ import annotations
+
+from prefect import Flow, flow, get_run_logger, task
+
+from cchc import pipeline
+from cchc.config import Settings, load_settings
+from flows.common import load_task, publish_task
+from sources.registry import SOURCES, source
+from sources.spec import SourceSpec
+
+
+@task(name="resolve-window")
+def window_task(settings: Settings, system: str, since: str | None, until: str | None) -> tuple[str, str]:
+    """[since, until): given, or from the system's stored watermark up to now."""
+    return pipeline.resolve_window(settings, source(system), since, until)
+
+
+@task(name="pull-to-staging", task_run_name="pull {system}", retries=2, retry_delay_seconds=30)
+def pull_task(settings: Settings, system: str, since: str, until: str) -> pipeline.StagedBatch:
+    """Pull the window page by page into parquet parts (the client retries single requests)."""
+    batch = pipeline.stage_pull(settings, source(system), pipeline.parse_instant(since),
+                                pipeline.parse_instant(until))
+    get_run_logger().info("pulled %d item(s) (API total %s) into %d part(s)",
+                          batch.rows, batch.reported_total, len(batch.parts))
+    return batch
+
+
+def run_pull(settings: Settings, spec: SourceSpec, since: str | None, until: str | None) -> dict:
+    """Window, pull, load, publish: the body every system's pull flow runs."""
+    since_s, until_s = window_task(settings, spec.system, since, until)
+    batch = pull_task(settings, spec.system, since_s, until_s)
+    summary = load_task(settings, batch)
+    if summary.status == "succeeded":
+        publish_task(settings)
+        pipeline.cleanup(batch)
+    elif summary.status == "rejected":
+        raise RuntimeError(f"{spec.system} pull rejected: {summary.message}")
+    return summary.as_dict()
+
+
+def pull_flow(spec: SourceSpec) -> Flow:
+    """The pull flow of one system."""
+
+    def pull(since: str | None = None, until: str | None = None) -> dict:
+        return run_pull(load_settings(), spec, since, until)
+
+    pull.__doc__ = (f"Pull {spec.entity}s of the {spec.title} updated in [since, until) (default: "
+                    "from the watermark to now), validate, load and publish. Idempotent per "
+                    "window: pulling the same window again changes nothing.")
+    pull.__name__ = pull.__qualname__ = f"pull_{spec.system}"
+    return flow(name=f"{spec.system}-pull", log_prints=True)(pull)
+
+
+PULL_FLOWS: dict[str, Flow] = {spec.system: pull_flow(spec) for spec in SOURCES}
+# Module attributes ``pull_<system>``: what deployments name as their entry points.
+globals().update({f"pull_{system}": f for system, f in PULL_FLOWS.items()})
+
+
+def flow_ref(system: str) -> str:
+    """The ``module:attribute`` of a system's pull flow."""
+    return f"{__name__}:pull_{system}"
