@@ -98,7 +98,7 @@ def test_truth_invariants(docs) -> None:
 
 def test_dossier_links_are_finished_dossiers_of_the_same_unit(docs) -> None:
     t = docs.truth.filter(pl.col("MaHoSoLienKet").is_not_null())
-    assert 300 < t.height and t["MaHoSoLienKet"].is_unique().all() and (t["LoaiVanBan"] == "DI").all()
+    assert t.height > 300 and t["MaHoSoLienKet"].is_unique().all() and (t["LoaiVanBan"] == "DI").all()
     dossiers = simulated_dataset().truth.select("MaHoSo", pl.col("MaDonVi").alias("unit"), "NgayKetThucXuLy",
                                                 "TrangThaiHoSo")
     j = t.join(dossiers, left_on="MaHoSoLienKet", right_on="MaHoSo", how="left")
