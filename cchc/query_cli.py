@@ -181,23 +181,47 @@ def sql_command(
         _emit(frame, format.value)
 
 
+DateFrom = Annotated[
+    datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+]
+DateTo = Annotated[
+    datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
+]
+Format = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+Out = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")]
+
+
+def _report(name: str, compute, errors: tuple[type[Exception], ...], write_xlsx, with_headers,
+            first, last, by: str, format: ReportFormat, out: Path | None) -> pl.DataFrame | None:
+    """Compute a report on the published snapshot and write it as xlsx or csv; for the table
+    format return the frame to the command, which knows how to show it."""
+    settings, con = _snapshot()
+    try:
+        frame = compute(con, first, last, by)
+    except (ValueError, *errors) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        con.close()
+    if format is ReportFormat.xlsx:
+        from warehouse.form06_xlsx import issuer_from
+
+        path = out or settings.reports_dir / f"{name}_{by}_{first}_{last}.xlsx"
+        write_xlsx(frame, path, first, last, by, issuer_from(frame))
+        typer.echo(f"wrote {path}")
+        return None
+    if format is ReportFormat.csv:
+        _emit(with_headers(frame, by), "csv", out)
+        return None
+    return frame
+
+
 @report_app.command("form06")
 def form06_command(
-    date_from: Annotated[
-        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
-    ],
-    date_to: Annotated[
-        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
-    ],
-    by: Annotated[
-        FormBy, typer.Option("--by", help="One row per unit or per field.")
-    ] = FormBy.unit,
-    format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ReportFormat.table,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")
-    ] = None,
+    date_from: DateFrom,
+    date_to: DateTo,
+    by: Annotated[FormBy, typer.Option("--by", help="One row per unit or per field.")] = FormBy.unit,
+    format: Format = ReportFormat.table,
+    out: Out = None,
 ) -> None:
     """Form 06 (biểu II.06a): dossiers received and resolved, computed from the dossier rows."""
     from warehouse.form06 import (
@@ -207,24 +231,12 @@ def form06_command(
         form06,
         with_headers,
     )
+    from warehouse.form06_xlsx import write_form06_xlsx
 
     first, last = date_from.date(), date_to.date()
-    settings, con = _snapshot()
-    try:
-        frame = form06(con, first, last, by.value)
-    except (ValueError, Form06IdentityError) as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        con.close()
-    if format is ReportFormat.xlsx:
-        from warehouse.form06_xlsx import issuer_from, write_form06_xlsx
-
-        path = out or settings.reports_dir / f"form06_{by.value}_{first}_{last}.xlsx"
-        write_form06_xlsx(frame, path, first, last, by.value, issuer_from(frame))
-        typer.echo(f"wrote {path}")
-        return
-    if format is ReportFormat.csv:
-        _emit(with_headers(frame, by.value), "csv", out)
+    frame = _report("form06", form06, (Form06IdentityError,), write_form06_xlsx, with_headers,
+                    first, last, by.value, format, out)
+    if frame is None:
         return
     compact = frame.select("c1", "c2", *COUNT_COLUMNS).rename(
         {"c1": "STT", "c2": "Đơn vị" if by is FormBy.unit else "Lĩnh vực", **COMPACT_HEADERS}
@@ -246,69 +258,29 @@ def form06_command(
 
 @report_app.command("documents")
 def documents_command(
-    date_from: Annotated[
-        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
-    ],
-    date_to: Annotated[
-        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
-    ],
-    by: Annotated[
-        DocumentsBy, typer.Option("--by", help="One row per unit (register holder) or per month.")
-    ] = DocumentsBy.unit,
-    format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ReportFormat.table,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")
-    ] = None,
+    date_from: DateFrom,
+    date_to: DateTo,
+    by: Annotated[DocumentsBy, typer.Option(
+        "--by", help="One row per unit (register holder) or per month.")] = DocumentsBy.unit,
+    format: Format = ReportFormat.table,
+    out: Out = None,
 ) -> None:
     """E-documents: incoming received and handled, outgoing issued, electronic and signed."""
-    import polars as pl
-
     from warehouse.documents_report import (
-        COMPACT_HEADERS,
-        COUNT_COLUMNS,
-        RATE_COLUMNS,
         DocumentsIdentityError,
+        compact_table,
         documents_report,
         with_headers,
+        write_documents_xlsx,
     )
 
     first, last = date_from.date(), date_to.date()
-    settings, con = _snapshot()
-    try:
-        frame = documents_report(con, first, last, by.value)
-    except (ValueError, DocumentsIdentityError) as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        con.close()
-    if format is ReportFormat.xlsx:
-        from warehouse.documents_report import write_documents_xlsx
-        from warehouse.form06_xlsx import issuer_from
-
-        path = out or settings.reports_dir / f"documents_{by.value}_{first}_{last}.xlsx"
-        write_documents_xlsx(frame, path, first, last, by.value, issuer_from(frame))
-        typer.echo(f"wrote {path}")
+    frame = _report("documents", documents_report, (DocumentsIdentityError,), write_documents_xlsx,
+                    with_headers, first, last, by.value, format, out)
+    if frame is None:
         return
-    if format is ReportFormat.csv:
-        _emit(with_headers(frame, by.value), "csv", out)
-        return
-    percent = [
-        pl.when(pl.col(c).is_null())
-        .then(pl.lit(""))
-        .otherwise(pl.format("{} %", (pl.col(c) * 100).round(2)))
-        .alias(c)
-        for c in RATE_COLUMNS
-    ]
-    compact = (
-        frame.with_columns(percent)
-        .select("c1", "code", "c2", *COUNT_COLUMNS, *RATE_COLUMNS)
-        .rename(
-            {"c1": "STT", "code": "Mã", "c2": "Đơn vị" if by is DocumentsBy.unit else "Tháng",
-             **COMPACT_HEADERS}
-        )
-    )  # fmt: skip
-    _print_table(compact, title=f"Văn bản: {first:%d/%m/%Y} - {last:%d/%m/%Y}", bold_last=True)
+    _print_table(compact_table(frame, by.value),
+                 title=f"Văn bản: {first:%d/%m/%Y} - {last:%d/%m/%Y}", bold_last=True)
     typer.echo(
         "Tỷ lệ trao đổi điện tử = [(4)+(11)] / [(3)+(10)]; ký số = (12) / (10); "
         "xử lý đúng hạn = (6) / [(6)+(7)]."

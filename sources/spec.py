@@ -42,17 +42,35 @@ class SourceSpec:
     """Everything cchc needs to know about one source system, in one place."""
 
     system: str  # "onestop": settings section, CLI --system, table prefix, hook path
-    title: str  # what people call it
     entity: str  # one record, for messages: "dossier", "document"
-    fields: FieldSet
-    raw_table: Table  # raw_<system>__<entity>_versions: every version, as text
-    quarantine_table: Table  # rows that failed a critical check, with reasons
-    core_table: Table  # one row per entity, newest state
-    client: str  # "module:Class" of its sources.api.PagedClient subclass
-    to_core: str  # "module:function" (raw frame, TransformContext) -> CoreBatch
+    title: str  # what people call it
     export_kind: str  # what its file export is called: "dossier list", "document register"
+    fields: FieldSet
+    tables: tuple[Table, Table, Table]  # raw versions, quarantine, core (sources/<system>/tables.py)
+    to_core: str  # "module:function" (raw frame, TransformContext) -> CoreBatch
+    # What the file export supplies from its layout (see sources.files.ExportLayout).
     export_constants: Callable[[frozenset[str], Any], dict[str, str]] | None = None
     redact: str | None = None  # "module:function" dropping what must never be stored
+
+    @property
+    def raw_table(self) -> Table:
+        """``raw_<system>__<entity>_versions``: every version seen, as text."""
+        return self.tables[0]
+
+    @property
+    def quarantine_table(self) -> Table:
+        """Rows that failed a critical check, with their reasons."""
+        return self.tables[1]
+
+    @property
+    def core_table(self) -> Table:
+        """One row per entity in its newest state."""
+        return self.tables[2]
+
+    @property
+    def client(self) -> str:
+        """``sources/<system>/api.py`` names its paged client ``Client``."""
+        return f"sources.{self.system}.api:Client"
 
     @property
     def watermark_stream(self) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sources.eoffice.vocabulary import ELECTRONIC_CODES
 from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
+from warehouse.report_units import UNITS_CTES
 
 if TYPE_CHECKING:
     import duckdb
@@ -92,20 +93,7 @@ f AS (
     FROM docs d CROSS JOIN p
     GROUP BY d.unit_code
 ),
-districts AS (
-    SELECT DISTINCT coalesce(u.district_code,
-                             CASE WHEN u.level = 'district' THEN u.unit_code END) AS code
-    FROM dim_admin_unit u JOIN f USING (unit_code)
-),
-units AS (
-    SELECT unit_code FROM f
-    UNION
-    SELECT u.unit_code FROM dim_admin_unit u
-    WHERE (u.district_code IN (SELECT code FROM districts)
-           OR u.unit_code IN (SELECT code FROM districts))
-      AND (u.valid_from IS NULL OR u.valid_from <= $date_to)
-      AND (u.valid_to IS NULL OR u.valid_to >= $date_from)
-)
+{UNITS_CTES}
 SELECT
     units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level,
     p.period_from, p.period_to,
@@ -415,3 +403,19 @@ def write_documents_xlsx(
     ws.fit_to_pages(1, 0)
     wb.close()
     return path
+
+
+def compact_table(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+    """The report as a screen shows it: short headers, rates as percentages."""
+    import polars as pl
+
+    percent = [
+        pl.when(pl.col(c).is_null()).then(pl.lit("")).otherwise(pl.format("{} %", (pl.col(c) * 100).round(2)))
+        .alias(c)
+        for c in RATE_COLUMNS
+    ]
+    return (
+        frame.with_columns(percent)
+        .select("c1", "code", "c2", *COUNT_COLUMNS, *RATE_COLUMNS)
+        .rename({"c1": "STT", "code": "Mã", "c2": "Đơn vị" if by == "unit" else "Tháng", **COMPACT_HEADERS})
+    )

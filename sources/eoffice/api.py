@@ -15,3 +15,6 @@ class EofficeClient(PagedClient):
     """Reads document pages (both registers unless a ``direction`` filter is passed)."""
 
     path = DOCUMENTS_PATH
+
+
+Client = EofficeClient  # the name every system's api module gives its client (sources.spec)

@@ -77,14 +77,5 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "TenDonVi": ("Cơ quan", "Đơn vị lưu sổ"),
 }
 
-DROPPED_HEADERS: tuple[str, ...] = ("STT", "Số thứ tự", "TT")
-
-DOCUMENT_FIELDSET = FieldSet(
-    export_fields=DOCUMENT_FIELDS,
-    api_only=API_ONLY_FIELDS,
-    required=REQUIRED_FIELDS,
-    api_required=API_REQUIRED_FIELDS,
-    aliases=HEADER_ALIASES,
-    dropped_headers=DROPPED_HEADERS,
-    pii=PII_FIELDS,
-)
+DOCUMENT_FIELDSET = FieldSet(DOCUMENT_FIELDS, API_ONLY_FIELDS, REQUIRED_FIELDS, API_REQUIRED_FIELDS,
+                             aliases=HEADER_ALIASES, pii=PII_FIELDS)

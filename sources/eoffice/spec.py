@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sources.eoffice.fields import DOCUMENT_FIELDSET
-from sources.eoffice.tables import (
-    CORE_EOFFICE_DOCUMENTS,
-    QUARANTINE_EOFFICE_DOCUMENTS,
-    RAW_EOFFICE_DOCUMENT_VERSIONS,
-)
+from sources.eoffice.tables import TABLES
 from sources.layout import label_key
 from sources.spec import SourceSpec
 
@@ -31,17 +27,7 @@ def register_direction(columns: frozenset[str], titles: Sequence[str]) -> dict[s
     return {}
 
 
-EOFFICE = SourceSpec(
-    system="eoffice",
-    title="e-document management system",
-    entity="document",
-    fields=DOCUMENT_FIELDSET,
-    raw_table=RAW_EOFFICE_DOCUMENT_VERSIONS,
-    quarantine_table=QUARANTINE_EOFFICE_DOCUMENTS,
-    core_table=CORE_EOFFICE_DOCUMENTS,
-    client="sources.eoffice.api:EofficeClient",
-    to_core="transforms.eoffice_documents:to_core",
-    export_kind="document register",
-    export_constants=register_direction,
-    redact="sources.eoffice.secrecy:withhold_secret_fields",
-)
+EOFFICE = SourceSpec("eoffice", "document", "e-document management system", "document register",
+                     DOCUMENT_FIELDSET, TABLES, to_core="transforms.eoffice_documents:to_core",
+                     export_constants=register_direction,
+                     redact="sources.eoffice.secrecy:withhold_secret_fields")

@@ -37,4 +37,6 @@ class OnestopClient(PagedClient):
         return body
 
 
-__all__ = ["OnestopClient", "Page", "PullResult", "pull_to_parquet", "utc_param"]
+Client = OnestopClient  # the name every system's api module gives its client (sources.spec)
+
+__all__ = ["Client", "OnestopClient", "Page", "PullResult", "pull_to_parquet", "utc_param"]

@@ -82,14 +82,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 # Row-number columns of exports: recognised as part of the header, then dropped.
 DROPPED_HEADERS: tuple[str, ...] = ("STT", "Số thứ tự", "TT")
 
-DOSSIER_FIELDSET = FieldSet(
-    export_fields=DOSSIER_FIELDS,
-    api_only=API_ONLY_FIELDS,
-    required=REQUIRED_FIELDS,
-    aliases=HEADER_ALIASES,
-    dropped_headers=DROPPED_HEADERS,
-    pii=PII_FIELDS,
-)
+DOSSIER_FIELDSET = FieldSet(DOSSIER_FIELDS, API_ONLY_FIELDS, REQUIRED_FIELDS, aliases=HEADER_ALIASES,
+                            dropped_headers=DROPPED_HEADERS, pii=PII_FIELDS)
 
 __all__ = [
     "API_ONLY_FIELDS", "DOSSIER_FIELDS", "DOSSIER_FIELDSET", "DROPPED_HEADERS", "HEADER_ALIASES",
