@@ -7,13 +7,31 @@ apart by name), all made by :func:`pull_flow` from the system's spec. A new syst
 
 from __future__ import annotations
 
+import logging
+
 from prefect import Flow, flow, get_run_logger, task
 
 from cchc import pipeline
 from cchc.config import Settings, load_settings
+from cchc.names import SOURCE_FAILED, source_resource
 from flows.common import load_task, publish_task
 from sources.registry import SOURCES, source
 from sources.spec import SourceSpec
+
+log = logging.getLogger("cchc.flows.pull")
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry a pull only when waiting can help: not after a refused token or request."""
+    from sources.errors import SourceAuthError, SourceRequestError
+
+    try:
+        state.result()
+    except (SourceAuthError, SourceRequestError):
+        return False
+    except Exception:
+        return True
+    return True
 
 
 @task(name="resolve-window")
@@ -22,7 +40,8 @@ def window_task(settings: Settings, system: str, since: str | None, until: str |
     return pipeline.resolve_window(settings, source(system), since, until)
 
 
-@task(name="pull-to-staging", task_run_name="pull {system}", retries=2, retry_delay_seconds=30)
+@task(name="pull-to-staging", task_run_name="pull {system}", retries=2, retry_delay_seconds=30,
+      retry_condition_fn=_transient)
 def pull_task(settings: Settings, system: str, since: str, until: str) -> pipeline.StagedBatch:
     """Pull the window page by page into parquet parts (the client retries single requests)."""
     batch = pipeline.stage_pull(settings, source(system), pipeline.parse_instant(since),
@@ -45,17 +64,42 @@ def run_pull(settings: Settings, spec: SourceSpec, since: str | None, until: str
     return summary.as_dict()
 
 
+def report_failure(spec: SourceSpec, message: str, flow_run_id: str | None = None) -> None:
+    """Make a failed pull visible: a ``dq_alerts`` row and a ``cchc.alert.source-failed`` event.
+
+    Best effort on both: reporting a failure must never raise a second one."""
+    text = f"{spec.title} ({spec.system}): pull failed: {message}"
+    try:
+        from warehouse.writer import Warehouse
+
+        with Warehouse.open(load_settings()) as wh:
+            wh.raise_alert("pull_failed", "critical", spec.system, text)
+    except Exception:
+        log.exception("could not record the failed %s pull in dq_alerts", spec.system)
+    try:
+        from cchc.service.events import prefect_emit
+
+        prefect_emit(SOURCE_FAILED, source_resource(spec.system),
+                     {"source_system": spec.system, "message": text, "flow_run_id": flow_run_id})
+    except Exception:
+        log.exception("could not emit the %s failure event", spec.system)
+
+
 def pull_flow(spec: SourceSpec) -> Flow:
-    """The pull flow of one system."""
+    """The pull flow of one system. A failed run raises an alert (see :func:`report_failure`),
+    so an outage or a refused token leaves a trace beside the failed run."""
 
     def pull(since: str | None = None, until: str | None = None) -> dict:
         return run_pull(load_settings(), spec, since, until)
+
+    def on_failure(flow, flow_run, state) -> None:
+        report_failure(spec, state.message or "failed", str(flow_run.id))
 
     pull.__doc__ = (f"Pull {spec.entity}s of the {spec.title} updated in [since, until) (default: "
                     "from the watermark to now), validate, load and publish. Idempotent per "
                     "window: pulling the same window again changes nothing.")
     pull.__name__ = pull.__qualname__ = f"pull_{spec.system}"
-    return flow(name=f"{spec.system}-pull", log_prints=True)(pull)
+    return flow(name=f"{spec.system}-pull", log_prints=True, on_failure=[on_failure])(pull)
 
 
 PULL_FLOWS: dict[str, Flow] = {spec.system: pull_flow(spec) for spec in SOURCES}

@@ -46,7 +46,8 @@ def test_queries_before_any_load_say_what_to_do(env: dict[str, str]) -> None:
 
 def test_run_then_query_report_and_status(env: dict[str, str], data_dir: Path, tmp_path: Path) -> None:
     with running_simulator(**SIM) as url:
-        out = cchc("run", "--since", "2020-01-01T00:00:00Z", env=dict(env, CCHC_ONESTOP_URL=url))
+        out = cchc("run", "--since", "2020-01-01T00:00:00Z",
+                   env=dict(env, CCHC_ONESTOP_URL=url, CCHC_EOFFICE_URL=url))
     assert out.returncode == 0, out.stderr[-3000:]
     assert "succeeded" in out.stdout
     assert (data_dir / "prefect").is_dir(), "Prefect's state belongs under the data folder"
@@ -96,3 +97,28 @@ def test_demo_reproduces_the_published_figures(env: dict[str, str]) -> None:
     assert "✗ differs" in lines["online_rate_pct"]
     assert "87,221" in lines["received_total"]
     assert "quarantined" in out.stdout and "Dirt handled" in out.stdout
+
+
+def test_one_system_failing_does_not_stop_the_other(env: dict[str, str], data_dir: Path) -> None:
+    """A refused e-document token: the dossiers still load, the command exits 1, says which
+    system failed, and the failure is an alert in the warehouse (not retried for minutes)."""
+    import duckdb
+
+    with running_simulator(**SIM) as url:
+        out = cchc("run", "--since", "2020-01-01T00:00:00Z", timeout=300,
+                   env=dict(env, CCHC_ONESTOP_URL=url, CCHC_EOFFICE_URL=url,
+                            CCHC_EOFFICE_TOKEN="wrong-token"))
+    assert out.returncode == 1, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "eoffice: pull failed" in out.stdout
+    assert "CCHC_EOFFICE_TOKEN" in out.stdout + out.stderr
+    con = duckdb.connect(str(data_dir / "warehouse" / "cchc.duckdb"), read_only=True)
+    try:
+        loads = dict(con.execute("SELECT source_system, status FROM etl_loads").fetchall())
+        alerts = con.execute("SELECT source_system, kind, message FROM dq_alerts "
+                             "WHERE kind = 'pull_failed'").fetchall()
+        dossiers = con.execute("SELECT count(*) FROM core_onestop__dossiers").fetchone()[0]
+    finally:
+        con.close()
+    assert loads.get("onestop") == "succeeded" and dossiers == 2000
+    assert [(a[0], a[1]) for a in alerts] == [("eoffice", "pull_failed")]
+    assert "401" in alerts[0][2]
