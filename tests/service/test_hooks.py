@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from cchc.service.events import ONESTOP_CHANGED
+from cchc.service.events import EOFFICE_CHANGED, ONESTOP_CHANGED
 from cchc.service.hooks import create_app, parse_notification, sign, signature_ok
 
 SECRET = "s3cret"
@@ -168,3 +168,20 @@ def test_wrong_method_and_path(client, emitted) -> None:
 def test_parse_notification_returns_the_fields() -> None:
     note = parse_notification(GOOD)
     assert (note.changed_since, note.count) == ("2026-11-25T17:00:00Z", 12)
+
+
+def test_each_source_system_has_its_own_hook_and_event(client, emitted) -> None:
+    body = json.dumps({"event": "document.changed", "changed_since": "2026-11-25T17:00:00Z",
+                       "count": 3}).encode()
+    response = client.post("/hooks/eoffice", content=body,
+                           headers={"Content-Type": "application/json", "X-Signature": sign(body, SECRET)})
+    assert response.status_code == 202
+    assert emitted.events == [(EOFFICE_CHANGED, "cchc.source.eoffice",
+                               {"changed_since": "2026-11-25T17:00:00Z", "count": 3,
+                                "source_system": "eoffice"})]
+    # A dossier notification at the document hook is malformed there; an unknown system is 404.
+    wrong = client.post("/hooks/eoffice", content=GOOD, headers={"X-Signature": sign(GOOD, SECRET)})
+    assert wrong.status_code == 400
+    unknown = client.post("/hooks/other", content=GOOD, headers={"X-Signature": sign(GOOD, SECRET)})
+    assert unknown.status_code == 404
+    assert len(emitted.events) == 1
