@@ -90,6 +90,7 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
     from cchc.query_cli import FormBy, ReportFormat, form06_command
     from warehouse.form06 import TOTAL_LABEL, form06
     from warehouse.reader import open_snapshot
+    from warehouse.views import expand
 
     form06_command(
         date_from=datetime.combine(date_from, datetime.min.time()),
@@ -100,12 +101,13 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
     try:
         report = form06(con, date_from, date_to, "unit")
         dirt = con.execute(
-            """
+            expand("""
             SELECT count(*) FILTER (WHERE unit_code_source = 'name') AS by_name,
-                   count(*) FILTER (WHERE due_date IS NULL AND status NOT IN (1, 3)) AS no_due,
+                   count(*) FILTER (WHERE due_date IS NULL
+                                    AND status NOT IN {{codes onestop.NOT_RECEIVED}}) AS no_due,
                    count(*) AS dossiers
             FROM core_onestop__dossiers
-            """
+            """)
         ).fetchone()
         versions = con.execute("SELECT count(*) FROM raw_onestop__dossier_versions").fetchone()[0]
     finally:

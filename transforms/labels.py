@@ -8,6 +8,12 @@ export's "Chưa số hóa" may be typed "Chưa số hoá"). A label still in TCV
 text repair have missed it, matches too: each label's legacy spellings are in the maps.
 Anything else is null, and validation quotes the raw value.
 
+The code tables are declared by the source: the one-stop ones in ``sources.onestop.vocabulary``
+(imported here to build ``STATUS``, ``CHANNEL`` …), the e-document ones in
+``sources.eoffice.vocabulary`` (maps built in ``transforms.eoffice_documents``). This module
+holds the matching machinery (``label_key``, ``build_map``, ``map_labels``) and the yes/no
+spellings every source shares (``BOOLEAN_LABELS``).
+
 Maps are applied to the distinct values of a column only, so a million rows with ten
 distinct labels cost ten lookups and one join.
 """
@@ -21,50 +27,20 @@ from typing import Any
 
 import polars as pl
 
+from sources.onestop.vocabulary import (
+    APPLICANT_LABELS,
+    CHANNEL_LABELS,
+    DIGITISATION_LABELS,
+    RATING_LABELS,
+    SERVICE_LEVEL_LABELS,
+    STATUS_LABELS,
+)
 from transforms.distinct import map_distinct
 from transforms.legacy_text import encode_tcvn3, encode_vni
 
-STATUS_LABELS: dict[int, tuple[str, ...]] = {
-    1: ("Mới đăng ký",),
-    2: ("Được tiếp nhận", "Đã tiếp nhận"),
-    3: ("Không được tiếp nhận", "Từ chối tiếp nhận"),
-    4: ("Đang xử lý", "Đang giải quyết"),
-    5: ("Yêu cầu bổ sung giấy tờ", "Yêu cầu bổ sung"),
-    6: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Chờ thực hiện nghĩa vụ tài chính"),
-    7: ("Công dân yêu cầu rút hồ sơ", "Rút hồ sơ"),
-    8: ("Dừng xử lý",),
-    9: ("Đã xử lý xong",),
-    10: ("Đã trả kết quả",),
-}
-CHANNEL_LABELS: dict[int, tuple[str, ...]] = {
-    1: ("Trực tiếp",),
-    2: ("Trực tuyến",),
-    3: ("Bưu chính công ích", "Dịch vụ bưu chính công ích", "Bưu chính", "BCCI"),
-}
-SERVICE_LEVEL_LABELS: dict[int, tuple[str, ...]] = {
-    2: ("Cung cấp thông tin", "Mức độ 2", "Mức 2"),
-    3: ("Một phần", "Trực tuyến một phần", "Mức độ 3", "Mức 3"),
-    4: ("Toàn trình", "Trực tuyến toàn trình", "Mức độ 4", "Mức 4"),
-}
-APPLICANT_LABELS: dict[str, tuple[str, ...]] = {
-    "CongDan": ("Công dân", "Cá nhân"),
-    "DoanhNghiep": ("Doanh nghiệp",),
-    "ToChuc": ("Tổ chức",),
-}
-DIGITISATION_LABELS: dict[int, tuple[str, ...]] = {
-    0: ("Chưa số hóa", "Không số hóa"),
-    1: ("Đã số hóa",),
-    2: ("Tái sử dụng thành phần", "Tái sử dụng thành phần hồ sơ"),
-    3: ("Tái sử dụng kết quả",),
-}
 BOOLEAN_LABELS: dict[bool, tuple[str, ...]] = {
     True: ("true", "1", "Có", "yes", "y", "t", "x"),
     False: ("false", "0", "Không", "no", "n", "f"),
-}
-RATING_LABELS: dict[str, tuple[str, ...]] = {
-    "RatHaiLong": ("Rất hài lòng",),
-    "HaiLong": ("Hài lòng",),
-    "KhongHaiLong": ("Không hài lòng",),
 }
 
 # Old tone placement → new on the open syllables oa, oe, uy ("hoá" → "hóa"): keys only.

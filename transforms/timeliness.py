@@ -18,6 +18,9 @@ Rules, first match wins:
    else ``open_within``; waiting for the applicant (5) or fees (6) and suspended (8) never count
    as overdue, as in the official rule (the clock is stopped);
 6. unknown status → null.
+
+The status groups (NOT_RECEIVED, WITHDRAWN, FINISHED, IN_PROGRESS, WAITING) are declared once in
+``sources.onestop.vocabulary``, shared with the views and form 06.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+
+from sources.onestop.vocabulary import FINISHED, IN_PROGRESS, NOT_RECEIVED, WAITING, WITHDRAWN
 
 CLASSES = (
     "before_due",
@@ -36,11 +41,6 @@ CLASSES = (
     "not_received",
     "withdrawn",
 )
-NOT_RECEIVED = (1, 3)
-WITHDRAWN = 7
-FINISHED = (9, 10)
-CLOCK_STOPPED = (5, 6, 8)
-IN_PROGRESS = (2, 4, 5, 6, 8)
 
 
 def timeliness_expr(
@@ -50,7 +50,7 @@ def timeliness_expr(
     return (
         pl.when(status.is_in(NOT_RECEIVED))
         .then(pl.lit("not_received"))
-        .when(status == WITHDRAWN)
+        .when(status.is_in(WITHDRAWN))
         .then(pl.lit("withdrawn"))
         .when(status.is_in(FINISHED + IN_PROGRESS) & due_date.is_null())
         .then(pl.lit("no_due_date"))
@@ -62,7 +62,7 @@ def timeliness_expr(
             .then(pl.lit("on_due"))
             .otherwise(pl.lit("after_due"))
         )
-        .when(status.is_in(CLOCK_STOPPED))
+        .when(status.is_in(WAITING))
         .then(pl.lit("open_within"))
         .when(status.is_in(IN_PROGRESS))
         .then(

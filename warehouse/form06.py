@@ -12,6 +12,10 @@ The rules are domain.md §4, by calendar day in local time, over the view
   past period shows its state at its end and c3 = c7 + c11 always holds;
 - c12: waiting (5, 6, 8), no due day, or due on or after ``to``; c13: due before ``to``.
 
+The status groups and the online channel are those of ``sources.onestop.vocabulary``
+(NOT_RECEIVED, FINISHED, WITHDRAWN, WAITING in the view; ONLINE_CHANNELS here), written as
+``{{codes …}}`` placeholders that ``warehouse.views.expand`` fills.
+
 Extra columns: ``no_due_date`` (in c9), ``open_no_due_date`` (in c12), ``withdrawn`` (in c9).
 """
 
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Literal
+
+from warehouse.views import expand
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,10 +44,12 @@ IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Order of unit rows: the district first, then its communes (by code).
 LEVEL_ORDER = {"province": 0, "district": 1}
 
-_COUNTS = """
+_COUNTS = expand("""
     count(*) AS c3,
-    count(*) FILTER (received_date >= $date_from AND channel = 2) AS c4,
-    count(*) FILTER (received_date >= $date_from AND channel IS DISTINCT FROM 2) AS c5,
+    count(*) FILTER (received_date >= $date_from
+                     AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
+    count(*) FILTER (received_date >= $date_from
+                     AND (channel IN {{codes onestop.ONLINE_CHANNELS}}) IS NOT TRUE) AS c5,
     count(*) FILTER (received_date < $date_from) AS c6,
     count(*) FILTER (closed_date <= $date_to) AS c7,
     count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'before_due') AS c8,
@@ -57,7 +65,7 @@ _COUNTS = """
     count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to) AND due_date IS NULL)
         AS open_no_due_date,
     count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'withdrawn') AS withdrawn
-"""
+""")
 
 _IN_SCOPE = """
     SELECT * FROM out_onestop__dossier_lifecycle

@@ -2,6 +2,11 @@
 -- private file after every load and in the published snapshot, so `cchc sql` sees them.
 -- No view exposes personal data (applicant name, identity number, phone).
 -- Dates are calendar days in Asia/Ho_Chi_Minh (the core table stores them that way already).
+-- Coded values are declared once, in the sources' vocabulary modules, never written here:
+-- {{label <source>.<TABLE> <column>}} becomes a CASE giving each code its first (display) label,
+-- {{codes <source>.<GROUP>}} the group's codes as a list for IN. warehouse/views.py expands
+-- them from sources/onestop/vocabulary.py (statuses, status groups NOT_RECEIVED, FINISHED,
+-- WITHDRAWN, WAITING, ...) and sources/eoffice/vocabulary.py.
 
 -- The life of every received dossier as form 06 counts it. One definition, used by form 06
 -- (warehouse/form06.py) and the rate views, so they cannot disagree.
@@ -10,13 +15,13 @@ WITH received AS (
     SELECT
         *,
         CASE
-            WHEN status IN (9, 10) THEN coalesce(finished_date, returned_date)
+            WHEN status IN {{codes onestop.FINISHED}} THEN coalesce(finished_date, returned_date)
             -- a withdrawal has no finish date in many records: its last update is the withdrawal
-            WHEN status = 7 THEN coalesce(
+            WHEN status IN {{codes onestop.WITHDRAWN}} THEN coalesce(
                 finished_date, returned_date, (updated_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::DATE)
         END AS closed_raw
     FROM core_onestop__dossiers
-    WHERE status NOT IN (1, 3) AND received_date IS NOT NULL
+    WHERE status NOT IN {{codes onestop.NOT_RECEIVED}} AND received_date IS NOT NULL
 ),
 closed AS (
     SELECT
@@ -30,13 +35,13 @@ SELECT
     status, received_date, due_date, closed_date,
     CASE
         WHEN closed_date IS NULL THEN NULL
-        WHEN status = 7 THEN 'withdrawn'
+        WHEN status IN {{codes onestop.WITHDRAWN}} THEN 'withdrawn'
         WHEN due_date IS NULL THEN 'no_due_date'
         WHEN closed_date < due_date THEN 'before_due'
         WHEN closed_date = due_date THEN 'on_due'
         ELSE 'after_due'
     END AS closed_timeliness,
-    status IN (5, 6, 8) AS waiting,
+    status IN {{codes onestop.WAITING}} AS waiting,
     digitisation, electronic_result, paid_online, rating
 FROM closed;
 
@@ -54,26 +59,13 @@ SELECT
     d.field_code,
     d.field_name,
     d.service_level,
-    CASE d.service_level
-        WHEN 2 THEN 'Cung cấp thông tin' WHEN 3 THEN 'Một phần' WHEN 4 THEN 'Toàn trình'
-    END AS service_level_label,
+    {{label onestop.SERVICE_LEVEL_LABELS d.service_level}} AS service_level_label,
     d.channel,
-    CASE d.channel
-        WHEN 1 THEN 'Trực tiếp' WHEN 2 THEN 'Trực tuyến' WHEN 3 THEN 'Bưu chính công ích'
-    END AS channel_label,
+    {{label onestop.CHANNEL_LABELS d.channel}} AS channel_label,
     d.applicant_type,
-    CASE d.applicant_type
-        WHEN 'CongDan' THEN 'Công dân' WHEN 'DoanhNghiep' THEN 'Doanh nghiệp'
-        WHEN 'ToChuc' THEN 'Tổ chức'
-    END AS applicant_type_label,
+    {{label onestop.APPLICANT_LABELS d.applicant_type}} AS applicant_type_label,
     d.status,
-    CASE d.status
-        WHEN 1 THEN 'Mới đăng ký' WHEN 2 THEN 'Được tiếp nhận' WHEN 3 THEN 'Không được tiếp nhận'
-        WHEN 4 THEN 'Đang xử lý' WHEN 5 THEN 'Yêu cầu bổ sung giấy tờ'
-        WHEN 6 THEN 'Yêu cầu thực hiện nghĩa vụ tài chính'
-        WHEN 7 THEN 'Công dân yêu cầu rút hồ sơ' WHEN 8 THEN 'Dừng xử lý'
-        WHEN 9 THEN 'Đã xử lý xong' WHEN 10 THEN 'Đã trả kết quả'
-    END AS status_label,
+    {{label onestop.STATUS_LABELS d.status}} AS status_label,
     d.received_date,
     d.due_date,
     d.finished_date,
@@ -84,17 +76,11 @@ SELECT
     d.returned_at,
     d.timeliness,
     d.digitisation,
-    CASE d.digitisation
-        WHEN 0 THEN 'Chưa số hóa' WHEN 1 THEN 'Đã số hóa' WHEN 2 THEN 'Tái sử dụng thành phần'
-        WHEN 3 THEN 'Tái sử dụng kết quả'
-    END AS digitisation_label,
+    {{label onestop.DIGITISATION_LABELS d.digitisation}} AS digitisation_label,
     d.electronic_result,
     d.paid_online,
     d.rating,
-    CASE d.rating
-        WHEN 'RatHaiLong' THEN 'Rất hài lòng' WHEN 'HaiLong' THEN 'Hài lòng'
-        WHEN 'KhongHaiLong' THEN 'Không hài lòng'
-    END AS rating_label,
+    {{label onestop.RATING_LABELS d.rating}} AS rating_label,
     d.updated_at,
     d.dq_warnings,
     d.load_id
@@ -110,12 +96,13 @@ WITH received AS (
         unit_code,
         date_trunc('month', received_date)::DATE AS month,
         count(*) AS received,
-        count(*) FILTER (channel = 2) AS received_online,
-        count(*) FILTER (channel IS DISTINCT FROM 2) AS received_counter_postal,
-        count(*) FILTER (digitisation IN (1, 2, 3)) AS digitised,
+        count(*) FILTER (channel IN {{codes onestop.ONLINE_CHANNELS}}) AS received_online,
+        count(*) FILTER ((channel IN {{codes onestop.ONLINE_CHANNELS}}) IS NOT TRUE)
+            AS received_counter_postal,
+        count(*) FILTER (digitisation IN {{codes onestop.DIGITISED}}) AS digitised,
         count(*) FILTER (paid_online) AS paid_online,
         count(*) FILTER (rating IS NOT NULL) AS rated,
-        count(*) FILTER (rating IN ('RatHaiLong', 'HaiLong')) AS satisfied
+        count(*) FILTER (rating IN {{codes onestop.SATISFIED}}) AS satisfied
     FROM out_onestop__dossier_lifecycle
     GROUP BY ALL
 ),
@@ -130,8 +117,9 @@ resolved AS (
         count(*) FILTER (closed_timeliness = 'after_due') AS resolved_late,
         count(*) FILTER (closed_timeliness = 'no_due_date') AS resolved_no_due_date,
         count(*) FILTER (closed_timeliness = 'withdrawn') AS withdrawn,
-        count(*) FILTER (status IN (9, 10)) AS finished,
-        count(*) FILTER (status IN (9, 10) AND electronic_result) AS electronic_results
+        count(*) FILTER (status IN {{codes onestop.FINISHED}}) AS finished,
+        count(*) FILTER (status IN {{codes onestop.FINISHED}} AND electronic_result)
+            AS electronic_results
     FROM out_onestop__dossier_lifecycle
     WHERE closed_date IS NOT NULL
     GROUP BY ALL
@@ -187,13 +175,12 @@ ORDER BY days_overdue DESC, l.dossier_code;
 COMMENT ON VIEW out_onestop__overdue_open IS 'Dossiers received and not closed (not finished, returned or withdrawn) whose due day is before today (Asia/Ho_Chi_Minh), with the days overdue as of today. waiting = status 5, 6 or 8 (waiting for the applicant, fees, or suspended): form 06 counts those as not overdue.';
 
 -- E-documents (incoming and outgoing registers) with Vietnamese labels.
--- {{label <vocabulary> <column>}} and {{codes <list>}} are expanded by warehouse/views.py from
--- sources/eoffice/vocabulary.py: the labels and the electronic transport codes are declared once.
+-- Labels and the electronic transport codes come from sources/eoffice/vocabulary.py.
 CREATE OR REPLACE VIEW out_eoffice__documents AS
 SELECT
     d.document_id,
     d.direction,
-    {{label eoffice_direction d.direction}} AS direction_label,
+    {{label eoffice.DIRECTION_LABELS d.direction}} AS direction_label,
     d.unit_code,
     u.name AS unit_name,
     d.body_unit_id,
@@ -212,18 +199,18 @@ SELECT
     d.issuing_body,
     d.summary,
     d.secrecy,
-    {{label eoffice_secrecy d.secrecy}} AS secrecy_label,
+    {{label eoffice.SECRECY_LABELS d.secrecy}} AS secrecy_label,
     d.urgency,
-    {{label eoffice_urgency d.urgency}} AS urgency_label,
+    {{label eoffice.URGENCY_LABELS d.urgency}} AS urgency_label,
     d.assigned_unit,
     d.deadline_date,
     d.completed_date,
     d.completed_date - d.received_date AS handling_days,
     d.status,
-    {{label eoffice_status d.status}} AS status_label,
+    {{label eoffice.STATUS_LABELS d.status}} AS status_label,
     d.transport,
-    {{label eoffice_transport d.transport}} AS transport_label,
-    d.transport IN {{codes eoffice_electronic}} AS electronic,
+    {{label eoffice.TRANSPORT_LABELS d.transport}} AS transport_label,
+    d.transport IN {{codes eoffice.ELECTRONIC_CODES}} AS electronic,
     d.digitally_signed,
     d.linked_dossier_code,
     d.secret_leak_dropped,
@@ -250,7 +237,7 @@ counts AS (
         unit_code,
         month,
         count(*) FILTER (direction = 'DEN') AS received,
-        count(*) FILTER (direction = 'DEN' AND transport IN {{codes eoffice_electronic}})
+        count(*) FILTER (direction = 'DEN' AND transport IN {{codes eoffice.ELECTRONIC_CODES}})
             AS received_electronic,
         count(*) FILTER (direction = 'DEN' AND deadline_date IS NOT NULL) AS with_deadline,
         count(*) FILTER (direction = 'DEN' AND completed_date <= deadline_date
@@ -264,7 +251,7 @@ counts AS (
                          AND (completed_date IS NULL OR completed_date > last_day(month))
                          AND deadline_date >= last_day(month)) AS open_within_deadline,
         count(*) FILTER (direction = 'DI') AS issued,
-        count(*) FILTER (direction = 'DI' AND transport IN {{codes eoffice_electronic}})
+        count(*) FILTER (direction = 'DI' AND transport IN {{codes eoffice.ELECTRONIC_CODES}})
             AS issued_electronic,
         count(*) FILTER (direction = 'DI' AND digitally_signed) AS issued_signed
     FROM docs
@@ -309,7 +296,7 @@ SELECT
     u.name AS unit_name,
     r.register_year,
     r.direction,
-    {{label eoffice_direction r.direction}} AS direction_label,
+    {{label eoffice.DIRECTION_LABELS r.direction}} AS direction_label,
     r.register_number,
     r.documents_sharing,
     r.document_id,
@@ -348,8 +335,8 @@ SELECT
     doc.issued_date,
     doc.issued_date - ds.finished_date AS days_finish_to_issue,
     doc.transport,
-    {{label eoffice_transport doc.transport}} AS transport_label,
-    doc.transport IN {{codes eoffice_electronic}} AS electronic,
+    {{label eoffice.TRANSPORT_LABELS doc.transport}} AS transport_label,
+    doc.transport IN {{codes eoffice.ELECTRONIC_CODES}} AS electronic,
     doc.digitally_signed
 FROM core_onestop__dossiers ds
 JOIN core_eoffice__documents doc ON doc.linked_dossier_code = ds.dossier_code

@@ -1,20 +1,31 @@
 """The one-stop system's tables, declared once: raw versions, quarantine, current state.
 
 DDL, polars schema and the Great Expectations suite are derived from these declarations
-(``warehouse.ddl``, ``warehouse.schema``, ``expectations.suites``).
+(``warehouse.ddl``, ``warehouse.schema``, ``expectations.suites``); the allowed values of the
+coded columns and the statuses that were never received come from ``sources.onestop.vocabulary``.
 """
 
 from __future__ import annotations
 
 from sources.onestop.fields import PII_FIELDS, RAW_FIELDS
+from sources.onestop.vocabulary import (
+    APPLICANT_LABELS,
+    CHANNEL_LABELS,
+    DIGITISATION_LABELS,
+    NOT_RECEIVED,
+    RATING_LABELS,
+    SERVICE_LEVEL_LABELS,
+    STATUS_LABELS,
+)
 from warehouse.layers import PROVENANCE, quarantine_table, raw_versions_table
 from warehouse.schema import Check, Column, Severity, Strategy, Table
 
 C, W = Severity.CRITICAL, Severity.WARNING
 
-# Statuses 1 (submitted online, not yet accepted) and 3 (refused at reception) were never
-# received: no reception date is expected and form 06 leaves them out of every column.
-RECEIVED = "status not in [1, 3]"
+# The statuses NOT_RECEIVED (1 submitted online, not yet accepted; 3 refused at reception) were
+# never received: no reception date is expected and form 06 leaves them out of every column.
+# A pandas query string (GX row_condition): "status not in [1, 3]".
+RECEIVED = f"status not in {list(NOT_RECEIVED)}"
 
 RAW_ONESTOP_DOSSIER_VERSIONS = raw_versions_table(
     "raw_onestop__dossier_versions", "dossier", RAW_FIELDS, PII_FIELDS
@@ -52,7 +63,7 @@ CORE_ONESTOP_DOSSIERS = Table(
         Column(
             "service_level", "TINYINT", "MucDo: 2 information, 3 partly online, 4 fully online.",
             source_field="MucDo",
-            checks=(Check("in_set", W, "online service level is not 2, 3 or 4", values=(2, 3, 4)),),
+            checks=(Check("in_set", W, "online service level is not 2, 3 or 4", values=tuple(SERVICE_LEVEL_LABELS)),),
         ),
         Column("receiving_unit_id", "VARCHAR", "MaDonVi: the unit identifier inside government systems.", source_field="MaDonVi"),
         Column("receiving_unit_name", "VARCHAR", "TenDonVi, NFC.", source_field="TenDonVi"),
@@ -65,13 +76,13 @@ CORE_ONESTOP_DOSSIERS = Table(
         Column(
             "channel", "TINYINT", "KenhThucHien: 1 counter, 2 online, 3 postal.",
             source_field="KenhThucHien",
-            checks=(Check("in_set", C, "submission channel is not counter, online or postal", values=(1, 2, 3)),
+            checks=(Check("in_set", C, "submission channel is not counter, online or postal", values=tuple(CHANNEL_LABELS)),
                     Check("not_null", C, "submission channel is missing or unknown")),
         ),
         Column(
             "applicant_type", "VARCHAR", "LoaiDoiTuong: CongDan, DoanhNghiep, ToChuc.",
             source_field="LoaiDoiTuong",
-            checks=(Check("in_set", W, "applicant type is unknown", values=("CongDan", "DoanhNghiep", "ToChuc")),),
+            checks=(Check("in_set", W, "applicant type is unknown", values=tuple(APPLICANT_LABELS)),),
         ),
         Column("applicant_name", "VARCHAR", "ChuHoSo (personal data).", source_field="ChuHoSo", pii=True),
         Column(
@@ -103,18 +114,18 @@ CORE_ONESTOP_DOSSIERS = Table(
         Column(
             "status", "TINYINT", "TrangThaiHoSo 1–10 (domain.md §3).", source_field="TrangThaiHoSo",
             checks=(Check("not_null", C, "status is missing or not a known status"),
-                    Check("in_set", C, "status is not a known status (1–10)", values=tuple(range(1, 11)))),
+                    Check("in_set", C, "status is not a known status (1–10)", values=tuple(STATUS_LABELS))),
         ),
         Column(
             "digitisation", "TINYINT", "TrangThaiSoHoa: 0 none, 1 digitised, 2 reused component, 3 reused result.",
             source_field="TrangThaiSoHoa",
-            checks=(Check("in_set", W, "digitisation state is not 0–3", values=(0, 1, 2, 3)),),
+            checks=(Check("in_set", W, "digitisation state is not 0–3", values=tuple(DIGITISATION_LABELS)),),
         ),
         Column("electronic_result", "BOOLEAN", "KetQuaDienTu.", source_field="KetQuaDienTu"),
         Column("paid_online", "BOOLEAN", "ThanhToanTrucTuyen.", source_field="ThanhToanTrucTuyen"),
         Column(
             "rating", "VARCHAR", "DanhGia: RatHaiLong, HaiLong, KhongHaiLong.", source_field="DanhGia",
-            checks=(Check("in_set", W, "satisfaction rating is unknown", values=("RatHaiLong", "HaiLong", "KhongHaiLong")),),
+            checks=(Check("in_set", W, "satisfaction rating is unknown", values=tuple(RATING_LABELS)),),
         ),
         Column(
             "updated_at", "TIMESTAMPTZ", "NgayCapNhat, UTC: the newest version of a dossier wins.",
