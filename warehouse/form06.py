@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from warehouse.report_units import UNITS_CTES
 from warehouse.views import expand
 
 if TYPE_CHECKING:
@@ -79,20 +80,7 @@ _ZEROS = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in COUNT_COLUMNS + EXTRA_C
 BY_UNIT_SQL = f"""
 WITH scoped AS ({_IN_SCOPE}),
 f AS (SELECT unit_code, {_COUNTS} FROM scoped GROUP BY unit_code),
-districts AS (
-    SELECT DISTINCT coalesce(u.district_code,
-                             CASE WHEN u.level = 'district' THEN u.unit_code END) AS code
-    FROM dim_admin_unit u JOIN f USING (unit_code)
-),
-units AS (
-    SELECT unit_code FROM f
-    UNION
-    SELECT u.unit_code FROM dim_admin_unit u
-    WHERE (u.district_code IN (SELECT code FROM districts)
-           OR u.unit_code IN (SELECT code FROM districts))
-      AND (u.valid_from IS NULL OR u.valid_from <= $date_to)
-      AND (u.valid_to IS NULL OR u.valid_to >= $date_from)
-)
+{UNITS_CTES}
 SELECT units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level, {_ZEROS}
 FROM units
 LEFT JOIN f USING (unit_code)
