@@ -132,12 +132,50 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
         f"and were matched on the unit name; {dirt[1]:,} have no due date and are flagged "
         f"(counted on time, as the vendor does)."
     )
+    print_documents_demo(settings, date_from, date_to)
     console.print(
         "\n[bold]Query it[/] (read-only snapshot, safe while loads run):\n"
         '  .venv/bin/cchc sql "SELECT * FROM out_onestop__rates_by_unit_month LIMIT 10"\n'
+        '  .venv/bin/cchc sql "SELECT * FROM out_eoffice__rates_by_unit_month LIMIT 10"\n'
         '  .venv/bin/cchc sql "SELECT * FROM out_quality__quarantine_reasons"\n'
         "  .venv/bin/cchc report form06 --from 2021-01-01 --to 2022-12-31 --by field\n"
+        "  .venv/bin/cchc report documents --from 2022-01-01 --to 2022-12-31 --by month\n"
         "  .venv/bin/cchc sql            # interactive DuckDB shell\n"
+    )
+
+
+def print_documents_demo(settings: Settings, date_from: date, date_to: date) -> None:
+    """The e-document report for the same period, beside form 06, and what its dirt became."""
+    from datetime import datetime
+
+    from cchc.query_cli import DocumentsBy, ReportFormat, documents_command
+    from warehouse.reader import open_snapshot
+
+    console.print()
+    documents_command(
+        date_from=datetime.combine(date_from, datetime.min.time()),
+        date_to=datetime.combine(date_to, datetime.min.time()),
+        by=DocumentsBy.unit, format=ReportFormat.table, out=None,
+    )
+    con = open_snapshot(settings)
+    try:
+        docs, by_name, warned, leaks, repeated = con.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE unit_code_source = 'name'),
+                   count(*) FILTER (WHERE len(dq_warnings) > 0),
+                   count(*) FILTER (WHERE secret_leak_dropped),
+                   count(*) FILTER (WHERE register_number_repeated)
+            FROM core_eoffice__documents
+            """
+        ).fetchone()
+        quarantined = con.execute("SELECT count(*) FROM quarantine_eoffice__documents").fetchone()[0]
+    finally:
+        con.close()
+    console.print(
+        f"\n[bold]Documents[/]: {docs:,} documents; {by_name:,} matched on the body's name; "
+        f"{quarantined:,} rows quarantined; {warned:,} loaded with warnings, among them "
+        f"{leaks:,} secret documents whose leaked summary was dropped before storing and "
+        f"{repeated:,} with a register number used twice."
     )
 
 

@@ -130,10 +130,13 @@ def test_stale_source_raises_the_alert_event(service: Serve) -> None:
         return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
     assert wait_for(finished, 90, what="the freshness check")["type"] == "COMPLETED"
-    alerts = wait_for(lambda: events(service.api_url, "cchc.alert.stale-source"), 30,
-                      what="the stale-source event")
-    assert alerts[-1]["resource"]["prefect.resource.id"] == "cchc.source.onestop"
-    assert alerts[-1]["payload"]["last_success"] is None  # nothing was ever loaded here
+    # Each enabled system is judged on its own: both have never loaded here.
+    alerts = wait_for(lambda: (found := events(service.api_url, "cchc.alert.stale-source"))
+                      and len({a["resource"]["prefect.resource.id"] for a in found}) >= 2 and found,
+                      30, what="a stale-source event per system")
+    assert {a["resource"]["prefect.resource.id"] for a in alerts} == {"cchc.source.onestop",
+                                                                      "cchc.source.eoffice"}
+    assert all(a["payload"]["last_success"] is None for a in alerts)  # nothing was ever loaded
 
 
 def test_backfill_runs_month_by_month_through_the_deployment_and_resumes(service: Serve) -> None:
