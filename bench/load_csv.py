@@ -2,8 +2,8 @@
 
 The baseline, measured in the same run on the same file, is DuckDB's
 ``CREATE TABLE AS SELECT * FROM read_csv(...)`` — the floor any load is measured against
-(design.md §7). cchc's figure covers the whole load: read the CSV into raw frames, stage,
-transform, validate with Great Expectations, quarantine, merge into DuckDB, audit, publish.
+(README.md, "Development"). cchc's figure covers the whole load: read the CSV into raw frames,
+stage, transform, validate with Great Expectations, quarantine, merge into DuckDB, audit, publish.
 Prefect's fixed start-up cost (≈ 10 s, not proportional to N) is left out: the flow calls these
 same steps.
 

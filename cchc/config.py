@@ -38,7 +38,7 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class SimulatorSettings:
-    """The bundled simulator of the provincial systems (sources.md §3)."""
+    """The bundled simulator of the provincial systems (docs/source-systems.md §10)."""
 
     host: str = "127.0.0.1"
     port: int = 8765

@@ -1,5 +1,5 @@
-"""The one-stop system's pull API (sources.md §1.1–1.2) and the e-document system's
-(``/eoffice/api/v1/documents``, §2), served by one Starlette app.
+"""The one-stop system's pull API (docs/source-systems.md §1) and the e-document system's
+(``/eoffice/api/v1/documents``), served by one Starlette app.
 
 Items are pre-sorted once by (NgayCapNhat, MaHoSo); a window is two bisections and a page is a
 slice, so every page costs O(page_size) whatever the size of the system. Faults (429, 5xx, slow,

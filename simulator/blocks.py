@@ -15,7 +15,7 @@ from simulator import timeline
 from simulator.catalog import COMMUNE, DISTRICT, Procedure
 from simulator.units import Unit
 
-# Block sizes of the krongpa scenario (domain.md §1) and the dossiers around them.
+# Block sizes of the krongpa scenario (docs/figures.md §1) and the dossiers around them.
 KRONGPA_COUNTS = dict(online=1_019, counter_postal=86_088, carried=114, late=1_293, carried_late=11,
                       withdrawn=380, submitted=168, refused=137, boundary_trap=6)
 # Block kinds as stored per dossier.

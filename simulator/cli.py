@@ -251,7 +251,7 @@ def truth(
     system: System = "onestop", documents: Documents = 0,
 ) -> None:
     """Print the form-06 figures the simulated system's own report gives (the vendor's rules), or
-    with --system eoffice the e-document report (sources.md §2.1) computed from the truth."""
+    with --system eoffice the e-document report (docs/figures.md §5) computed from the truth."""
     import json
 
     from rich.console import Console

@@ -1,5 +1,5 @@
 """What the simulated e-document system writes: document types, senders, departments, summaries,
-and the Vietnamese labels its register exports show (Decree 30/2020/NĐ-CP; sources.md §2).
+and the Vietnamese labels its register exports show (Decree 30/2020/NĐ-CP; docs/source-systems.md §4).
 
 Restated here because the simulator is a separate system: it shares no code with the pipeline.
 """
@@ -98,7 +98,7 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("Về việc ", ""), ("Về ", "year")),
 }
 
-# Export labels (sources.md §2): API code -> Vietnamese.
+# Export labels (docs/source-systems.md §4): API code -> Vietnamese.
 TRANSPORT = {"DienTu": "Điện tử", "Giay": "Giấy", "CaHai": "Cả hai"}
 SECRECY = {"Thuong": "Thường", "Mat": "Mật", "ToiMat": "Tối mật", "TuyetMat": "Tuyệt mật"}
 URGENCY = {"Thuong": "Thường", "Khan": "Khẩn", "ThuongKhan": "Thượng khẩn", "HoaToc": "Hỏa tốc"}

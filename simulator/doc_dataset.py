@@ -1,5 +1,5 @@
 """One simulated e-document system's data, built once per options: truth, emitted items, dirt
-manifest, and the e-document report of sources.md §2.1 computed from the truth.
+manifest, and the e-document report of docs/figures.md §5 computed from the truth.
 
 ``get_documents(options)`` is cached by ``options.documents_key``; the dossier truth it links to
 (MaHoSoLienKet) comes from the dossier side's own cached dataset, which it never changes.
@@ -86,7 +86,7 @@ class DocDataset:
 
     def expected_report(self, date_from: date | None = None, date_to: date | None = None,
                         with_total: bool = False) -> pl.DataFrame:
-        """The e-document report (sources.md §2.1) from the truth: one row per body in the
+        """The e-document report (docs/figures.md §5) from the truth: one row per body in the
         units' order (``code``, ``name``, ``c3`` … ``c12``); ``with_total`` appends the total row
         (code None, name "Tổng cộng")."""
         f, t = date_from or self.period[0], date_to or self.period[1]

@@ -1,4 +1,4 @@
-"""Register exports of the e-document system (sources.md §2): "Sổ đăng ký văn bản đến / đi".
+"""Register exports of the e-document system (docs/source-systems.md §5): "Sổ đăng ký văn bản đến / đi".
 
 XLSX: the same kind of title block as the dossier export (issuing body and national motto, title,
 "Từ ngày … đến ngày …"), one header row (``doc_catalog.register_headers``), data rows, a

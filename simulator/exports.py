@@ -1,4 +1,4 @@
-"""Dossier-list file exports, as a clerk downloads them (sources.md §1.3): XLSX and CSV.
+"""Dossier-list file exports, as a clerk downloads them (docs/source-systems.md §5): XLSX and CSV.
 
 The rows are the system's emitted items (dirt included) of the dossiers that matter for the
 period: received in it, finished in it, or received before it and still open at its start. The

@@ -5,7 +5,7 @@ the instants and statuses of every version (received → processing → finished
 rated). Everything is vectorised (numpy + polars): a million dossiers take a few seconds.
 
 Scenario ``krongpa-2021-2022`` is calibrated by construction, not by luck: the dossiers are
-drawn in blocks whose sizes are the published figures (domain.md §1), so the vendor's form 06
+drawn in blocks whose sizes are the published figures (docs/figures.md §1), so the vendor's form 06
 for 2021-01-01..2022-12-31 gives exactly c3 87,221, c4 1,019, c5 86,088, c6 114, c7 87,221,
 c8+c9 85,928, c10 1,293, c11 0. Around them sit dossiers that form 06 must leave out: December
 2020 dossiers finished in 2020, status 1 (never accepted) and status 3 (refused).
@@ -31,7 +31,7 @@ SUB, RECV, PROC, SUPP, FIN, RET, RATE = range(7)
 STAGES = 7
 RATINGS = ("RatHaiLong", "HaiLong", "KhongHaiLong")
 
-# The published figures (domain.md §1) the krongpa scenario reproduces.
+# The published figures (docs/figures.md §1) the krongpa scenario reproduces.
 KRONGPA_FIGURES = {"c3": 87_221, "c4": 1_019, "c5": 86_088, "c6": 114, "c7": 87_221,
                    "c8+c9": 85_928, "c10": 1_293, "c11": 0}
 

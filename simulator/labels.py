@@ -1,4 +1,4 @@
-"""Vietnamese labels the report screens and file exports show for codes (sources.md §1.3)."""
+"""Vietnamese labels the report screens and file exports show for codes (docs/source-systems.md §4)."""
 
 from __future__ import annotations
 

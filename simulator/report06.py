@@ -1,4 +1,4 @@
-"""Form 06 ("Tình hình, kết quả giải quyết TTHC") as the VENDOR computes it (domain.md §4).
+"""Form 06 ("Tình hình, kết quả giải quyết TTHC") as the VENDOR computes it (docs/figures.md §4).
 
 Rules, dates compared by calendar day in Asia/Ho_Chi_Minh:
 - status 1 and 3 are left out of every column;

@@ -10,7 +10,7 @@
     ds.manifest.summary()     # {dirt kind: {"dossiers": n, "items": n}}; .codes(kind) -> set
     docs = simulated_documents(seed=7)   # the e-document side of the same system
     docs.truth                # polars: one clean row per document, dates pl.Date
-    docs.expected_report(date(2022, 1, 1), date(2022, 12, 31), with_total=True)  # sources.md §2.1
+    docs.expected_report(date(2022, 1, 1), date(2022, 12, 31), with_total=True)  # docs/figures.md §5
     docs.expected_total(...)  # {"c3": n, ..., "c12": n}
     docs.manifest.summary()   # {dirt kind: {"documents": n, "items": n}}; .ids(kind) -> set
 

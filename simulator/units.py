@@ -1,6 +1,6 @@
 """Receiving units of the simulated one-stop system.
 
-Statistics-office codes and names are real (domain.md §2). The unit identifiers ``MaDonVi``
+Statistics-office codes and names are real (docs/figures.md §2). The unit identifiers ``MaDonVi``
 (Decision 20/2020/QĐ-TTg style, Gia Lai = H21) are SIMULATED: the real ones of Krông Pa's units
 were not found, so the district is ``000.00.37.H21`` and its communes ``000.NN.37.H21``.
 """

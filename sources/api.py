@@ -1,7 +1,8 @@
 """Client of a provincial system's paged pull API (both systems page the same way).
 
 ``GET {base}{path}?updated_since&updated_until&page&page_size`` returns ``{page, page_size,
-total, items}``, ordered by ``NgayCapNhat`` then the record's id (docs/sources.md). Paging is by page number over a window ``[updated_since, updated_until)``. Page numbers are
+total, items}``, ordered by ``NgayCapNhat`` then the record's id (docs/source-systems.md §1).
+Paging is by page number over a window ``[updated_since, updated_until)``. Page numbers are
 offsets, so a window whose content changes while it is being read can make the client skip or
 repeat items. The consistency guard: every page must report the same ``total`` as the first and
 carry exactly the number of items that total implies; otherwise ``iter_pages`` raises

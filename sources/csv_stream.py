@@ -2,8 +2,8 @@
 
 The general reader (``sources.files``) reads a whole file as a grid to find title rows,
 totals and signature blocks and to decode legacy bytes: right for a clerk's XLSX, but its memory
-grows with the file. A system's CSV export (a dossier list, docs/sources.md) is plainer:
-header on line 1, UTF-8, no title or total rows. For that shape this module streams the file
+grows with the file. A system's CSV export (a dossier list, docs/source-systems.md §5) is
+plainer: header on line 1, UTF-8, no title or total rows. For that shape this module streams the file
 through polars' streaming engine straight into parquet parts of bounded size, producing the same
 RAW FRAME rows (same fields, same ``_source_row`` numbers) as the general reader. Anything else
 (legacy bytes, title or footer rows, unknown or duplicate headers) returns None, and the caller

@@ -1,6 +1,6 @@
 """GET-JSON with retries: the one place that decides which HTTP failures are worth retrying.
 
-The provincial systems are slow and flaky (sources.md §1.1): 429 with Retry-After, 5xx, timeouts,
+The provincial systems are slow and flaky (docs/source-systems.md §1): 429 with Retry-After, 5xx, timeouts,
 connections reset mid-body, truncated JSON. Those are retried with exponential backoff and
 jitter; a bad token (401/403) or a malformed request (other 4xx) fails at once, because
 retrying cannot fix it and would only hide the cause for minutes.
@@ -90,7 +90,7 @@ def _attempt(client: httpx.Client, path: str, params: Mapping[str, Any]) -> tupl
     if status in (401, 403):
         raise SourceAuthError(url, status)
     if status in RETRY_STATUSES:
-        # 429 must carry Retry-After (sources.md §1.1); a 503 may, and then it is meant too.
+        # 429 must carry Retry-After (docs/source-systems.md §1); a 503 may, and then it is meant too.
         wait = (
             parse_retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         )

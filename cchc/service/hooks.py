@@ -1,4 +1,4 @@
-"""The change-notification receiver (docs/sources.md): ``POST /hooks/<system>``.
+"""The change-notification receiver (docs/source-systems.md §7): ``POST /hooks/<system>``.
 
 A source system calls it when its records change (``/hooks/onestop`` with
 ``{"event": "dossier.changed", ...}``, ``/hooks/eoffice`` with ``"document.changed"``). The receiver checks the signature (HMAC-SHA256

@@ -1,4 +1,4 @@
-"""Client of the e-document system's pull API (docs/sources.md): incoming and outgoing documents.
+"""Client of the e-document system's pull API (docs/source-systems.md §1): incoming and outgoing documents.
 
 Same paging, ordering, auth, retries and window guard as every system (``sources.api``);
 ``direction="DEN"|"DI"`` asks for one register only.

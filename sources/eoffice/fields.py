@@ -3,7 +3,7 @@
 The pull API (``/eoffice/api/v1/documents``) names fields in PascalCase Vietnamese like the
 one-stop system; the registers "Sổ đăng ký văn bản đến" / "Sổ đăng ký văn bản đi" carry the
 report screen's Vietnamese headers. Readers map headers to API keys, so every later stage sees
-one set of raw field names whatever the source. Field meanings: docs/sources.md.
+one set of raw field names whatever the source. Field meanings: docs/source-systems.md §3.
 """
 
 from __future__ import annotations

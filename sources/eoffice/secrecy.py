@@ -1,6 +1,6 @@
 """Withhold what a secret document must not bring in, before anything of cchc stores it.
 
-Documents marked Mật / Tối mật / Tuyệt mật never leave the source in full (sources.md §2):
+Documents marked Mật / Tối mật / Tuyệt mật never leave the source in full (docs/source-systems.md §8):
 their summary, issuing body, signer and linked dossier are withheld. A value that arrives
 anyway is a leak at the source; cchc drops it at the door: :func:`withhold_secret_fields`
 runs on the raw frame (or inside the lazy plan that stages a file) before the raw layer,

@@ -2,7 +2,7 @@
 
 Declared once: transforms map labels to codes from these tables, the GX suites take their
 allowed values from them, the views and the console show the labels. Legal basis: Decree
-30/2020/NĐ-CP (document types, art. 7; secrecy and urgency marks; registers). docs/sources.md.
+30/2020/NĐ-CP (document types, art. 7; secrecy and urgency marks; registers). docs/source-systems.md §4.
 """
 
 from __future__ import annotations

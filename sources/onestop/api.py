@@ -1,4 +1,4 @@
-"""Client of the one-stop system's pull API (docs/sources.md): dossier pages and form 06.
+"""Client of the one-stop system's pull API (docs/source-systems.md §1): dossier pages and form 06.
 
 Paging, retries and the window-consistency guard are the same for every system
 (``sources.api.PagedClient``); this module names the dossier endpoint and adds the system's own

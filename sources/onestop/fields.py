@@ -1,8 +1,9 @@
 """The one-stop system's dossier fields: API keys and the Vietnamese headers of file exports.
 
-The pull API (sources.md §1.1) names fields in PascalCase Vietnamese; the dossier-list exports
-(§1.3) carry the report screen's Vietnamese headers in the same order. Readers map headers to API
-keys, so every later stage sees one set of raw field names whatever the source.
+The pull API (docs/source-systems.md §1–2) names fields in PascalCase Vietnamese; the
+dossier-list exports (§5) carry the report screen's Vietnamese headers in the same order.
+Readers map headers to API keys, so every later stage sees one set of raw field names whatever
+the source.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one-stop system's dossier-list export (docs/sources.md), read by the generic reader."""
+"""The one-stop system's dossier-list export (docs/source-systems.md §5), read by the generic reader."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """An in-process fake of the one-stop pull API for httpx.MockTransport, with scripted faults.
 
 Deliberately tiny and independent of the simulator: it pages a list of items like the real API
-(sources.md §1.1) and replays a fault script, one entry per request, so each test states exactly
+(docs/source-systems.md §1) and replays a fault script, one entry per request, so each test states exactly
 which request fails and how.
 """
 

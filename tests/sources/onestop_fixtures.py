@@ -1,4 +1,4 @@
-"""Small dossier-list files written the way the provincial exports look (sources.md §1.3).
+"""Small dossier-list files written the way the provincial exports look (docs/source-systems.md §5).
 
 Used by the file-reader tests and by bench_onestop_files.py; independent of the simulator.
 """
