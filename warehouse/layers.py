@@ -1,17 +1,19 @@
 """The layered tables every source has, declared by one call each.
 
-A source system brings three tables that differ only in their raw fields: ``raw_<system>__<x>``
-(every distinct version seen, as text), ``quarantine_<system>__<x>`` (rows that failed a critical
-check, with reasons) and its ``core_<system>__<x>`` (declared by hand: its columns are the
-source's meaning). The first two are derived here from the source's raw field list, so a new
-source is one call away from its raw and quarantine tables, not one copy.
+A source system brings three tables: ``raw_<system>__<x>`` (every distinct version seen, as
+text), ``quarantine_<system>__<x>`` (rows that failed a critical check, with reasons) and
+``core_<system>__<x>`` (one row per entity, newest version). The first two differ only in their
+raw fields and are derived here from the source's raw field list; the core table's own columns
+are the source's meaning and are declared by hand, and :func:`core_table` adds what every core
+table has (merge by key on the update time, warnings, provenance). A new source is one call
+away from each of its tables, not one copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from warehouse.schema import Column, Strategy, Table
+from warehouse.schema import Check, Column, Severity, Strategy, Table
 
 PROVENANCE: tuple[Column, ...] = (
     Column("load_id", "VARCHAR", "The load (etl_loads.load_id) that brought this row.", nullable=False),
@@ -61,3 +63,19 @@ def quarantine_table(name: str, entity: str, fields: Sequence[str], pii: Iterabl
         key=("row_hash",),
         strategy=Strategy.APPEND_NEW,
     )
+
+
+DQ_WARNINGS = Column("dq_warnings", "VARCHAR[]", "Reasons of the warning checks this row failed.")
+
+
+def updated_at_column(description: str) -> Column:
+    """The version column every core table merges on: the source's NgayCapNhat, UTC."""
+    return Column("updated_at", "TIMESTAMPTZ", description, source_field="NgayCapNhat", nullable=False,
+                  checks=(Check("not_null", Severity.CRITICAL, "last-update time is missing or unreadable"),))
+
+
+def core_table(name: str, description: str, key: str, suite: str, columns: tuple[Column, ...]) -> Table:
+    """``core_<system>__<entity>s``: one row per ``key``, merged so that the newest ``updated_at``
+    wins (ties keep the smaller row hash); the loader's warnings and provenance come last."""
+    return Table(name=name, description=description, key=(key,), strategy=Strategy.MERGE,
+                 version_column="updated_at", suite=suite, columns=columns + (DQ_WARNINGS,) + PROVENANCE)

@@ -15,8 +15,14 @@ from sources.eoffice.vocabulary import (
     TRANSPORT_LABELS,
     URGENCY_LABELS,
 )
-from warehouse.layers import PROVENANCE, WITHHELD, quarantine_table, raw_versions_table
-from warehouse.schema import Check, Column, Severity, Strategy, Table
+from warehouse.layers import (
+    WITHHELD,
+    core_table,
+    quarantine_table,
+    raw_versions_table,
+    updated_at_column,
+)
+from warehouse.schema import Check, Column, Severity
 
 C, W = Severity.CRITICAL, Severity.WARNING
 INCOMING = "direction == 'DEN'"
@@ -38,13 +44,10 @@ def _coded(name: str, field: str, description: str, labels: dict, what: str) -> 
     )
 
 
-CORE_EOFFICE_DOCUMENTS = Table(
-    name="core_eoffice__documents",
-    description="One row per official document (incoming or outgoing) in its newest known state.",
-    key=("document_id",),
-    strategy=Strategy.MERGE,
-    version_column="updated_at",
-    suite="eoffice_documents",
+CORE_EOFFICE_DOCUMENTS = core_table(
+    "core_eoffice__documents",
+    "One row per official document (incoming or outgoing) in its newest known state.",
+    key="document_id", suite="eoffice_documents",
     columns=(
         Column("document_id", "VARCHAR", "MaVanBan: the e-document system's id, unique.",
                source_field="MaVanBan", nullable=False,
@@ -103,17 +106,8 @@ CORE_EOFFICE_DOCUMENTS = Table(
                "A secret document arrived with fields the source must withhold; cchc dropped them.",
                checks=(Check("in_set", W, "secret document arrived with its summary or other withheld "
                              "fields (a leak at the source): they were dropped", values=(False,)),)),
-        Column("updated_at", "TIMESTAMPTZ",
-               "NgayCapNhat, UTC; for a register export, the time the file was loaded.",
-               source_field="NgayCapNhat", nullable=False,
-               checks=(Check("not_null", C, "last-update time is missing or unreadable"),)),
-        Column("dq_warnings", "VARCHAR[]", "Reasons of the warning checks this row failed."),
-    )
-    + PROVENANCE,
+        updated_at_column("NgayCapNhat, UTC; for a register export, the time the file was loaded."),
+    ),
 )
 
-TABLES: tuple[Table, ...] = (
-    RAW_EOFFICE_DOCUMENT_VERSIONS,
-    QUARANTINE_EOFFICE_DOCUMENTS,
-    CORE_EOFFICE_DOCUMENTS,
-)
+TABLES = (RAW_EOFFICE_DOCUMENT_VERSIONS, QUARANTINE_EOFFICE_DOCUMENTS, CORE_EOFFICE_DOCUMENTS)

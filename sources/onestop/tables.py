@@ -17,8 +17,8 @@ from sources.onestop.vocabulary import (
     SERVICE_LEVEL_LABELS,
     STATUS_LABELS,
 )
-from warehouse.layers import PROVENANCE, quarantine_table, raw_versions_table
-from warehouse.schema import Check, Column, Severity, Strategy, Table
+from warehouse.layers import core_table, quarantine_table, raw_versions_table, updated_at_column
+from warehouse.schema import Check, Column, Severity
 
 C, W = Severity.CRITICAL, Severity.WARNING
 
@@ -34,13 +34,10 @@ QUARANTINE_ONESTOP_DOSSIERS = quarantine_table(
     "quarantine_onestop__dossiers", "dossier", RAW_FIELDS, PII_FIELDS
 )
 
-CORE_ONESTOP_DOSSIERS = Table(
-    name="core_onestop__dossiers",
-    description="One row per dossier in its newest known state, typed and resolved.",
-    key=("dossier_code",),
-    strategy=Strategy.MERGE,
-    version_column="updated_at",
-    suite="onestop_dossiers",
+CORE_ONESTOP_DOSSIERS = core_table(
+    "core_onestop__dossiers",
+    "One row per dossier in its newest known state, typed and resolved.",
+    key="dossier_code", suite="onestop_dossiers",
     columns=(
         Column(
             "dossier_code", "VARCHAR", "MaHoSo: {unit identifier}-{yyMMdd}-{daily sequence}.",
@@ -127,23 +124,13 @@ CORE_ONESTOP_DOSSIERS = Table(
             "rating", "VARCHAR", "DanhGia: RatHaiLong, HaiLong, KhongHaiLong.", source_field="DanhGia",
             checks=(Check("in_set", W, "satisfaction rating is unknown", values=tuple(RATING_LABELS)),),
         ),
-        Column(
-            "updated_at", "TIMESTAMPTZ", "NgayCapNhat, UTC: the newest version of a dossier wins.",
-            source_field="NgayCapNhat", nullable=False,
-            checks=(Check("not_null", C, "last-update time is missing or unreadable"),),
-        ),
+        updated_at_column("NgayCapNhat, UTC: the newest version of a dossier wins."),
         Column(
             "timeliness", "VARCHAR",
             "Current class by calendar day: before_due, on_due, after_due (finished); "
             "open_within, open_overdue (in progress as of the load); no_due_date; not_received; withdrawn.",
         ),
-        Column("dq_warnings", "VARCHAR[]", "Reasons of the warning checks this row failed."),
-    )
-    + PROVENANCE,
+    ),
 )
 
-TABLES: tuple[Table, ...] = (
-    RAW_ONESTOP_DOSSIER_VERSIONS,
-    QUARANTINE_ONESTOP_DOSSIERS,
-    CORE_ONESTOP_DOSSIERS,
-)
+TABLES = (RAW_ONESTOP_DOSSIER_VERSIONS, QUARANTINE_ONESTOP_DOSSIERS, CORE_ONESTOP_DOSSIERS)
