@@ -85,18 +85,13 @@ def published_figures(scenario: str) -> list[dict[str, str]]:
 
 def print_demo_report(settings: Settings, date_from: date, date_to: date) -> None:
     """Form-06 report, its totals beside the published figures, what the dirt became, how to query."""
-    from datetime import datetime
 
     from cchc.query_cli import FormBy, ReportFormat, form06_command
     from warehouse.form06 import TOTAL_LABEL, form06
     from warehouse.reader import open_snapshot
     from warehouse.views import expand
 
-    form06_command(
-        date_from=datetime.combine(date_from, datetime.min.time()),
-        date_to=datetime.combine(date_to, datetime.min.time()),
-        by=FormBy.unit, format=ReportFormat.table, out=None,
-    )
+    form06_command(*_days(date_from, date_to), by=FormBy.unit, format=ReportFormat.table, out=None)
     con = open_snapshot(settings)
     try:
         report = form06(con, date_from, date_to, "unit")
@@ -146,17 +141,13 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
 
 def print_documents_demo(settings: Settings, date_from: date, date_to: date) -> None:
     """The e-document report for the same period, beside form 06, and what its dirt became."""
-    from datetime import datetime
 
     from cchc.query_cli import DocumentsBy, ReportFormat, documents_command
     from warehouse.reader import open_snapshot
 
     console.print()
-    documents_command(
-        date_from=datetime.combine(date_from, datetime.min.time()),
-        date_to=datetime.combine(date_to, datetime.min.time()),
-        by=DocumentsBy.unit, format=ReportFormat.table, out=None,
-    )
+    documents_command(*_days(date_from, date_to), by=DocumentsBy.unit, format=ReportFormat.table,
+                      out=None)
     con = open_snapshot(settings)
     try:
         docs, by_name, warned, leaks, repeated = con.execute(
@@ -177,6 +168,13 @@ def print_documents_demo(settings: Settings, date_from: date, date_to: date) -> 
         f"{leaks:,} secret documents whose leaked summary was dropped before storing and "
         f"{repeated:,} with a register number used twice."
     )
+
+
+def _days(*days: date) -> list:
+    """Dates as the report commands take them (their options parse to datetimes)."""
+    from datetime import datetime
+
+    return [datetime.combine(d, datetime.min.time()) for d in days]
 
 
 def _agrees(ours: float, published: str) -> bool:
