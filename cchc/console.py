@@ -14,7 +14,7 @@ from cchc.config import Settings
 
 console = Console()
 
-# The published indicators (sources.md §1.3) and how the warehouse's form 06 computes each.
+# The published indicators (docs/source-systems.md §4–5) and how the warehouse's form 06 computes each.
 INDICATORS: dict[str, tuple[str, Any]] = {
     "received_total": ("c3", lambda c: c["c3"]),
     "received_online": ("c4", lambda c: c["c4"]),

@@ -3,7 +3,7 @@
 The national database numbers procedures ``d.dddddd`` (``1.001234``). Provinces append local
 suffixes (``1.001234.000.00.00.H21``, ``1.012784.H21``), and any reader that guesses types reads
 the bare code as a decimal number, dropping trailing zeros (``1.001230`` → ``1.00123``, 3.9 % of
-codes in one measured export; design.md §7) or printing float noise (``1.0012300000000001``) or,
+codes in one measured export; docs/source-systems.md §2) or printing float noise (``1.0012300000000001``) or,
 in a Vietnamese-locale sheet, a decimal comma (``1,00123``). The raw value is kept as it came
 (``procedure_code_raw``); the normalised value restores what the number lost and drops the
 suffix. Anything else is null, and validation quotes the raw value.

@@ -6,7 +6,7 @@ as ``dd/mm/yyyy HH:MM`` text, as Excel date cells (which the readers turn into n
 (``44270.4375``). A value with ``Z`` or an offset is an instant; every naive value is local time
 in Vietnam. Calendar days are always taken in local time: a dossier received at 06:30 on
 15 March is stamped ``2021-03-14T23:30:00Z`` by the API, and a date taken in UTC would put it
-on the 14th (domain.md §3).
+on the 14th (docs/source-systems.md §2).
 
 Vietnam has kept UTC+07:00 without daylight saving since 13 June 1975, so local↔UTC is a fixed
 7-hour shift for every date this pipeline handles: it is exact and twice as fast as the time

@@ -1,6 +1,6 @@
 """RAW FRAME → CORE FRAME for e-office documents (docs/architecture.md, "Contracts").
 
-:func:`to_core` turns the text the e-document source delivered (sources.md §2) into the typed
+:func:`to_core` turns the text the e-document source delivered (docs/source-systems.md §3) into the typed
 columns of ``core_eoffice__documents`` (minus ``load_id`` and ``dq_warnings``, which the loader
 adds): one output row per input row, in input order, nothing filtered. A value that cannot be
 read becomes null; the raw frame keeps the text so a reason can quote it.
@@ -18,7 +18,7 @@ Order of work, as for dossiers (``transforms.onestop_dossiers``):
 3. codes, labels, dates, numbers; the unit from the *repaired* body name;
 4. what needs several columns: register year and repeated register numbers, and the secrecy
    rule (a secret or unknown-secrecy document keeps no summary, issuing body, signer or linked
-   dossier in the core frame either, whatever arrived: sources.md §2).
+   dossier in the core frame either, whatever arrived: docs/source-systems.md §3).
 
 The withholding of leaked secret fields happens before this, in the source
 (``sources.eoffice.secrecy.withhold_secret_fields``); its ``_withheld`` column becomes

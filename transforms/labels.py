@@ -1,7 +1,7 @@
 """Coded fields: the API's codes and the export's Vietnamese labels, mapped to one code.
 
 The pull API sends codes ("4", "CongDan", "RatHaiLong", "true"); file exports send the labels
-of the report screens ("Đang xử lý", "Công dân", "Rất hài lòng", "Có"; sources.md §1.3).
+of the report screens ("Đang xử lý", "Công dân", "Rất hài lòng", "Có"; docs/source-systems.md §4–5).
 Both are accepted, matched on a key that is NFC, case-folded, trimmed and single-spaced, with
 the tone of oa/oe/uy placed one way (the old "hoá" and the new "hóa" are the same word: the
 export's "Chưa số hóa" may be typed "Chưa số hoá"). A label still in TCVN3 or VNI, should the

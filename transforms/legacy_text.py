@@ -1,7 +1,7 @@
 """Vietnamese text in the legacy font encodings TCVN3 (ABC) and VNI-Windows, back to Unicode.
 
 Before Unicode, Vietnamese offices typed into fonts whose glyphs sit on the code points of an
-8-bit Windows code page (domain.md §7). An XLSX or CSV cell written in such a font holds the
+8-bit Windows code page (docs/source-systems.md §6). An XLSX or CSV cell written in such a font holds the
 characters those bytes mean in cp1252, so Vietnamese reads as mojibake:
 
 * **TCVN3** (TCVN 5712:1993, table VN3, fonts ``.VnTime``/``.VnArial``): one byte per letter.

@@ -2,9 +2,9 @@
 
 Exports carry the same Vietnamese name composed (NFC) in one file and decomposed (NFD) in the
 next, with stray double spaces, tabs and non-breaking spaces from spreadsheet cells. Nothing may
-compare text before it is NFC with single spaces (domain.md §7). Names of units are matched on a
+compare text before it is NFC with single spaces (docs/source-systems.md §6). Names of units are matched on a
 *folded key* instead of the text itself, because spellings of the same place differ in case,
-diacritics and spacing ("Ia RSươm", "IaRsươm", "Ia Rsuom"; domain.md §2).
+diacritics and spacing ("Ia RSươm", "IaRsươm", "Ia Rsuom"; docs/figures.md §2).
 
 Normalising is the costliest string operation polars has (≈ 0.6 s per million cells on these
 machines), so the frame-level helpers only normalise the cells that need it: a cell made of

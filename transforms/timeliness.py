@@ -1,6 +1,6 @@
 """The current timeliness class of a dossier, by calendar day in local time.
 
-Form 06 (domain.md §4) compares dates by calendar day: finished before, on or after the due
+Form 06 (docs/figures.md §4) compares dates by calendar day: finished before, on or after the due
 day. This column gives each dossier its class as of the load, so analysts can count without
 re-deriving the rules; the form-06 report itself is computed from the dates for any past period.
 
@@ -10,7 +10,7 @@ Rules, first match wins:
 2. status 7 (withdrawn at the applicant's request) → ``withdrawn`` (form 06 counts it resolved on
    time, but it is not a finished case and must not inflate the on-time rate);
 3. no due date → ``no_due_date``: the vendor report counts such dossiers as on time, a silent
-   inflation this class makes visible instead (domain.md §4);
+   inflation this class makes visible instead (docs/figures.md §4);
 4. status 9 or 10 with a finish date → ``before_due`` / ``on_due`` / ``after_due`` comparing the
    finish day with the due day; status 9 or 10 *without* a finish date cannot be classed → null
    (validation reports it);

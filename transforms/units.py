@@ -7,8 +7,8 @@ removing the words that name the *office* rather than the place ("UBND", "Ủy b
 and the unit type ("xã", "thị trấn", "huyện", ...), against the official names and aliases of
 ``dim_admin_unit``. Every match is scoped to the installation's province and district: "Krông
 Năng" is a commune of Krông Pa and also a district of Đắk Lắk, and a code or name from outside
-the scope must stay unresolved rather than land on the wrong unit (domain.md §2). The district's
-own office resolves to the district code (637 for Krông Pa; sources.md §1.3).
+the scope must stay unresolved rather than land on the wrong unit (docs/figures.md §2). The district's
+own office resolves to the district code (637 for Krông Pa; docs/source-systems.md §4–5).
 
 The join is always on the code; the name is only a way to find the code.
 

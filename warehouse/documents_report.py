@@ -1,4 +1,4 @@
-"""The e-document report (sources.md §2.1) computed from ``core_eoffice__documents``.
+"""The e-document report (docs/figures.md §5) computed from ``core_eoffice__documents``.
 
 For a period [from, to] of local calendar days, per register holder (``by="unit"``) or per
 calendar month (``by="month"``, each month cut to [from, to] and taken as its own period: its
@@ -234,7 +234,7 @@ def documents_report(
     return out
 
 
-# Vietnamese headers for screens and CSV, with the column numbers of sources.md §2.1.
+# Vietnamese headers for screens and CSV, with the column numbers of docs/figures.md §5.
 HEADERS: dict[str, str] = {
     "c1": "(1) STT",
     "code": "Mã",

@@ -1,6 +1,6 @@
 """Form 06 (Circular 01/2020/TT-VPCP, biểu II.06a) computed from the dossier rows.
 
-The rules are domain.md §4, by calendar day in local time, over the view
+The rules are docs/figures.md §4, by calendar day in local time, over the view
 ``out_onestop__dossier_lifecycle`` (views.sql), which decides once when each dossier closed:
 
 - in scope: received (status not 1 or 3) on or before ``to`` and not closed before ``from``;

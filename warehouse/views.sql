@@ -222,7 +222,7 @@ LEFT JOIN dim_admin_unit u USING (unit_code);
 
 COMMENT ON VIEW out_eoffice__documents IS 'One row per official document (incoming DEN / outgoing DI) in its newest known state, with Vietnamese labels for direction, secrecy, urgency, handling status and transport (from sources/eoffice/vocabulary.py), the register holder''s name from dim_admin_unit, register_number (số đến for incoming, số văn bản for outgoing), handling_days = completed_date - received_date, and electronic = transport DienTu or CaHai. The signer (personal data) is left out; secret documents carry no summary or issuing body.';
 
--- The e-document report of sources.md §2.1 per unit and calendar month, each month taken as its
+-- The e-document report of docs/figures.md §5 per unit and calendar month, each month taken as its
 -- own period (to = the month's last day). Same rules as warehouse/documents_report.py.
 CREATE OR REPLACE VIEW out_eoffice__rates_by_unit_month AS
 WITH docs AS (
@@ -272,7 +272,7 @@ FROM counts c
 LEFT JOIN dim_admin_unit u USING (unit_code)
 ORDER BY c.unit_code, c.month;
 
-COMMENT ON VIEW out_eoffice__rates_by_unit_month IS 'Per register holder and calendar month, the e-document report (sources.md §2.1) with the month as its own period, judged at the month''s last day: received (3, NgayDen in the month), received_electronic (4, DienTu or CaHai), with_deadline (5), completed_on_time (6, completed on or before the deadline and by the month end), completed_late (7), open_overdue (8, not completed by the month end, deadline before it), open_within_deadline (9, deadline on or after the month end), issued (10, NgayBanHanh in the month), issued_electronic (11), issued_signed (12). with_deadline = 6 + 7 + 8 + 9. electronic_rate = (4 + 11) / (3 + 10); signed_rate = 12 / 10; on_time_rate = 6 / (6 + 7). The current month is provisional. Incoming documents received earlier and still open are in no month''s columns.';
+COMMENT ON VIEW out_eoffice__rates_by_unit_month IS 'Per register holder and calendar month, the e-document report (docs/figures.md §5) with the month as its own period, judged at the month''s last day: received (3, NgayDen in the month), received_electronic (4, DienTu or CaHai), with_deadline (5), completed_on_time (6, completed on or before the deadline and by the month end), completed_late (7), open_overdue (8, not completed by the month end, deadline before it), open_within_deadline (9, deadline on or after the month end), issued (10, NgayBanHanh in the month), issued_electronic (11), issued_signed (12). with_deadline = 6 + 7 + 8 + 9. electronic_rate = (4 + 11) / (3 + 10); signed_rate = 12 / 10; on_time_rate = 6 / (6 + 7). The current month is provisional. Incoming documents received earlier and still open are in no month''s columns.';
 
 -- Register numbers used twice: (body, year, direction, number) must be unique (Decree 30/2020).
 CREATE OR REPLACE VIEW out_eoffice__repeated_register_numbers AS

@@ -109,7 +109,7 @@ CORE_ONESTOP_DOSSIERS = core_table(
         ),
         Column("returned_date", "DATE", "Calendar day the result was returned, Asia/Ho_Chi_Minh.", source_field="NgayTra"),
         Column(
-            "status", "TINYINT", "TrangThaiHoSo 1–10 (domain.md §3).", source_field="TrangThaiHoSo",
+            "status", "TINYINT", "TrangThaiHoSo 1–10 (docs/source-systems.md §2).", source_field="TrangThaiHoSo",
             checks=(Check("not_null", C, "status is missing or not a known status"),
                     Check("in_set", C, "status is not a known status (1–10)", values=tuple(STATUS_LABELS))),
         ),

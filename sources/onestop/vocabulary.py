@@ -5,14 +5,14 @@ their allowed values from them (``sources.onestop.tables``), the views show the 
 each code and test membership of the groups below (``{{label onestop.…}}`` and
 ``{{codes onestop.…}}`` in ``warehouse/views.sql``), and form 06, the timeliness class and the
 console use the groups. The API sends the codes ("4", "CongDan", "RatHaiLong"); file exports
-send the labels (sources.md §1.3). Statuses and form 06 rules: domain.md §3–4.
+send the labels (docs/source-systems.md §4–5). Statuses and form 06 rules: docs/source-systems.md §2, docs/figures.md §4.
 
 The first label of each code is the one shown; the others are spellings exports also use.
 """
 
 from __future__ import annotations
 
-# TrangThaiHoSo: the life of a dossier (domain.md §3).
+# TrangThaiHoSo: the life of a dossier (docs/source-systems.md §2).
 STATUS_LABELS: dict[int, tuple[str, ...]] = {
     1: ("Mới đăng ký",),
     2: ("Được tiếp nhận", "Đã tiếp nhận"),
@@ -57,7 +57,7 @@ RATING_LABELS: dict[str, tuple[str, ...]] = {
     "KhongHaiLong": ("Không hài lòng",),
 }
 
-# --- Status groups (domain.md §3–4). Together NOT_RECEIVED, IN_PROGRESS, WITHDRAWN and FINISHED
+# --- Status groups (docs/source-systems.md §2, docs/figures.md §4). Together NOT_RECEIVED, IN_PROGRESS, WITHDRAWN and FINISHED
 # cover every status exactly once; WAITING is part of IN_PROGRESS.
 
 # Never received: submitted online but not yet accepted (1), or refused at reception (3). No

@@ -29,7 +29,7 @@ OBSERVED = datetime(2024, 3, 25, 1, 30, tzinfo=UTC)
 # Differ between an API item and a register row by nature (provenance, what only the API has).
 NOT_COMPARED = ("source", "source_row", "row_hash", "updated_at", "body_unit_id")
 
-# Three documents as the pull API sends them (sources.md §2).
+# Three documents as the pull API sends them (docs/source-systems.md §3).
 API = [
     {  # incoming, ordinary, completed on time
         "MaVanBan": "VB-24109-2024-DEN-000012",

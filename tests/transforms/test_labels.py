@@ -1,4 +1,4 @@
-"""Codes and Vietnamese labels of the coded fields (sources.md §1.3)."""
+"""Codes and Vietnamese labels of the coded fields (docs/source-systems.md §4–5)."""
 
 from __future__ import annotations
 

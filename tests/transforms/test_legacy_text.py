@@ -29,7 +29,7 @@ TONED = [
 LETTERS = TONED + ["đ"]
 
 
-# -- anchors from domain.md §7 and the classic slogans ---------------------------------------
+# -- anchors from docs/source-systems.md §6 and the classic slogans ---------------------------------------
 
 
 @pytest.mark.parametrize(

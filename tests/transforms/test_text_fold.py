@@ -30,7 +30,7 @@ def test_fold_key_examples() -> None:
 
 @pytest.mark.parametrize("code", sorted(UNIT_VARIANTS))
 def test_spelling_variants_of_a_unit_share_one_key(code: str) -> None:
-    """domain.md §2: every spelling of a unit folds to the same key once office and type
+    """docs/figures.md §2: every spelling of a unit folds to the same key once office and type
     words are removed (Hdreh/Dreh differ by a letter: that pair is an alias in the seed)."""
     variants = [v for v in UNIT_VARIANTS[code] if "Dreh" not in v or "Hdreh" in v or "HDreh" in v]
     keys = pl.DataFrame({"v": variants}).select(name_key_expr(pl.col("v"))).to_series()

@@ -16,7 +16,7 @@ from warehouse.seeds import load_admin_units
 
 AS_OF = date(2021, 3, 20)
 PROVENANCE = ("source", "source_row", "row_hash")
-# Derived only from fields the file export does not have (sources.md §1.3).
+# Derived only from fields the file export does not have (docs/source-systems.md §4–5).
 API_ONLY = ("field_code", "receiving_unit_id")
 
 # Two dossiers as the pull API sends them (codes, UTC instants).

@@ -1,4 +1,4 @@
-"""Receiving unit → statistics-office code, from MaDVHC or the name, scoped (domain.md §2)."""
+"""Receiving unit → statistics-office code, from MaDVHC or the name, scoped (docs/figures.md §2)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ NAMES: tuple[str, ...] = (
     "Đỗ Đức Ấn",
 )
 
-# Official names of the 14 units of Krông Pa and their spelling variants (domain.md §2).
+# Official names of the 14 units of Krông Pa and their spelling variants (docs/figures.md §2).
 UNIT_VARIANTS: dict[str, tuple[str, ...]] = {
     "24076": ("Thị trấn Phú Túc", "TT Phú Túc", "UBND thị trấn Phú Túc", "Phu Tuc"),
     "24079": ("Xã Ia Rsai", "Ia RSai", "IaRsai", "UBND xã Ia Rsai"),

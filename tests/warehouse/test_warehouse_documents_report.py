@@ -1,4 +1,4 @@
-"""The e-document report (sources.md §2.1) and the e-document views on hand-made documents.
+"""The e-document report (docs/figures.md §5) and the e-document views on hand-made documents.
 
 Period Q1 2022 (2022-01-01 to 2022-03-31). Unit 24076 holds one document per rule, 24079 an
 incoming document completed on its deadline and a signed paper outgoing one; 637 (the

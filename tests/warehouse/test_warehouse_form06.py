@@ -1,4 +1,4 @@
-"""Form 06 on a hand-made set where every dossier exercises one rule of domain.md §4.
+"""Form 06 on a hand-made set where every dossier exercises one rule of docs/figures.md §4.
 
 Period: 2022-01-01 to 2022-03-31. Unit 24076 holds the cases, 24079 one open dossier without a
 due day; 637 (the district) and 24082 have nothing and still get their zero rows.
