@@ -211,12 +211,8 @@ def _gates(spec: SourceSpec, batch: StagedBatch) -> list[str]:
         check_not_empty(batch.rows, batch.reported_total, batch.source, spec.entity)
     elif batch.reported_total is not None:
         check_declared_total(batch.rows, batch.reported_total, batch.source, spec.entity,
-                             _TOTAL_NOUNS.get(spec.entity, spec.entity))
+                             spec.total_noun)
     return notes
-
-
-# How a total row counts the records of an export ("Tổng số: N hồ sơ / văn bản").
-_TOTAL_NOUNS = {"dossier": "hồ sơ", "document": "văn bản"}
 
 
 def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = None) -> LoadSummary:

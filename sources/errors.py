@@ -11,11 +11,12 @@ from pathlib import Path
 
 
 def _system_of(url: str) -> str:
-    """The source system an API URL belongs to (its first path segment names it)."""
-    for system in ("eoffice", "onestop"):
-        if f"/{system}/" in url:
-            return system
-    return "<system>"
+    """The source system an API URL belongs to: its first path segment names it
+    (``/onestop/api/v1/...``, ``/eoffice/api/v1/...``)."""
+    from urllib.parse import urlsplit
+
+    segment = urlsplit(url).path.strip("/").split("/")[0]
+    return segment if segment.isidentifier() else "<system>"
 
 
 class SourceError(Exception):

@@ -114,11 +114,11 @@ def pull_to_parquet(
     rows_per_part: int = 100_000,
     max_window_restarts: int = 3,
     *,
-    fields: Sequence[str] | None = None,
+    fields: Sequence[str],
     redact: Redact | None = None,
     filters: dict[str, Any] | None = None,
 ) -> PullResult:
-    """Pull ``[since, until)`` into ``out_dir/part-NNNNN.parquet`` raw frames.
+    """Pull ``[since, until)`` into ``out_dir/part-NNNNN.parquet`` raw frames of ``fields``.
 
     ``_source_row`` numbers items 1..N over the whole pull; ``_source`` is the page URL. Existing
     parts in ``out_dir`` are replaced. If the window keeps changing after
@@ -126,8 +126,6 @@ def pull_to_parquet(
     """
     if rows_per_part < 1:
         raise ValueError("rows_per_part must be positive")
-    if fields is None:  # the one-stop system's dossiers: the first source, and the default
-        from sources.onestop.fields import RAW_FIELDS as fields
     out_dir.mkdir(parents=True, exist_ok=True)
     for restart in range(max_window_restarts + 1):
         _clear_parts(out_dir)

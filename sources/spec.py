@@ -45,6 +45,7 @@ class SourceSpec:
     entity: str  # one record, for messages: "dossier", "document"
     title: str  # what people call it
     export_kind: str  # what its file export is called: "dossier list", "document register"
+    total_noun: str  # how its exports count records in "Tổng số: N …": "hồ sơ", "văn bản"
     fields: FieldSet
     tables: tuple[Table, Table, Table]  # raw versions, quarantine, core (sources/<system>/tables.py)
     to_core: str  # "module:function" (raw frame, TransformContext) -> CoreBatch

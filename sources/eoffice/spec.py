@@ -28,6 +28,6 @@ def register_direction(columns: frozenset[str], titles: Sequence[str]) -> dict[s
 
 
 EOFFICE = SourceSpec("eoffice", "document", "e-document management system", "document register",
-                     DOCUMENT_FIELDSET, TABLES, to_core="transforms.eoffice_documents:to_core",
+                     "văn bản", DOCUMENT_FIELDSET, TABLES, to_core="transforms.eoffice_documents:to_core",
                      export_constants=register_direction,
                      redact="sources.eoffice.secrecy:withhold_secret_fields")

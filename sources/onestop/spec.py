@@ -6,5 +6,5 @@ from sources.onestop.fields import DOSSIER_FIELDSET
 from sources.onestop.tables import TABLES
 from sources.spec import SourceSpec
 
-ONESTOP = SourceSpec("onestop", "dossier", "one-stop / public-service system", "dossier list",
+ONESTOP = SourceSpec("onestop", "dossier", "one-stop / public-service system", "dossier list", "hồ sơ",
                      DOSSIER_FIELDSET, TABLES, to_core="transforms.onestop_dossiers:transform")

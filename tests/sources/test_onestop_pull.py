@@ -39,7 +39,8 @@ def client(api: FakeApi, page_size: int = 7) -> OnestopClient:
 def test_parts_have_at_most_rows_per_part_and_number_items(tmp_path: Path) -> None:
     data = [api_item(i) for i in range(50)]
     data[3]["Extra"] = 1
-    result = pull_to_parquet(client(FakeApi(data)), SINCE, UNTIL, tmp_path, rows_per_part=20)
+    result = pull_to_parquet(client(FakeApi(data)), SINCE, UNTIL, tmp_path, rows_per_part=20,
+                             fields=_DOSSIER_FIELDS)
     assert [p.name for p in result.parts] == [
         "part-00001.parquet",
         "part-00002.parquet",
@@ -66,20 +67,22 @@ def test_parts_have_at_most_rows_per_part_and_number_items(tmp_path: Path) -> No
 
 
 def test_empty_window_writes_no_part(tmp_path: Path) -> None:
-    result = pull_to_parquet(client(FakeApi([])), SINCE, UNTIL, tmp_path)
+    result = pull_to_parquet(client(FakeApi([])), SINCE, UNTIL, tmp_path, fields=_DOSSIER_FIELDS)
     assert (result.parts, result.items, result.total_reported) == ([], 0, 0)
 
 
 def test_old_parts_are_replaced(tmp_path: Path) -> None:
     (tmp_path / "part-00009.parquet").write_bytes(b"stale")
-    result = pull_to_parquet(client(FakeApi([api_item(1)])), SINCE, UNTIL, tmp_path)
+    result = pull_to_parquet(client(FakeApi([api_item(1)])), SINCE, UNTIL, tmp_path,
+                             fields=_DOSSIER_FIELDS)
     assert sorted(tmp_path.iterdir()) == result.parts
 
 
 def test_window_change_restarts_the_pull(tmp_path: Path) -> None:
     data = [api_item(i) for i in range(30)]
     api = FakeApi(data, total_override={2: 29})  # third request: a dossier left the window
-    result = pull_to_parquet(client(api, page_size=10), SINCE, UNTIL, tmp_path, rows_per_part=10)
+    result = pull_to_parquet(client(api, page_size=10), SINCE, UNTIL, tmp_path, rows_per_part=10,
+                             fields=_DOSSIER_FIELDS)
     assert result.restarts == 1 and result.items == 30
     assert pl.read_parquet(tmp_path / "part-*.parquet")["_source_row"].to_list() == list(
         range(1, 31)
@@ -98,6 +101,7 @@ def test_window_that_keeps_changing_fails_and_leaves_no_parts(tmp_path: Path) ->
             tmp_path,
             rows_per_part=5,
             max_window_restarts=2,
+            fields=_DOSSIER_FIELDS,
         )
     assert not list(tmp_path.glob("part-*"))
 
@@ -109,7 +113,8 @@ def test_parts_partition_the_pull(
 ) -> None:
     out = tmp_path_factory.mktemp("pull")
     result = pull_to_parquet(
-        client(FakeApi([api_item(i) for i in range(n)]), page), SINCE, UNTIL, out, part
+        client(FakeApi([api_item(i) for i in range(n)]), page), SINCE, UNTIL, out, part,
+        fields=_DOSSIER_FIELDS,
     )
     sizes = [pl.read_parquet(p).height for p in result.parts]
     assert (

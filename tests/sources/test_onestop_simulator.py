@@ -14,6 +14,7 @@ import pytest
 
 from simulator import exports, testing  # noqa: E402
 from sources.onestop.api import OnestopClient, pull_to_parquet
+from sources.onestop.fields import RAW_FIELDS
 from sources.onestop.files import read_dossier_file
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,8 @@ def test_pull_through_faults_gets_every_item(tmp_path: Path) -> None:
         ) as client,
     ):
         since, until = datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
-        result = pull_to_parquet(client, since, until, tmp_path, rows_per_part=1000)
+        result = pull_to_parquet(client, since, until, tmp_path, rows_per_part=1000,
+                                     fields=RAW_FIELDS)
         report = client.report_06(date(2021, 1, 1), date(2021, 12, 31))
     assert result.items == result.total_reported == ds.items.height
     frame = pl.read_parquet(tmp_path / "part-*.parquet")
