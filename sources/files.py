@@ -197,14 +197,22 @@ def _read_layout(path: Path, layouts: Sequence[ExportLayout]) -> tuple[Grid, Exp
         empty = empty and not blank_rows(grid.frame).height < grid.frame.height
     if empty:
         raise SourceFileError(path, None, None, "empty file: no cell holds any text")
+    # Required fields a file can show (API-only ones, such as a register's direction, are no
+    # column of the export: naming them would send a clerk looking for a header that never exists).
     wanted = "; ".join(
-        f"a {lay.kind} ({', '.join(repr(lay.fields.labels[k]) for k in lay.fields.required[:4])}, …)"
+        f"a {lay.kind} ({', '.join(repr(lay.fields.labels[k]) for k in _header_required(lay)[:4])}, …)"
         for lay in layouts
     )
     raise SourceFileError(
         path, None, None,
         f"no header row found: no row in the first 100 has the labels of {wanted}",
     )
+
+
+def _header_required(layout: ExportLayout) -> list[str]:
+    """The required fields that have a header in the export (in declared order)."""
+    labelled = dict(layout.fields.export_fields)
+    return [k for k in layout.fields.required if k in labelled]
 
 
 def _header_notes(layout: ExportLayout, header: Header, body: pl.DataFrame) -> list[str]:

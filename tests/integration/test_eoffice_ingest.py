@@ -191,6 +191,8 @@ def test_a_file_that_is_neither_is_rejected_saying_so(data_dir: Path, prefect_ha
     assert summary["status"] == "rejected"
     message = summary["message"]
     assert "dossier list" in message and "document register" in message, message
+    assert "'Mã văn bản'" in message and "'Mã hồ sơ'" in message, message
+    assert "LoaiVanBan" not in message, "a register has no direction column: do not ask for one"
     loads = _query("SELECT status, source_system, message FROM etl_loads")
     assert loads == [("rejected", "unknown", message)]
 
