@@ -76,7 +76,8 @@ def ingest_file(path: str, from_inbox: bool = False) -> dict:
         pipeline.cleanup(batch)
         if from_inbox:
             inbox.archive(s, file)
-    elif from_inbox:
+    else:  # rejected by a batch gate: only its audit rows were written; make them visible
         publish_task(s)
-        inbox.reject(s, file, summary.message or summary.status)
+        if from_inbox:
+            inbox.reject(s, file, summary.message or summary.status)
     return summary.as_dict()
