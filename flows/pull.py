@@ -64,23 +64,25 @@ def run_pull(settings: Settings, spec: SourceSpec, since: str | None, until: str
     return summary.as_dict()
 
 
-def report_failure(spec: SourceSpec, message: str, flow_run_id: str | None = None) -> None:
-    """Make a failed pull visible: a ``dq_alerts`` row and a ``cchc.alert.source-failed`` event.
+def report_failure(settings: Settings, spec: SourceSpec, message: str,
+                   flow_run_id: str | None = None, emit=None) -> None:
+    """Make a failed pull visible: a ``dq_alerts`` row and a ``cchc.alert.source-failed`` event
+    (``emit(event, resource, payload)``; default: Prefect's events client).
 
     Best effort on both: reporting a failure must never raise a second one."""
     text = f"{spec.title} ({spec.system}): pull failed: {message}"
     try:
         from warehouse.writer import Warehouse
 
-        with Warehouse.open(load_settings()) as wh:
+        with Warehouse.open(settings) as wh:
             wh.raise_alert("pull_failed", "critical", spec.system, text)
     except Exception:
         log.exception("could not record the failed %s pull in dq_alerts", spec.system)
     try:
-        from cchc.service.events import prefect_emit
-
-        prefect_emit(SOURCE_FAILED, source_resource(spec.system),
-                     {"source_system": spec.system, "message": text, "flow_run_id": flow_run_id})
+        if emit is None:
+            from cchc.service.events import prefect_emit as emit
+        emit(SOURCE_FAILED, source_resource(spec.system),
+             {"source_system": spec.system, "message": text, "flow_run_id": flow_run_id})
     except Exception:
         log.exception("could not emit the %s failure event", spec.system)
 
@@ -93,7 +95,7 @@ def pull_flow(spec: SourceSpec) -> Flow:
         return run_pull(load_settings(), spec, since, until)
 
     def on_failure(flow, flow_run, state) -> None:
-        report_failure(spec, state.message or "failed", str(flow_run.id))
+        report_failure(load_settings(), spec, state.message or "failed", str(flow_run.id))
 
     pull.__doc__ = (f"Pull {spec.entity}s of the {spec.title} updated in [since, until) (default: "
                     "from the watermark to now), validate, load and publish. Idempotent per "
