@@ -70,19 +70,12 @@ def pulled(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None):
     from flows.pull import pull_eoffice
 
     data_dir = tmp_path_factory.mktemp("eoffice-pull") / "data"
-    saved = {k: os.environ.get(k) for k in ("CCHC_DATA_DIR", "CCHC_EOFFICE_URL")}
-    os.environ["CCHC_DATA_DIR"] = str(data_dir)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # the module's tests read this data folder
+        env.setenv("CCHC_DATA_DIR", str(data_dir))
         with running_simulator(**SIM, **FAULTS) as url:
-            os.environ["CCHC_EOFFICE_URL"] = url
+            env.setenv("CCHC_EOFFICE_URL", url)
             first = pull_eoffice(since=SINCE, until=UNTIL)
         yield data_dir, first
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_every_item_is_accounted_for(pulled) -> None:

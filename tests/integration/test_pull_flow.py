@@ -48,19 +48,12 @@ def pulled(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None):
     from flows.pull import pull_onestop
 
     data_dir = tmp_path_factory.mktemp("pull") / "data"
-    saved = {k: os.environ.get(k) for k in ("CCHC_DATA_DIR", "CCHC_ONESTOP_URL")}
-    os.environ["CCHC_DATA_DIR"] = str(data_dir)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # the module's tests read this data folder
+        env.setenv("CCHC_DATA_DIR", str(data_dir))
         with running_simulator(**SIM, **FAULTS) as url:
-            os.environ["CCHC_ONESTOP_URL"] = url
+            env.setenv("CCHC_ONESTOP_URL", url)
             first = pull_onestop(since=SINCE, until=UNTIL)
         yield data_dir, first
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def test_every_row_is_accounted_for_and_dirt_is_resolved_or_quarantined(pulled) -> None:
