@@ -144,18 +144,17 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     from sources.csv_stream import stage_plain_csv
     from sources.files import read_export
 
-    by_system = {spec.system: spec for spec in SOURCES}
     layouts = [spec.layout for spec in SOURCES]
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":
         streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
-                                   redact=lambda lay: by_system[lay.system].redactor())
+                                   redact=lambda lay: source(lay.system).redactor())
         if streamed is not None:
             return StagedBatch(system=streamed.layout.system, kind="file", source=str(path),
                                parts=[str(p) for p in streamed.parts], rows=streamed.rows,
                                file_sha256=sha256, fields_seen=streamed.fields_seen)
     layout, raw = read_export(path, layouts)
-    spec = by_system[layout.system]
+    spec = source(layout.system)
     frame = raw.frame
     if (redact := spec.redactor()) is not None:
         frame = redact(frame)
