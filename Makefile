@@ -26,11 +26,11 @@ install: $(VENV)/.synced  ## install the locked dependencies into .venv
 demo: install  ## simulator + pull through Prefect + publish + form-06 totals
 	$(VENV)/bin/cchc demo
 
-test: install  ## the whole test suite (unit, integration, CLI end to end)
+test: install  ## the whole test suite (unit, integration, CLI end to end; `-m slow` variants apart)
 	$(VENV)/bin/pytest
 
 test-fast: install  ## unit tests only
-	$(VENV)/bin/pytest -m "not integration and not server"
+	$(VENV)/bin/pytest -m "not integration and not server and not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .
