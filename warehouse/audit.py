@@ -20,7 +20,12 @@ from warehouse.personal import mask_text
 from warehouse.strategies import write_frame
 from warehouse.tables import DQ_ALERTS, DQ_RESULTS, ETL_LOADS
 
-LOAD_STATUSES = ("running", "succeeded", "failed", "rejected", "interrupted")
+LOAD_STATUSES = ("running", "succeeded", "failed", "rejected", "interrupted", "recovered", "undone")
+# A load in one of these may have committed some of its parts and not the others: nothing is
+# published until the next writer has finished it (recovered) or removed its rows (undone).
+UNFINISHED_STATUSES = ("running", "interrupted")
+# Loads whose data is in the warehouse whole (the file counts as loaded, the source as fresh).
+LOADED_STATUSES = ("succeeded", "recovered")
 # The counters finish_load accepts: every BIGINT column of etl_loads.
 LOAD_COUNTERS = tuple(c.name for c in ETL_LOADS.columns if c.type == "BIGINT")
 
@@ -72,17 +77,27 @@ def finish_load(
 def load_for_file(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     """The newest succeeded load of a file with this content, if any."""
     row = con.execute(
-        "SELECT load_id FROM etl_loads WHERE file_sha256 = ? AND status = 'succeeded' "
+        "SELECT load_id FROM etl_loads WHERE file_sha256 = ? "
+        "AND status IN ('succeeded', 'recovered') "
         "ORDER BY started_at DESC LIMIT 1",
         [sha256],
     ).fetchone()
     return row[0] if row else None
 
 
+def unfinished_loads(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """``(load_id, source_system, status)`` of loads that may be committed only in part."""
+    return con.execute(
+        "SELECT load_id, source_system, status FROM etl_loads WHERE status IN "
+        "('running', 'interrupted') ORDER BY started_at"
+    ).fetchall()
+
+
 def last_success(con: duckdb.DuckDBPyConnection, source_system: str) -> datetime | None:
     """When the newest succeeded load of a source system finished."""
     row = con.execute(
-        "SELECT max(finished_at) FROM etl_loads WHERE source_system = ? AND status = 'succeeded'",
+        "SELECT max(finished_at) FROM etl_loads WHERE source_system = ? "
+        "AND status IN ('succeeded', 'recovered')",
         [source_system],
     ).fetchone()
     return row[0] if row else None

@@ -44,8 +44,21 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
+class UnfinishedLoadError(RuntimeError):
+    """Publishing now would show a load that committed only some of its parts."""
+
+
+def unpublished_marker(settings: Settings) -> Path:
+    """Present from the start of a load until the next publish: committed, not yet published."""
+    path = settings.warehouse_path
+    return path.with_name(path.name + ".unpublished")
+
+
 def connect(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-write connection with the configured limits; timestamps handled in UTC."""
+    from warehouse.permissions import secure_private
+
+    secure_private(settings, path)  # umask 077; private folders 0700, files 0600
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         str(path),
@@ -80,13 +93,19 @@ class Warehouse:
         *,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
         admin_units_csv: Path = ADMIN_UNITS_CSV,
+        publish_if_stale: bool = True,
     ) -> Iterator[Warehouse]:
-        """Lock, open and prepare the private warehouse; close and unlock on exit."""
+        """Lock, open and prepare the private warehouse; close and unlock on exit.
+
+        Before handing the warehouse over, put right what a killed writer left: finish or undo
+        its unfinished load, remove its staging leftovers, and publish a committed state that
+        was never published (``publish_if_stale``)."""
         with writer_lock(settings.warehouse_path, lock_timeout_s):
             con = connect(settings.warehouse_path, settings)
             try:
                 wh = cls(con, settings)
                 wh._prepare(admin_units_csv)
+                wh._recover(publish_if_stale)
                 yield wh
             finally:
                 con.close()
@@ -113,6 +132,30 @@ class Warehouse:
         ).fetchall()
         for (load_id,) in closed:
             log.warning("load %s was interrupted: marked so", load_id)
+
+    def _recover(self, publish_if_stale: bool) -> None:
+        """Finish or undo unfinished loads, clean staging, publish a committed-but-unpublished
+        state (warehouse/README.md, "Loads are visible whole")."""
+        unfinished = audit.unfinished_loads(self._audit)
+        staging = self.settings.staging_dir
+        if unfinished or (staging.is_dir() and any(staging.iterdir())):
+            from cchc import pipeline  # the load steps sit above the warehouse: imported late
+
+            if unfinished:
+                try:
+                    pipeline.recover_loads(self, self.settings, [(i, s) for i, s, _ in unfinished])
+                except Exception:
+                    log.exception("could not finish or undo the interrupted load(s): nothing "
+                                  "will be published until they are")
+            keep = {i for i, _, _ in audit.unfinished_loads(self._audit)}
+            for folder in pipeline.clean_staging(self.settings, keep):
+                log.info("removed staging leftovers %s", folder)
+        if publish_if_stale and unpublished_marker(self.settings).exists():
+            try:
+                self.publish()
+                log.warning("published the committed state a stopped process had not published")
+            except UnfinishedLoadError as exc:
+                log.error("%s", exc)
 
     # -- data ------------------------------------------------------------------------------
 
@@ -213,6 +256,8 @@ class Warehouse:
         window_from: datetime | None = None,
         window_to: datetime | None = None,
     ) -> str:
+        marker = unpublished_marker(self.settings)
+        marker.touch()  # first: a load that dies after committing is still published later
         return audit.begin_load(
             self._audit, source_system, kind, source, file_sha256, window_from, window_to
         )
@@ -255,11 +300,23 @@ class Warehouse:
         """Publish the committed state as the readers' snapshot (see ``warehouse.publish``)."""
         if self._in_transaction:
             raise RuntimeError("publish after the load's transaction has committed")
-        return build_snapshot(self.con, self.settings.warehouse_path, self.settings.published_path)
+        unfinished = audit.unfinished_loads(self._audit)
+        if unfinished:
+            listed = ", ".join(f"{i} ({s}, {st})" for i, s, st in unfinished)
+            raise UnfinishedLoadError(
+                f"not published: load {listed} may have committed only some of its parts, and "
+                "a load is visible whole or not at all. The next writer start finishes it from "
+                "its staged batch or removes its rows (etl_loads: recovered / undone); then "
+                "publish again.")
+        marker = unpublished_marker(self.settings)
+        published = build_snapshot(self.con, self.settings.warehouse_path,
+                                   self.settings.published_path)
+        marker.unlink(missing_ok=True)
+        return published
 
 
 def publish(settings: Settings, *, lock_timeout_s: float | None = None) -> Path:
     """Publish the private warehouse's committed state for readers (takes the writer lock)."""
     timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
-    with Warehouse.open(settings, lock_timeout_s=timeout) as wh:
+    with Warehouse.open(settings, lock_timeout_s=timeout, publish_if_stale=False) as wh:
         return wh.publish()
