@@ -22,7 +22,9 @@ from pathlib import Path
 import polars as pl
 
 from sources.csvtext import sniff_separator
+from sources.errors import SourceFileError
 from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.filecheck import MAX_CELL_CHARS, head_bytes, open_regular, sniff_kind
 from sources.files import ExportLayout
 from sources.layout import label_key
 from sources.pull import Redact
@@ -55,7 +57,7 @@ def _header_labels(head: bytes, sep: str) -> list[str] | None:
 
 def _has_footer(path: Path) -> bool:
     """True when the last lines look like a total row or a signature block."""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         fh.seek(0, 2)
         size = fh.tell()
         fh.seek(max(0, size - 8192))
@@ -82,6 +84,25 @@ def _field_map(labels: list[str], layout: ExportLayout) -> dict[str, str] | None
     return fields if all(f in fields for f in layout.fields.required) else None
 
 
+def _check_cell_lengths(path: Path, parts: list[Path], fields: dict[str, str]) -> None:
+    """SourceFileError naming row and column of the first value past MAX_CELL_CHARS."""
+    frame = pl.scan_parquet(parts, glob=False)
+    names = [f for f in fields if f in frame.collect_schema().names()]
+    if not names:
+        return
+    longest = frame.select(pl.col(names).str.len_chars().max()).collect().row(0)
+    for name, n in zip(names, longest, strict=True):
+        if n is not None and n > MAX_CELL_CHARS:
+            row = (frame.filter(pl.col(name).str.len_chars() > MAX_CELL_CHARS)
+                   .select(SOURCE_ROW_COLUMN).head(1).collect().item())
+            for part in parts:
+                part.unlink(missing_ok=True)
+            raise SourceFileError(
+                path, row, fields[name], f"cell holds {n:,} characters, more than the "
+                f"{MAX_CELL_CHARS:,} Excel allows (MAX_CELL_CHARS): not a plain export",
+            )
+
+
 def stage_plain_csv(
     path: Path, out_dir: Path, rows_per_part: int, layouts: Sequence[ExportLayout],
     redact: Callable[[ExportLayout], Redact | None] = lambda _: None,
@@ -89,10 +110,11 @@ def stage_plain_csv(
     """Stream a plain CSV export of one of ``layouts`` into parquet parts under ``out_dir``;
     None if it is not plain (or is none of them). ``redact(layout)`` may drop fields before
     anything is written (it must work on a LazyFrame)."""
-    with path.open("rb") as fh:
-        head = fh.read(64 << 10)
-    if not head.removeprefix(_BOM):
-        return None
+    head = head_bytes(path)  # SourceFileError for a FIFO, a device, a file past the size limit
+    if not head.removeprefix(_BOM) or b"\x00" in head or sniff_kind(head):
+        return None  # empty, UTF-16 or binary, a workbook: the general reader explains
+    if b"\r" in head and b"\n" not in head:
+        return None  # CR-only line ends: polars would see one line
     sep = sniff_separator(head)
     labels = _header_labels(head, sep)
     matched = [(lay, _field_map(labels, lay)) for lay in layouts] if labels else []
@@ -104,7 +126,7 @@ def stage_plain_csv(
     blank = pl.all_horizontal(pl.col(f).is_null() for f in fields)
     frame = (
         pl.scan_csv(path, has_header=True, infer_schema=False, separator=sep, encoding="utf8",
-                    raise_if_empty=False)
+                    raise_if_empty=False, glob=False)  # the named file, never a pattern
         .with_row_index("_row", offset=2)  # the header is row 1, as a spreadsheet shows it
         .select(
             *(pl.col(fields[f]).alias(f) if f in fields else pl.lit(None, pl.String).alias(f)
@@ -127,5 +149,7 @@ def stage_plain_csv(
         out_dir.mkdir(parents=True, exist_ok=True)
         return None
     parts = sorted(out_dir.rglob("*.parquet"))
-    rows = pl.scan_parquet(parts).select(pl.len()).collect().item() if parts else 0
+    rows = pl.scan_parquet(parts, glob=False).select(pl.len()).collect().item() if parts else 0
+    if parts:
+        _check_cell_lengths(path, parts, fields)
     return StreamedCsv(parts=parts, rows=rows, layout=layout, fields_seen=sorted(fields))

@@ -12,15 +12,25 @@ keeps the number a spreadsheet shows for it, so an error can say "row 17".
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from sources.csvtext import read_csv_grid
+from sources.csvtext import LEGACY_NOTE, read_csv_grid
 from sources.errors import SourceFileError
 from sources.fields import FieldSet
+from sources.filecheck import (
+    MAX_CELL_CHARS,
+    check_regular,
+    head_bytes,
+    inspect_workbook,
+    open_regular,
+    ref,
+    scan_sheet,
+    sniff_kind,
+)
 from sources.layout import (
     FOOTER_MAX_CELLS,
     Footer,
@@ -101,9 +111,11 @@ class RawFile:
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, streamed: identifies an export whatever it is called."""
+    """Hex SHA-256 of a file, streamed: identifies an export whatever it is called.
+
+    SourceFileError for anything but a regular file (a FIFO or ``/dev/zero`` would never end)."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(Path(path)) as fh:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
@@ -177,24 +189,32 @@ def _locate_header(grid: Grid, layouts: Sequence[ExportLayout]) -> tuple[ExportL
 
 
 def _read_layout(path: Path, layouts: Sequence[ExportLayout]) -> tuple[Grid, ExportLayout, Header, list[str]]:
-    """The grid, its layout and its header, trying every sheet of a workbook in order."""
+    """The grid, its layout and its header: the CSV, or the first visible sheet of a workbook
+    that has a header (hidden sheets are skipped with a note; a later sheet holding another
+    export is noted, not loaded: one export per file)."""
     suffix = path.suffix.lower()
+    notes: list[str] = []
     if suffix in CSV_SUFFIXES:
-        grid, notes = read_csv_grid(path)
-        grids = [grid]
+        grids: Iterator[Grid] = _csv_grids(path, notes)
     elif suffix in EXCEL_SUFFIXES:
-        names, notes = sheet_names(path), []
-        if not names:
-            raise SourceFileError(path, None, None, "workbook has no sheets")
-        grids = (read_grid(path, i) for i in range(len(names)))
+        grids = _excel_grids(path, notes)
     else:
-        raise SourceFileError(path, None, None, f"unsupported file type '{path.suffix}'")
+        raise SourceFileError(path, None, None, f"unsupported file type '{path.suffix}': "
+                              "export the list as XLSX or CSV")
     empty = True
+    partial: tuple[Grid, ExportLayout, Header] | None = None  # a header lacking required columns
     for grid in grids:
+        _check_cell_lengths(path, grid)
         located = _locate_header(grid, layouts)
-        if located is not None:
+        if located is not None and _complete(grid, *located):
+            if suffix in EXCEL_SUFFIXES:  # later sheets (a CSV's next grid is another decoding)
+                notes += [n for g in grids if (n := _other_export(path, g, layouts))]
             return grid, located[0], located[1], notes
+        if located is not None and partial is None:
+            partial = (grid, *located)
         empty = empty and not blank_rows(grid.frame).height < grid.frame.height
+    if partial is not None:  # _check_required names what it lacks
+        return *partial, notes
     if empty:
         raise SourceFileError(path, None, None, "empty file: no cell holds any text")
     # Required fields a file can show (API-only ones, such as a register's direction, are no
@@ -207,6 +227,91 @@ def _read_layout(path: Path, layouts: Sequence[ExportLayout]) -> tuple[Grid, Exp
         path, None, None,
         f"no header row found: no row in the first 100 has the labels of {wanted}",
     )
+
+
+def _complete(grid: Grid, layout: ExportLayout, header: Header) -> bool:
+    return set(layout.fields.required) <= _present(layout, header, _titles(grid, header))
+
+
+def _csv_grids(path: Path, notes: list[str]) -> Iterator[Grid]:
+    """The CSV as detected; if that was a cp1252 guess, then as cp1258 (Windows Vietnamese,
+    whose tone marks are combining characters) when the first reading has no header."""
+    grid, first = read_csv_grid(path)
+    notes += first
+    yield grid
+    if LEGACY_NOTE in first:
+        grid, second = read_csv_grid(path, encoding="cp1258")
+        notes[:] = [n for n in notes if n not in first] + second
+        yield grid
+
+
+def _excel_grids(path: Path, notes: list[str]) -> Iterator[Grid]:
+    """The workbook's visible sheets in order, each bounded (``sources.filecheck``) before
+    calamine reads it; formula cells without a computed value read as empty, with a note."""
+    kind = sniff_kind(head_bytes(path, 8))
+    suffix = path.suffix.lower()
+    if suffix == ".xls" and kind != "xls":
+        if kind == "xlsx":
+            raise SourceFileError(path, None, None, "this is an XLSX workbook named .xls: rename "
+                                  "it to .xlsx and ingest it again")
+        raise SourceFileError(path, None, None, "not an Excel workbook (no .xls signature): "
+                              "export the list again as XLSX or CSV")
+    if suffix == ".xls":
+        for i, name in enumerate(sheet_names(path)):
+            grid = read_grid(path, i)
+            if not grid.visible:
+                notes.append(f"hidden sheet '{name}' skipped")
+                continue
+            yield grid
+        return
+    if kind != "xlsx":
+        hint = ("this is an old .xls workbook named .xlsx: rename it to .xls" if kind == "xls"
+                else "not an XLSX workbook (not a zip package): export the list again as XLSX")
+        raise SourceFileError(path, None, None, hint)
+    book = inspect_workbook(path)
+    if not book.sheets:
+        raise SourceFileError(path, None, None, "workbook has no sheets")
+    for i, sheet in enumerate(book.sheets):
+        if sheet.state != "visible":
+            notes.append(f"{'very ' if sheet.state == 'veryHidden' else ''}hidden sheet "
+                         f"'{sheet.name}' skipped")
+            continue
+        scan = scan_sheet(path, sheet)
+        unknown = [(r, c) for r, c, has in scan.formulas if not has or book.full_calc_on_load]
+        grid = read_grid(path, i, blank=unknown)
+        if unknown:
+            cells = ", ".join(ref(r, c) for r, c in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            why = ("the program that saved it did not calculate them" if book.full_calc_on_load
+                   else "they hold no computed value")
+            notes.append(f"sheet '{sheet.name}': {len(unknown)} formula cell(s) read as empty, "
+                         f"{why} ({cells}); open and save the file in Excel to keep their values")
+        yield grid
+
+
+def _other_export(path: Path, grid: Grid, layouts: Sequence[ExportLayout]) -> str | None:
+    """A note if a later sheet holds another export (not loaded: one export per file)."""
+    located = _locate_header(grid, layouts)
+    if located is None:
+        return None
+    rows = grid.frame.height - located[1].index - 1
+    return (f"sheet '{grid.sheet}' also holds a {located[0].kind} (header at row "
+            f"{located[1].row}, up to {rows} rows below): NOT loaded; export each sheet as its "
+            "own file")
+
+
+def _check_cell_lengths(path: Path, grid: Grid) -> None:
+    """SourceFileError naming row and column of the first cell past MAX_CELL_CHARS."""
+    cols = grid.columns
+    if not cols or not grid.frame.height:
+        return
+    longest = grid.frame.select(pl.col(cols).str.len_chars().max()).row(0)
+    for col, n in zip(cols, longest, strict=True):
+        if n is not None and n > MAX_CELL_CHARS:
+            row = grid.frame.filter(pl.col(col).str.len_chars() > MAX_CELL_CHARS)[ROW][0]
+            raise SourceFileError(
+                path, row, col, f"cell holds {n:,} characters, more than the {MAX_CELL_CHARS:,} "
+                "Excel allows (MAX_CELL_CHARS): not a plain export",
+            )
 
 
 def _header_required(layout: ExportLayout) -> list[str]:
@@ -281,8 +386,22 @@ def _body(
 def read_export(path: Path, layouts: Sequence[ExportLayout]) -> tuple[ExportLayout, RawFile]:
     """Read an XLSX or CSV export of any of ``layouts``; SourceFileError if it is none of them."""
     path = Path(path)
-    if not path.is_file():
-        raise SourceFileError(path, None, None, "no such file")
+    check_regular(path)
+    try:
+        return _read_export(path, layouts)
+    except SourceFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 — a reader's panic (pyo3) is a BaseException
+        # Never the exception's text: parsers quote the raw row (names, identity numbers).
+        raise SourceFileError(
+            path, None, None, f"cannot read the file ({type(exc).__name__}): export it again as "
+            "XLSX or CSV UTF-8",
+        ) from exc
+
+
+def _read_export(path: Path, layouts: Sequence[ExportLayout]) -> tuple[ExportLayout, RawFile]:
     grid, layout, header, notes = _read_layout(path, layouts)
     titles = _titles(grid, header)
     _check_required(path, layout, header, titles)

@@ -13,6 +13,7 @@ Empty-string cells become null; rows keep their place, so ``_row`` is the row Ex
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class Grid:
 
     frame: pl.DataFrame
     sheet: str
+    visible: bool = True
 
     @property
     def columns(self) -> list[str]:
@@ -74,19 +76,29 @@ def sheet_names(path: Path) -> list[str]:
         ) from exc
 
 
-def read_grid(path: Path, sheet_index: int = 0) -> Grid:
-    """The ``sheet_index``-th sheet of an XLSX/XLS workbook as a text grid."""
+def read_grid(
+    path: Path, sheet_index: int = 0, blank: Iterable[tuple[int, int]] = ()
+) -> Grid:
+    """The ``sheet_index``-th sheet of an XLSX/XLS workbook as a text grid.
+
+    ``blank``: (row, 1-based column) of cells to read as empty (formulas without a computed
+    value). Callers bound the sheet first (``sources.filecheck``): calamine allocates its whole
+    rectangle. The grid's ``visible`` says whether the sheet is shown."""
     try:
         reader = fastexcel.read_excel(path)
         name = reader.sheet_names[sheet_index]
         sheet = reader.load_sheet(sheet_index, header_row=None, skip_rows=0, dtypes="string")
         frame = sheet.to_polars()
         letters = [column_letters(c.absolute_index) for c in sheet.available_columns()]
+        visible = sheet.visible == "visible"
     except (fastexcel.FastExcelError, OSError, IndexError) as exc:
         raise SourceFileError(
             path, None, None, f"cannot read workbook: {_first_line(exc)}"
         ) from exc
     frame = frame.rename(dict(zip(frame.columns, letters, strict=True)))
+    by_col: dict[str, list[int]] = {}
+    for row, col in blank:
+        by_col.setdefault(column_letters(col - 1), []).append(row)
     dated = _columns_with_dates(frame)
     frame = (
         frame.with_columns(
@@ -98,7 +110,13 @@ def read_grid(path: Path, sheet_index: int = 0) -> Grid:
     )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame = _apply_displayed(frame, displayed_numbers(str(path), sheet_index))
-    return Grid(frame, name)
+    if by_col:
+        frame = frame.with_columns(
+            pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(c)).alias(c)
+            for c, rows in by_col.items()
+            if c in frame.columns
+        )
+    return Grid(frame, name, visible)
 
 
 def _apply_displayed(frame: pl.DataFrame, shown: dict[str, dict[int, str]]) -> pl.DataFrame:
