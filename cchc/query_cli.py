@@ -6,6 +6,7 @@ are imported inside the commands to keep ``cchc --help`` fast.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime
@@ -53,28 +54,33 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _snapshot():
     """Settings and a read-only connection, or a clear exit."""
     from cchc.config import load_settings
-    from warehouse.reader import SnapshotMissing, open_snapshot
+    from warehouse.reader import SnapshotUnavailable, open_snapshot
 
     settings = load_settings()
     try:
         return settings, open_snapshot(settings)
-    except SnapshotMissing as exc:
+    except SnapshotUnavailable as exc:  # missing or corrupt: one line, and what to run
         raise _fail(str(exc)) from None
 
 
+def _json_text(values: list) -> list[str | None]:
+    return [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+
+
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested columns as text, so CSV can hold them."""
+    """Nested columns as text, so CSV can hold them: a list of plain values as ``a | b``, any
+    other nested value as JSON."""
     import polars as pl
 
-    nested = {
-        name: (
-            pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(" | ")
-            if isinstance(dtype, pl.List)
-            else pl.col(name).struct.json_encode()
-        )
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.List | pl.Struct | pl.Array)
-    }
+    nested = {}
+    for name, dtype in frame.schema.items():
+        if not dtype.is_nested():
+            continue
+        if isinstance(dtype, pl.List | pl.Array) and not dtype.inner.is_nested():
+            col = pl.col(name).arr.to_list() if isinstance(dtype, pl.Array) else pl.col(name)
+            nested[name] = col.list.eval(pl.element().cast(pl.String)).list.join(" | ")
+        else:
+            nested[name] = pl.Series(name, _json_text(frame[name].to_list()), dtype=pl.String)
     return frame.with_columns(**nested) if nested else frame
 
 
@@ -99,7 +105,14 @@ def _print_table(frame: pl.DataFrame, title: str | None = None, bold_last: bool 
 
 
 def _emit(frame: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
-    text = _plain(frame).write_csv() if fmt == "csv" else frame.write_json()
+    """CSV (text cells that a spreadsheet would run as a formula are neutralised: see
+    ``warehouse.form06.csv_safe``) or JSON, to stdout or ``out``."""
+    if fmt == "csv":
+        from warehouse.form06 import csv_safe
+
+        text = csv_safe(_plain(frame)).write_csv()
+    else:
+        text = frame.write_json()
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
@@ -108,11 +121,44 @@ def _emit(frame: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
         typer.echo(f"wrote {out}", err=True)
 
 
+# The DuckDB shell in safe mode (docs/security.md): -safe refuses the dot commands that run
+# programs or touch files (.shell .system .output .once .log .read .import .open .cd …) and
+# starts DuckDB with enable_external_access = false and lock_configuration = true; -readonly
+# opens the snapshot read-only; -no-init skips ~/.duckdbrc (commands we did not choose).
+SHELL_FLAGS = ("-safe", "-readonly", "-no-init")
+
+
+def _is_executable(path: Path) -> bool:
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        return False
+    with path.open("rb") as fh:  # the duckdb-cli package's console script is a Python wrapper
+        return fh.read(2) != b"#!"  # that runs SET extension_directories: refused in -safe mode
+
+
+def duckdb_binary() -> Path | None:
+    """The DuckDB CLI executable: the one the duckdb-cli package ships, else a native
+    ``duckdb`` next to the interpreter; None if there is none."""
+    import importlib.util
+
+    candidates = []
+    spec = importlib.util.find_spec("duckdb_cli")
+    if spec is not None and spec.submodule_search_locations:
+        candidates += [Path(loc) / "duckdb" for loc in spec.submodule_search_locations]
+    candidates.append(Path(sys.executable).parent / "duckdb")
+    return next((c for c in candidates if _is_executable(c)), None)
+
+
+def shell_argv(binary: Path, published: Path) -> list[str]:
+    return [str(binary), *SHELL_FLAGS, str(published)]
+
+
 def _shell(published: Path) -> None:
-    """The DuckDB shell on the snapshot, read-only; a small Python loop if it is missing."""
-    binary = Path(sys.executable).parent / "duckdb"
-    if binary.is_file() and os.access(binary, os.X_OK):
-        os.execv(binary, [str(binary), "-readonly", str(published)])
+    """The DuckDB shell on the snapshot in safe mode; a small Python loop if it is missing."""
+    _snapshot()[1].close()  # a missing or corrupt snapshot ends here, in one line
+    binary = duckdb_binary()
+    if binary is not None:
+        sys.stdout.flush()
+        os.execv(binary, shell_argv(binary, published))
     _python_shell()
 
 
@@ -132,6 +178,10 @@ def _python_shell() -> None:
             return
         if not buffer and line.strip() in (".quit", ".exit", "\\q"):
             return
+        if not buffer and line.lstrip().startswith("."):
+            typer.secho("only .quit (or .exit) is available here: the shell is read-only and "
+                        "runs no commands", fg=typer.colors.RED, err=True)  # fmt: skip
+            continue
         buffer.append(line)
         if not line.rstrip().endswith(";"):
             continue

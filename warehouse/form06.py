@@ -186,9 +186,33 @@ SUBJECT_HEADER: dict[str, str] = {"unit": "(2) Đơn vị", "field": "(2) Lĩnh 
 
 
 def with_headers(frame: pl.DataFrame, by: By) -> pl.DataFrame:
-    """The form with its Vietnamese short headers (for screens and CSV), without ``level``."""
+    """The form with its Vietnamese short headers (for screens and CSV), without ``level``.
+    A CSV writer passes the result through :func:`csv_safe`."""
     names = {**HEADERS, "c2": SUBJECT_HEADER[by]}
     return frame.drop("level").rename(names)
+
+
+# What a spreadsheet takes as the start of a formula (OWASP "CSV injection"): = + - @, and a tab
+# or carriage return that some spreadsheets skip before one.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with a single quote so it
+    shows them as text (``=cmd|' /C calc'!A0`` -> ``'=cmd|' /C calc'!A0``). Only text columns:
+    numbers (``-5``) are left as they are. For every CSV that people open in a spreadsheet
+    (``cchc sql --format csv``, ``cchc report … --format csv``)."""
+    import polars as pl
+
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    pattern = "^[" + "".join(FORMULA_PREFIXES).replace("-", "\\-") + "]"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(pattern)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )  # fmt: skip
 
 
 # Two-line headers for a terminal, where thirteen columns must fit.

@@ -10,7 +10,8 @@ Publishing costs one sequential file copy, whatever the number of rows loaded si
 nothing is re-encoded.
 
 A reader that has the old file open keeps reading the old inode; a new reader sees the whole new
-load.
+load. The snapshot is readable by the group (0640, folder 0750: ``warehouse.permissions``); the
+private file it was copied from stays 0600.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from cchc.config import utc_now
+from warehouse.permissions import PUBLISHED_DIR_MODE, publish_modes
 from warehouse.personal import COMPANIONS
 
 SNAPSHOT_TABLE = "etl_snapshot"
@@ -64,13 +66,14 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -
     ``con`` is the writer's connection (the caller holds the writer lock, no open transaction):
     nothing writes the file between the CHECKPOINT and the end of the copy.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     _record(con)
     con.execute("CHECKPOINT")  # the main database only: personal.duckdb is never published
     try:
         shutil.copyfile(source, tmp)  # copy_file_range/sendfile on Linux
+        publish_modes(tmp, target.parent)  # 0640 for the analysts' group, before the rename
         _fsync(tmp)
         os.replace(tmp, target)
         _fsync(target.parent)

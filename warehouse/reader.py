@@ -1,19 +1,31 @@
 """Read-only access to the published snapshot, for every reader (``cchc sql``, reports, dashboard).
 
-The snapshot is attached read-only to an in-memory DuckDB rather than opened directly: DuckDB
-caches database instances by path inside a process, so a long-running reader that opened the
-file directly would keep seeing the old snapshot after a publish. After the attach, external
-access is switched off and the configuration locked, so a query cannot read or write other
-files, attach databases or install extensions. ``run_query`` also refuses any statement that is
-not a read, with a message that says so.
+Readers run in DuckDB's **safe mode** (docs/security.md). The snapshot is attached read-only to
+an in-memory DuckDB rather than opened directly: DuckDB caches database instances by path inside
+a process, so ``duckdb.connect(path, read_only=True)`` in a long-running reader would hand back
+the old snapshot after a publish (checked on 1.5.5). The connection is therefore made with the
+settings that can be given at connect (:data:`SAFE_CONFIG`: no extension auto-install or
+auto-load, no community extensions), the snapshot attached, the writable in-memory catalog
+detached, and before any caller's SQL runs ``enable_external_access = false`` and
+``lock_configuration = true`` (:data:`SAFE_SETTINGS`): no statement can then read or write
+another file (``read_csv``, ``COPY … TO``, ``EXPORT DATABASE``, ``glob``), ``ATTACH`` another
+database, ``INSTALL``/``LOAD`` an extension or change a setting back. ``run_query`` also refuses
+any statement that is not a read (an ``EXPLAIN ANALYZE`` is judged by the statement it runs),
+with a message that says so, and returns every DuckDB type in a form every output can hold.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cchc.config import LOCAL_TZ, Settings
+
+try:  # the cchc CLI (typer) catches its own vendored click's ClickException, not click's
+    from typer._click.exceptions import ClickException as _CommandError
+except ImportError:  # an older typer on the real click
+    from click import ClickException as _CommandError
 
 if TYPE_CHECKING:
     import duckdb
@@ -21,13 +33,54 @@ if TYPE_CHECKING:
 
 SNAPSHOT_ALIAS = "snapshot"
 
+# Given at connect: extensions are never fetched or loaded on the readers' behalf.
+SAFE_CONFIG: dict[str, object] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+# Set right after the attach, before any caller's SQL (the attach itself needs file access).
+SAFE_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("enable_external_access", "false"),
+    ("lock_configuration", "true"),
+)
+
 # Statement types a reader may run (duckdb.StatementType names). SHOW, DESCRIBE, SUMMARIZE and
 # the informational PRAGMAs (show_tables, table_info, database_size) parse as SELECT.
 READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+|\([^)]*\)\s*)?(?P<inner>.*)$",
+                      re.IGNORECASE | re.DOTALL)  # fmt: skip
+
+# DuckDB types polars reads and every output (table, CSV, JSON) writes; anything else
+# (INTERVAL, MAP, BLOB, BIT, UNION, TIME WITH TIME ZONE, HUGEINT, VARINT, …) is shown as
+# DuckDB's own text for it.
+_PLAIN_TYPES = frozenset({
+    "boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger",
+    "ubigint", "float", "double", "decimal", "varchar", "date", "time", "timestamp",
+    "timestamp_s", "timestamp_ms", "timestamp_ns", "timestamp with time zone", "enum", "uuid",
+})  # fmt: skip
+_NESTED_TYPES = frozenset({"list", "array", "struct"})
 
 
-class SnapshotMissing(FileNotFoundError):
+class SnapshotUnavailable(_CommandError):
+    """The snapshot cannot be read. A click ``ClickException``, so any command that opens it
+    (``cchc status``, ``cchc sql``, reports) ends with its one-line message and exit code 1
+    instead of a traceback; other callers catch it like any exception."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SnapshotMissing(SnapshotUnavailable, FileNotFoundError):
     """Nothing has been published yet."""
+
+
+class SnapshotCorrupt(SnapshotUnavailable):
+    """The published file is not a readable DuckDB database."""
 
 
 class QueryRefused(ValueError):
@@ -35,7 +88,7 @@ class QueryRefused(ValueError):
 
 
 def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection on the published snapshot (not on the writer's private file)."""
+    """A safe-mode, read-only connection on the published snapshot (never the private file)."""
     import duckdb
 
     from warehouse.ddl import literal
@@ -48,20 +101,45 @@ def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDB
     con = duckdb.connect(
         ":memory:",
         config={
+            **SAFE_CONFIG,
             "memory_limit": settings.duckdb_memory_limit,
             "threads": settings.duckdb_threads,
         },
     )
     try:
         con.execute(f"SET TimeZone = '{LOCAL_TZ}'")  # analysts read local times
-        con.execute(f"ATTACH {literal(str(path))} AS {SNAPSHOT_ALIAS} (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH {literal(str(path))} AS {SNAPSHOT_ALIAS} (READ_ONLY)")
+        except duckdb.Error as exc:
+            raise SnapshotCorrupt(
+                f"the published snapshot {path} is corrupt (DuckDB cannot open it: "
+                f"{type(exc).__name__}); publish it again by running a load: `cchc run`"
+            ) from None
         con.execute(f"USE {SNAPSHOT_ALIAS}")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-    except Exception:
+        con.execute("DETACH memory")  # nothing writable left but the session's temp catalog
+        for name, value in SAFE_SETTINGS:
+            con.execute(f"SET {name} = {value}")
+    except BaseException:
         con.close()
         raise
     return con
+
+
+def _inner_of_explain(sql: str) -> str | None:
+    match = _EXPLAIN.match(_strip_comments(sql))
+    return match.group("inner") if match else None
+
+
+def _strip_comments(sql: str) -> str:
+    """Leading ``--`` and ``/* */`` comments removed (what precedes EXPLAIN)."""
+    text = sql.lstrip()
+    while text.startswith(("--", "/*")):
+        if text.startswith("--"):
+            _, _, text = text.partition("\n")
+        else:
+            _, _, text = text.partition("*/")
+        text = text.lstrip()
+    return text
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -74,6 +152,12 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise QueryRefused("the query is empty")
     for st in statements:
         kind = st.type.name
+        if kind == "EXPLAIN":
+            inner = _inner_of_explain(st.query)
+            if inner is None:
+                raise QueryRefused(f"could not read the EXPLAIN statement {st.query.strip()[:80]!r}")
+            check_read_only(con, inner)
+            continue
         if kind not in READ_STATEMENTS:
             raise QueryRefused(
                 f"only reading statements (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE, SUMMARIZE) run "
@@ -82,14 +166,39 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             )
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    """Run a read-only query and return its result as a polars frame (the last statement's)."""
-    check_read_only(con, sql)
-    result = None
-    for st in con.extract_statements(sql):
-        result = con.execute(st)
-    if result is None or result.description is None:
-        import polars as pl
+def _plain_type(dtype) -> bool:
+    """Whether polars reads the DuckDB type ``dtype`` and every output writes it."""
+    kind = dtype.id
+    if kind in _PLAIN_TYPES:
+        return True
+    if kind in _NESTED_TYPES:
+        return all(_plain_type(child) for _, child in dtype.children if hasattr(child, "id"))
+    return False
 
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    """Run a read-only query and return its result as a polars frame (the last statement's).
+
+    Columns of types polars cannot hold or outputs cannot write (INTERVAL, MAP, BLOB, BIT,
+    UNION, …, or nested types holding one) come back as DuckDB's text for them.
+    """
+    import polars as pl
+
+    check_read_only(con, sql)
+    statements = con.extract_statements(sql)
+    for st in statements[:-1]:
+        con.execute(st)
+    rel = con.sql(statements[-1].query)
+    if rel is None:
         return pl.DataFrame()
-    return result.pl()
+    if all(_plain_type(t) for t in rel.types):
+        return rel.pl()
+    columns = ", ".join(
+        f"#{i}" if _plain_type(t) else f"CAST(#{i} AS VARCHAR) AS {_ident(name)}"
+        for i, (name, t) in enumerate(zip(rel.columns, rel.types, strict=True), start=1)
+    )
+    return rel.query("result", f"SELECT {columns} FROM result").pl()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

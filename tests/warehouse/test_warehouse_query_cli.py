@@ -110,6 +110,7 @@ def test_sql_shell_falls_back_to_python_without_the_duckdb_binary(
     from cchc import query_cli
 
     monkeypatch.setattr(query_cli.sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr(query_cli, "duckdb_binary", lambda: None)
     result = runner.invoke(
         app,
         ["sql"],
@@ -117,3 +118,89 @@ def test_sql_shell_falls_back_to_python_without_the_duckdb_binary(
     )
     assert result.exit_code == 0, result.output
     assert "3" in result.output and "refused a DROP statement" in result.output
+
+
+# One value of each DuckDB type that polars cannot hold or an output cannot write, and the
+# nested types around them.
+TYPED_VALUES = {
+    "interval": "INTERVAL 3 DAY + INTERVAL 2 HOUR",
+    "map": "MAP {'a': 1, 'b': 2}",
+    "blob": "'\\xAA\\x00abc'::BLOB",
+    "bit": "'0101'::BIT",
+    "union": "union_value(num := 2)::UNION(num INTEGER, s VARCHAR)",
+    "timetz": "'12:00:00+07'::TIMETZ",
+    "hugeint": "170141183460469231731687303715884105727::HUGEINT",
+    "list_of_interval": "[INTERVAL 1 DAY]",
+    "struct_of_map": "{'m': MAP {'k': 'v'}}",
+    "array": "[1, 2]::INTEGER[2]",
+    "list_of_struct": "[{'a': 1, 'b': [2, 3]}]",
+    "struct": "{'a': 1, 'b': 'x'}",
+    "list": "['x', 'y']",
+    "decimal": "1.5::DECIMAL(20, 3)",
+}
+
+
+@pytest.fixture
+def tiny(settings: Settings) -> Settings:
+    """A published file with one table: enough for queries that read no warehouse table."""
+    import duckdb
+
+    settings.published_path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.published_path))
+    con.execute("CREATE TABLE t AS SELECT 1 AS a")
+    con.close()
+    return settings
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+@pytest.mark.parametrize("kind", sorted(TYPED_VALUES))
+def test_sql_renders_every_type_in_every_format(tiny: Settings, kind: str, fmt: str) -> None:
+    query = f"SELECT {TYPED_VALUES[kind]} AS v, 1 AS n"
+    result = runner.invoke(app, ["sql", query, "--format", fmt])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "v" in result.stdout and "1" in result.stdout
+    if fmt == "json":
+        assert json.loads(result.stdout)[0]["n"] == 1
+
+
+def test_sql_types_read_as_duckdb_text(tiny: Settings) -> None:
+    query = ("SELECT INTERVAL 3 DAY AS i, MAP {'a': 1} AS m, '0101'::BIT AS b, "
+             "[1, 2]::INTEGER[2] AS arr")  # fmt: skip
+    csv = runner.invoke(app, ["sql", query, "--format", "csv"])
+    assert csv.exit_code == 0, csv.output
+    frame = pl.read_csv(io.StringIO(csv.stdout), infer_schema=False)
+    assert frame.row(0) == ("3 days", "{a=1}", "0101", "1 | 2")
+
+
+def test_status_before_the_first_load_says_what_to_run(settings: Settings) -> None:
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "cchc run" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def corrupt(tiny: Settings) -> Settings:
+    path = tiny.published_path
+    path.write_bytes(b"not a duckdb file\n" * 1000)
+    return tiny
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["status"],
+                                     ["report", "form06", "--from", "2022-01-01",
+                                      "--to", "2022-01-31"]])  # fmt: skip
+def test_a_corrupt_snapshot_is_named_in_one_line(corrupt: Settings, command: list[str]) -> None:
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "corrupt" in text and "cchc run" in text
+    if command[0] != "status":  # status shows it in typer's error box
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_shell_on_a_corrupt_snapshot_says_so(corrupt: Settings) -> None:
+    result = runner.invoke(app, ["sql"], input="SELECT 1;\n")
+    assert result.exit_code == 1
+    assert "corrupt" in result.output and "Traceback" not in result.output
