@@ -8,6 +8,8 @@ load it moves to ``archive/`` (loaded, or already loaded before) or to ``rejecte
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +47,66 @@ def checked_inbox_path(settings: Settings, path: str | Path) -> Path:
     if not resolved.is_file():
         raise InboxPathError(f"{candidate}: not a regular file")
     return resolved
+
+
+def open_for_writing(path: Path) -> bool:
+    """True while some process still has ``path`` open for writing (a copy not finished).
+
+    Linux: a read lease cannot be taken on a file that any process, of any user, has open for
+    writing (EAGAIN). Where a lease is not allowed (not the file's owner, a filesystem without
+    leases) the open files of the processes we can see are looked at instead."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+            return True
+    except AttributeError:  # not Linux
+        pass
+    finally:
+        os.close(fd)
+    return _written_by_a_visible_process(path)
+
+
+def _written_by_a_visible_process(path: Path) -> bool:
+    target = str(path.resolve())
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            fds = list((pid_dir / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) != target:
+                    continue
+                info = (pid_dir / "fdinfo" / fd.name).read_text()
+            except OSError:
+                continue
+            flags = next((int(line.split()[1], 8) for line in info.splitlines()
+                          if line.startswith("flags:")), 0)
+            if flags & (os.O_WRONLY | os.O_RDWR):
+                return True
+    return False
+
+
+FileFingerprint = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+def fingerprint(path: Path) -> FileFingerprint:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _free_name(folder: Path, name: str) -> Path:

@@ -3,6 +3,8 @@ given by path. The file's header tells which system made it (``sources.files``).
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -12,10 +14,25 @@ from cchc.config import Settings, load_settings
 from flows.common import load_task, publish_task
 
 
+@dataclass(frozen=True)
+class FileRejection:
+    """A file that cannot be read: what is wrong, where, and what to do (no traceback)."""
+
+    reason: str
+
+
 @task(name="stage-file")
-def stage_task(settings: Settings, path: str, sha256: str) -> pipeline.StagedBatch:
-    """Read the file into parquet parts (raises SourceFileError naming file, row and field)."""
-    return pipeline.stage_file(settings, Path(path), sha256)
+def stage_task(settings: Settings, path: str, sha256: str) -> pipeline.StagedBatch | FileRejection:
+    """Read the file into parquet parts, or say why it cannot be read (file, row, field).
+
+    An unreadable file is an answer, not an error: returning it keeps Prefect from logging a
+    traceback above the one line that matters."""
+    from sources.files import SourceFileError
+
+    try:
+        return pipeline.stage_file(settings, Path(path), sha256)
+    except SourceFileError as exc:
+        return FileRejection(str(exc))
 
 
 @task(name="already-loaded")
@@ -41,43 +58,92 @@ def record_rejection_task(settings: Settings, path: str, sha256: str | None, rea
     return load_id
 
 
+MAX_READS = 5  # a file that keeps changing while read is left in the inbox after this
+
+
+def _deployment_id() -> str | None:
+    from prefect.runtime import deployment
+
+    return deployment.id
+
+
+def _wait_until_written(file: Path, timeout_s: float = 600.0) -> None:
+    """Wait while another process still has the file open for writing."""
+    deadline = time.monotonic() + timeout_s
+    while inbox.open_for_writing(file) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 @flow(name="ingest-file", log_prints=True)
 def ingest_file(path: str, from_inbox: bool = False) -> dict:
     """Load one export (a dossier list or a document register), then publish. With
     ``from_inbox`` the file must lie in the inbox and is moved afterwards: to archive/ when
     loaded (or loaded before), to rejected/ with a reason file when it cannot be loaded. The
-    same content is never loaded twice."""
-    from sources.files import SourceFileError, file_sha256
+    same content is never loaded twice. A file that changed while it was read (size, mtime or
+    content) is read again, not archived. A run of the deployment (started by the inbox
+    watcher's event) takes inbox files only."""
+    from sources.files import file_sha256
 
     logger = get_run_logger()
     s = load_settings()
+    if not from_inbox and _deployment_id():
+        raise inbox.InboxPathError(
+            f"{path}: refused: a deployment run ingests files from the inbox only "
+            f"(from_inbox=true, a file directly inside {s.inbox_dir}); to load a file from "
+            "elsewhere, drop it in the inbox or run `cchc ingest FILE` on this machine")
     file = inbox.checked_inbox_path(s, path) if from_inbox else Path(path).resolve()
-    sha = file_sha256(file)
+    if not file.is_file():
+        raise inbox.InboxPathError(f"{file}: not a regular file")
+    result: dict = {}
+    for _ in range(MAX_READS):
+        if from_inbox:
+            _wait_until_written(file)
+        before = inbox.fingerprint(file)
+        sha = file_sha256(file)
+        result, settled = _ingest_once(s, logger, file, sha, from_inbox)
+        if not settled:
+            return result
+        if inbox.fingerprint(file) == before and file_sha256(file) == sha:
+            if from_inbox:
+                inbox.archive(s, file)
+            return result
+        logger.warning("%s changed while it was read: reading it again (not archived)", file.name)
+    logger.error("%s kept changing while it was read (%d times): left in %s; it is read again "
+                 "once it stops changing", file.name, MAX_READS, file.parent)
+    return result
+
+
+def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) -> tuple[dict, bool]:
+    """One read of ``file``; returns the summary and whether it may be archived now (True) or
+    was moved to rejected/ or must stay (False)."""
     previous = already_loaded_task(s, sha)
     if previous:
         logger.info("%s has the same content as load %s: not loaded again", file, previous)
-        if from_inbox:
-            inbox.archive(s, file)
         return pipeline.LoadSummary(previous, str(file), "skipped",
-                                    message=f"same content as load {previous}").as_dict()
-    try:
-        batch = stage_task(s, str(file), sha)
-    except SourceFileError as exc:
-        reason = str(exc)
-        load_id = record_rejection_task(s, str(file), sha, reason)
-        logger.error("rejected %s: %s", file, reason)
-        if from_inbox:
-            inbox.reject(s, file, reason)
-        return pipeline.LoadSummary(load_id, str(file), "rejected", message=reason).as_dict()
+                                    message=f"same content as load {previous}").as_dict(), True
+    batch = stage_task(s, str(file), sha)
+    if isinstance(batch, FileRejection):
+        load_id = record_rejection_task(s, str(file), sha, batch.reason)
+        _reject(s, logger, file, batch.reason, from_inbox)
+        return pipeline.LoadSummary(load_id, str(file), "rejected",
+                                    message=batch.reason).as_dict(), False
     logger.info("%s is a %s export", file.name, batch.system)
     summary = load_task(s, batch)
+    publish_task(s)  # rejected by a batch gate: only its audit rows were written; show them too
     if summary.status == "succeeded":
-        publish_task(s)
         pipeline.cleanup(batch)
-        if from_inbox:
-            inbox.archive(s, file)
-    else:  # rejected by a batch gate: only its audit rows were written; make them visible
-        publish_task(s)
-        if from_inbox:
-            inbox.reject(s, file, summary.message or summary.status)
-    return summary.as_dict()
+        return summary.as_dict(), True
+    pipeline.cleanup(batch)
+    _reject(s, logger, file, summary.message or summary.status, from_inbox)
+    return summary.as_dict(), False
+
+
+def _reject(s: Settings, logger, file: Path, reason: str, from_inbox: bool) -> None:
+    """One line: what was rejected, where it is now, what to do."""
+    if from_inbox:
+        moved = inbox.reject(s, file, reason)
+        where = f"moved to {moved} (reason beside it in {moved.name}.reason.txt)"
+    else:
+        where = f"left at {file}"
+    logger.error("rejected %s: %s — %s; correct the export (or export it again) and load it "
+                 "again", file.name, reason, where)

@@ -6,8 +6,11 @@ the final name directly and close it. So the watcher ignores temporary names, an
 name waits until size, mtime and inode hold still for ``settle_s`` (0.5 s) before emitting.
 A file seen *growing* (modified events: someone writes the final name directly, e.g. a slow
 network copy that may stall) must also have had no write for ``busy_settle_s`` (2 s), and an
-``.xlsx`` must be a complete ZIP (its central directory is written last), so a stalled copy is
-not loaded half-written. A trigger on the ingest deployment turns the event into
+``.xlsx`` must be a complete ZIP (its central directory is written last). Timing alone cannot
+tell a finished file from a writer that pauses longer than that (a CSV written in two halves
+6 s apart), so a file is complete only once no process has it open for writing any more
+(``cchc.inbox.open_for_writing``: closed, or renamed in after closing). The flow checks again
+that the file did not change between reading and archiving. A trigger on the ingest deployment turns the event into
 ``ingest_file(path, from_inbox=True)``.
 
 Files already waiting when the service starts are picked up by a scan, and a periodic rescan
@@ -181,6 +184,8 @@ class InboxWatcher:
                 quiet = time.monotonic() - self._last_write.get(str(path), float("-inf"))
                 if quiet < self.busy_settle_s:
                     continue
+                if inbox.open_for_writing(path):
+                    continue  # still being written, however long the writer pauses
                 if not self.looks_complete(path) and time.monotonic() - start < self.max_wait_s:
                     continue  # after max_wait_s the flow gets it, and says why it is unreadable
                 return now
