@@ -327,12 +327,16 @@ def write_documents_xlsx(
     """Write ``documents_report(...)``'s frame as a spreadsheet in the style of form 06: title
     block, three-row header, the row of column numbers, section rows by unit level, the total
     row, the rates (percent), a note and the signature block. Returns ``path``."""
-    import xlsxwriter
+    from warehouse.form06_xlsx import (
+        add_formats,
+        new_workbook,
+        sections,
+        write_cell,
+        write_signatures,
+        write_title_block,
+    )
 
-    from warehouse.form06_xlsx import add_formats, sections, write_signatures, write_title_block
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = new_workbook(path)  # text stays text: no formulas from the data
     ws = wb.add_worksheet("Văn bản")
     fmt = add_formats(wb)
     head, last = fmt["head"], _LAST_COL
@@ -353,18 +357,18 @@ def write_documents_xlsx(
         ws.merge_range(top + 1, col, top + 2, col, label, head)
     for first, label, (left, right) in _HEADER_PAIRS:
         ws.merge_range(top + 1, first, top + 1, first + 1, label, head)
-        ws.write(top + 2, first, left, head)
-        ws.write(top + 2, first + 1, right, head)
+        ws.write_string(top + 2, first, left, head)
+        ws.write_string(top + 2, first + 1, right, head)
     ws.set_row(top + 2, 45)
     numbers = ["(1)", "", "(2)", *[f"({i})" for i in range(3, 13)],
                *[RATE_FORMULAS[c] for c in RATE_COLUMNS]]  # fmt: skip
     for col, label in enumerate(numbers):
-        ws.write(top + 3, col, label, fmt["num_row"])
+        write_cell(ws, top + 3, col, label, fmt["num_row"])
 
     def write_row(r: int, row: dict, number: str, text: str, percent: str) -> None:
-        ws.write(r, 0, row["c1"] if row["c1"] is not None else "", fmt[number])
-        ws.write(r, 1, row["code"] or "", fmt[text])
-        ws.write(r, 2, row["c2"], fmt[text])
+        write_cell(ws, r, 0, row["c1"], fmt[number])
+        write_cell(ws, r, 1, row["code"], fmt[text])
+        write_cell(ws, r, 2, row["c2"], fmt[text])
         for i, col in enumerate(COUNT_COLUMNS, start=_FIRST_COUNT):
             ws.write_number(r, i, row[col], fmt[number])
         for i, col in enumerate(RATE_COLUMNS, start=_FIRST_COUNT + len(COUNT_COLUMNS)):
@@ -376,7 +380,7 @@ def write_documents_xlsx(
     r = top + 4
     for label, rows in sections(frame, by):
         if label is not None:
-            ws.write(r, 0, "", fmt["section"])
+            ws.write_blank(r, 0, None, fmt["section"])
             ws.merge_range(r, 1, r, last, label, fmt["section"])
             r += 1
         for row in rows:

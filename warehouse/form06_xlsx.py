@@ -83,6 +83,30 @@ def sections(frame: pl.DataFrame, by: str) -> list[tuple[str | None, list[dict]]
     return out
 
 
+def new_workbook(path: Path):
+    """An xlsxwriter workbook that never turns text into a formula or a link: a cell value
+    ``=cmd|' /C calc'!A0`` from the data stays text (docs/security.md)."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False}
+    )
+
+
+def write_cell(ws, row: int, col: int, value, fmt=None) -> None:
+    """One data cell by its type: numbers as numbers, None as blank, anything else as text
+    (``write_string``, never ``write``, on text that came from the data)."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
 def add_formats(wb) -> dict:
     """The cell formats of the project's report spreadsheets (Times New Roman 12, bordered)."""
     base = {"font_name": "Times New Roman", "font_size": 12}
@@ -138,10 +162,7 @@ def write_form06_xlsx(
     frame: pl.DataFrame, path: Path, date_from: date, date_to: date, by: By, issuer: str = ""
 ) -> Path:
     """Write ``form06(...)``'s frame as the official spreadsheet; returns ``path``."""
-    import xlsxwriter
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = new_workbook(path)
     ws = wb.add_worksheet("Biểu 06")
     fmt = add_formats(wb)
     head, cell, text, total = fmt["head"], fmt["cell"], fmt["text"], fmt["total"]
@@ -160,26 +181,26 @@ def write_form06_xlsx(
         ws.merge_range(top + 1, first, top + 2, first, "Tổng số", head)
         ws.merge_range(top + 1, first + 1, top + 1, last, "Trong đó", head)
     for col, label in HEADER_SUB.items():
-        ws.write(top + 2, col, label, head)
+        ws.write_string(top + 2, col, label, head)
     ws.set_row(top + 2, 75)
     for col in range(13):
-        ws.write(top + 3, col, f"({col + 1})", fmt["num_row"])
+        ws.write_string(top + 3, col, f"({col + 1})", fmt["num_row"])
 
     r = top + 4
     for label, rows in sections(frame, by):
         if label is not None:
-            ws.write(r, 0, "", fmt["section"])
+            ws.write_blank(r, 0, None, fmt["section"])
             ws.merge_range(r, 1, r, 12, label, fmt["section"])
             r += 1
         for row in rows:
-            ws.write(r, 0, row["c1"], cell)
-            ws.write(r, 1, row["c2"], text)
+            write_cell(ws, r, 0, row["c1"], cell)
+            write_cell(ws, r, 1, row["c2"], text)
             for i, col in enumerate(COUNT_COLUMNS, start=2):
                 ws.write_number(r, i, row[col], cell)
             r += 1
     totals = frame.row(-1, named=True)
-    ws.write(r, 0, "", total)
-    ws.write(r, 1, TOTAL_LABEL, total)
+    ws.write_blank(r, 0, None, total)
+    ws.write_string(r, 1, TOTAL_LABEL, total)
     for i, col in enumerate(COUNT_COLUMNS, start=2):
         ws.write_number(r, i, totals[col], total)
 
