@@ -20,6 +20,14 @@ from cchc.prefect_env import configure_prefect
 def _prepare():
     settings = load_settings()
     configure_prefect(settings)
+    if settings.service.prefect_api_url and not os.environ.get("PREFECT_API_AUTH_STRING"):
+        # the served API requires cchc serve's auth string (CCHC_PREFECT_AUTH_STRING or the
+        # stored one); without it every call would be refused with 401
+        from cchc.service.runtime import api_auth_string
+
+        auth = api_auth_string(settings)
+        if auth:
+            os.environ["PREFECT_API_AUTH_STRING"] = auth
     return settings
 
 
@@ -33,6 +41,8 @@ def run_command(
 
     One system failing does not stop the others; the command exits 1 if any failed."""
     settings = _prepare()
+    from rich.markup import escape
+
     from cchc.console import console, print_summary
     from flows.pull import PULL_FLOWS
     from sources.registry import source
@@ -45,7 +55,8 @@ def run_command(
             summary = PULL_FLOWS[name](since=since, until=until)
         except Exception as exc:  # the next system still runs; the failure is recorded and shown
             failed += 1
-            console.print(f"[bold red]{name}: pull failed[/] {type(exc).__name__}: {exc}")
+            console.print(f"[bold red]{name}: pull failed[/] {type(exc).__name__}: "
+                          f"{escape(str(exc))}")
             continue
         print_summary(summary)
     if failed:
@@ -56,17 +67,27 @@ def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Exports (XLSX or CSV): dossier lists, document registers.", exists=True, dir_okay=False)],
 ) -> None:
     """Load exports (dossier lists, document registers; XLSX/CSV) and publish. The header tells
-    which system made each file. Exits 1 if any file was rejected."""
+    which system made each file. Every file is tried, whatever happened to the one before;
+    exits 1 if any file was rejected or failed."""
     _prepare()
-    from cchc.console import print_summary
+    from rich.markup import escape
+
+    from cchc.console import console, print_summary
     from flows.ingest import ingest_file
 
     failed = 0
     for path in paths:
-        summary = ingest_file(path=str(path))
-        print_summary(summary)
-        failed += summary["status"] in ("rejected", "failed")
+        try:
+            summary = ingest_file(path=str(path))
+            ok = summary["status"] not in ("rejected", "failed")
+            print_summary(summary)
+            failed += not ok
+        except Exception as exc:  # the next file still loads; the command exits 1 at the end
+            failed += 1
+            console.print(f"[bold red]{escape(str(path))}: failed[/] {type(exc).__name__}: "
+                          f"{escape(str(exc))}")
     if failed:
+        console.print(f"{failed} of {len(paths)} file(s) not loaded")
         raise typer.Exit(1)
 
 

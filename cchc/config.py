@@ -30,8 +30,11 @@ class SourceSettings:
     token: str = "demo-token"
     page_size: int = 1000
     timeout_s: float = 30.0
-    max_retries: int = 6
+    max_retries: int = 6  # 429/5xx/timeouts: the provincial systems are slow, be patient
     backoff_s: float = 0.5
+    # Connection refused / unknown host: nothing listens, waiting minutes will not help. A pull
+    # checks the address first and fails after this many retries (0.5 s, 1 s, ...) instead.
+    connect_retries: int = 2
     # First watermark for a warehouse that has never pulled: everything updated since then.
     initial_since: str = "2020-01-01T00:00:00Z"
 
@@ -91,6 +94,18 @@ class Settings:
     def source(self) -> SourceSettings:
         """The one-stop system's settings (the first source; kept for older callers)."""
         return self.source_settings("onestop")
+
+    @property
+    def simulator_url(self) -> str:
+        """Where the bundled simulator listens (the default source address)."""
+        return f"http://{self.simulator.host}:{self.simulator.port}"
+
+    def embedded_systems(self) -> list[str]:
+        """Enabled systems whose source is the bundled simulator's address (the embedded
+        default: no real source configured)."""
+        sim = self.simulator_url.rstrip("/")
+        return [s for s in self.enabled_systems()
+                if self.source_settings(s).base_url.rstrip("/") == sim]
 
     def enabled_systems(self) -> list[str]:
         """The configured systems that are pulled, in the registry's order."""
@@ -233,6 +248,36 @@ def _read_sources(path: Path, key: str, value: Any, into: dict[str, dict[str, An
             raise ValueError(f"{path}: [sources.{system}] must be a table")
         for sub, v in section.items():
             into.setdefault(system, {})[sub] = _coerce(SourceSettings, sub, v)
+
+
+def source_unreachable(base_url: str, attempts: int = 1, wait_s: float = 0.5,
+                       timeout_s: float = 5.0, sleep=None) -> str | None:
+    """Why nothing can be reached at ``base_url`` (connection refused, unknown host, no route),
+    after ``attempts`` tries ``wait_s * 2**n`` apart; None when a connection opens — or merely
+    times out, which a slow but alive system may do (the client's long patience handles that)."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    reason = None
+    for attempt in range(max(1, attempts)):
+        if attempt:
+            (sleep or time.sleep)(wait_s * 2 ** (attempt - 1))
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                return None
+        except TimeoutError:
+            return None
+        except socket.gaierror as exc:
+            reason = f"unknown host {host}: {exc.strerror or exc}"
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if isinstance(exc, ConnectionRefusedError):
+                reason = "connection refused"
+    return reason
 
 
 def utc_now() -> datetime:

@@ -8,6 +8,7 @@ from importlib import resources
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cchc.config import Settings
@@ -34,13 +35,21 @@ def _pct(num: int, den: int) -> float | None:
     return round(100.0 * num / den, 2) if den else None
 
 
+def text(value: Any) -> str:
+    """Data as rich shows it literally: a file name, a header or a message containing ``[b]`` or
+    ``[/b]`` is text, not markup (unescaped, it would crash the console or restyle it)."""
+    return escape("" if value is None else str(value))
+
+
 def print_summary(summary: dict) -> None:
-    """One load's row accounting and what happened to the rows that were not loaded."""
+    """One load's row accounting and what happened to the rows that were not loaded. Every
+    value from the data (messages, reasons, notes, paths) is printed literally."""
     from sources.registry import source
 
     system = summary.get("system")
     entity = source(system).entity if system else "record"
-    title = f"{system + ' ' if system else ''}load {summary.get('load_id')} — {summary.get('status')}"
+    title = text(f"{system + ' ' if system else ''}load {summary.get('load_id')} — "
+                 f"{summary.get('status')}")
     t = Table(title=title, show_header=False)
     t.add_column("what")
     t.add_column("rows", justify="right")
@@ -60,7 +69,7 @@ def print_summary(summary: dict) -> None:
         t.add_row(label, f"{summary.get(key, 0):,}")
     console.print(t)
     if summary.get("message"):
-        console.print(f"[yellow]{summary['message']}[/]")
+        console.print(f"[yellow]{text(summary['message'])}[/]")
     for title, key in [("Quarantined, by reason", "quarantine_reasons"), ("Warnings, by reason", "warning_reasons")]:
         reasons = summary.get(key) or {}
         if reasons:
@@ -68,10 +77,10 @@ def print_summary(summary: dict) -> None:
             r.add_column("reason")
             r.add_column("rows", justify="right")
             for reason, n in reasons.items():
-                r.add_row(reason, f"{n:,}")
+                r.add_row(text(reason), f"{n:,}")
             console.print(r)
     for note in summary.get("notes") or []:
-        console.print(f"[dim]note:[/] {note}")
+        console.print(f"[dim]note:[/] {text(note)}")
 
 
 def published_figures(scenario: str) -> list[dict[str, str]]:
@@ -210,7 +219,7 @@ def print_status(settings: Settings) -> None:
             for c in cols:
                 t.add_column(c)
             for row in rel.fetchall():
-                t.add_row(*["" if v is None else str(v) for v in row])
+                t.add_row(*[text(v) for v in row])
             console.print(t)
     finally:
         con.close()

@@ -99,6 +99,17 @@ class DeploymentSpec:
         return self.flow().to_deployment(DEPLOYMENT_NAME, **self.options)
 
 
+PULL_CONCURRENCY = 1
+
+
+def pull_concurrency():
+    """Each pull deployment's limit: one run at a time, collisions cancelled (CANCEL_NEW)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    return ConcurrencyLimitConfig(limit=PULL_CONCURRENCY,
+                                  collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+
+
 def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[DeploymentSpec]:
     """The deployments, pulls first (in ``refs.pulls`` order), then ingest, then freshness."""
     from prefect.events import DeploymentEventTrigger
@@ -127,6 +138,10 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
             "description": (f"Pull {pull.source_system}: nightly ({svc.nightly_cron} {svc.timezone}), "
                             "on change notifications, and month by month for backfills."),
             "tags": [*refs.tags, pull.source_system],
+            # One pull per system at a time; a run that would start while one runs is cancelled
+            # at once (not queued): a burst of notifications (or an outage's worth) becomes one
+            # pull and never fills the runner's slots, so inbox files still go through.
+            "concurrency_limit": pull_concurrency(),
             **common,
         }))
     specs.append(DeploymentSpec(refs.ingest, {

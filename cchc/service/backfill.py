@@ -100,10 +100,25 @@ RunWindow = Callable[[Window], dict[str, Any]]
 
 
 def via_deployment(deployment_name: str, *, pickup_timeout_s: float = 120.0,
-                   poll_s: float = 1.0, on_state: Callable[[str], None] | None = None) -> RunWindow:
-    """Run each window through the served deployment and wait for it."""
+                   poll_s: float = 1.0, on_state: Callable[[str], None] | None = None,
+                   collision_retries: int = 60, collision_wait_s: float = 10.0) -> RunWindow:
+    """Run each window through the served deployment and wait for it. A month cancelled because
+    another pull of the system was running is run again (up to ``collision_retries`` times)."""
 
     def run(window: Window) -> dict[str, Any]:
+        for _ in range(collision_retries + 1):
+            flow_run, state = _run_once(window)
+            if not _collided(state):
+                break
+            # another pull of this system was running (nightly, notification): the deployment
+            # cancels a second one at once; wait for it and run the month again
+            time.sleep(collision_wait_s)
+        if not state.is_completed():
+            raise BackfillError(f"{window.label}: run {flow_run.name} ended {state.name}: "
+                                f"{state.message or ''}".rstrip(": "))
+        return {"flow_run_id": str(flow_run.id), "mode": "deployment"}
+
+    def _run_once(window: Window):
         from prefect import get_client
         from prefect.deployments import run_deployment
         from prefect.states import Cancelling
@@ -132,12 +147,15 @@ def via_deployment(deployment_name: str, *, pickup_timeout_s: float = 120.0,
             with get_client(sync_client=True) as client:
                 client.set_flow_run_state(flow_run.id, Cancelling(message="backfill interrupted"))
             raise
-        if not state.is_completed():
-            raise BackfillError(f"{window.label}: run {flow_run.name} ended {state.name}: "
-                                f"{state.message or ''}".rstrip(": "))
-        return {"flow_run_id": str(flow_run.id), "mode": "deployment"}
+        return flow_run, state
 
     return run
+
+
+def _collided(state) -> bool:
+    """Cancelled by the pull deployment's one-at-a-time limit (not by a person)."""
+    return bool(state is not None and state.is_cancelled()
+                and "concurrency limit" in (state.message or "").lower())
 
 
 def via_flow(flow: Callable[..., dict[str, Any]]) -> RunWindow:

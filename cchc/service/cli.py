@@ -19,6 +19,7 @@ def serve_command(
     inbox ingest, freshness alert), the inbox watcher and the change-notification receiver.
     Ctrl-C stops it all."""
     from rich.console import Console
+    from rich.markup import escape
 
     from cchc.service.runtime import ServiceAlreadyRunning, ServiceInfo, run_service
 
@@ -29,19 +30,25 @@ def serve_command(
         systems = ", ".join(settings.enabled_systems())
         started = (f"started in {info.server_startup_s:.1f} s" if info.server_startup_s is not None
                    else "existing server")
-        console.print(f"[bold green]cchc serve ready[/]  data {settings.data_dir}\n"
-                      f"  Prefect UI  {info.ui_url}  ({started})\n"
-                      f"  hooks       POST {info.hook_url}<system>  ({systems})\n"
-                      f"  inbox       {info.inbox}\n"
-                      f"  nightly     {settings.service.nightly_cron} {settings.service.timezone}\n"
-                      "Ctrl-C to stop.")
+        hooks = (f"POST {info.hook_url}<system>  ({systems})" if info.hook_url
+                 else f"[yellow]OFF[/]: {escape(info.hook_off or '')}")
+        lines = [f"[bold green]cchc serve ready[/]  data {escape(str(settings.data_dir))}",
+                 f"  Prefect UI  {escape(info.ui_url)}  ({started}; log in with the string in "
+                 f"{escape(str(settings.prefect_home / 'api-auth'))} or CCHC_PREFECT_AUTH_STRING)",
+                 f"  hooks       {hooks}",
+                 f"  inbox       {escape(str(info.inbox))}",
+                 f"  nightly     {settings.service.nightly_cron} {settings.service.timezone}"]
+        if info.simulator_url:
+            lines.append(f"  source      the bundled simulator, {escape(info.simulator_url)} "
+                         "(no source system configured)")
+        console.print("\n".join([*lines, "Ctrl-C to stop."]))
 
     console.print("[bold]cchc serve[/] starting (the first start creates the Prefect database; "
                   "allow a minute)...")
     try:
         run_service(settings, catch_up=catch_up, on_ready=ready)
     except (ServiceAlreadyRunning, RuntimeError, TimeoutError) as exc:
-        console.print(f"[red]cchc serve: {exc}[/]")
+        console.print(f"[red]cchc serve: {escape(str(exc))}[/]")
         raise typer.Exit(1) from None
 
 
@@ -81,7 +88,9 @@ def backfill_command(
     try:
         _run_with_progress(console, windows, state, run_window, redo)
     except BackfillError as exc:
-        console.print(f"[red]{exc}[/]\nFinished months are recorded; run the same command to resume.")
+        from rich.markup import escape
+
+        console.print(f"[red]{escape(str(exc))}[/]\nFinished months are recorded; run the same command to resume.")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished months are recorded; run the same command "

@@ -8,8 +8,15 @@ notifications costs one small event each, and the pull stays idempotent.
 
 Refusals change nothing: 401 unsigned or badly signed, 413 over the size limit (checked on
 Content-Length *and* while streaming, so a lying or chunked sender cannot make us buffer more),
-400 malformed or of the wrong shape. A failure to hand the event on answers 503, so the
-sender retries instead of the change being lost. No request can crash the receiver.
+400 malformed or of the wrong shape, 409 a replay (the same signed body accepted within the
+replay window, default 10 min: signatures of accepted notifications are remembered that long,
+in memory), 400 a ``sent_at`` outside that window (so a body older than the memory cannot be
+replayed either). A notification should therefore carry something unique, an ``id`` and/or a
+``sent_at`` instant. A failure to hand the event on answers 503, so the sender retries instead
+of the change being lost (a 503'd body is not remembered). No request can crash the receiver.
+
+The receiver refuses to run on an empty or the documented default secret (``change-me``):
+:func:`create_app` raises :class:`WeakSecret`, and ``cchc serve`` then runs without it.
 """
 
 from __future__ import annotations
@@ -18,8 +25,11 @@ import hashlib
 import hmac
 import json
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,6 +45,48 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Signature"
 SIGNATURE_PREFIX = "sha256="
 NOTIFICATION_EVENT = "dossier.changed"  # the one-stop system's; each system names its entity
+DEFAULT_SECRETS = frozenset({"", "change-me"})
+REPLAY_WINDOW_S = 600.0
+MAX_REMEMBERED = 10_000  # signatures held at most (only valid, accepted ones are remembered)
+
+
+class WeakSecret(ValueError):
+    """The shared secret is empty or the documented default: anyone could sign."""
+
+
+def weak_secret_reason(secret: str | None) -> str | None:
+    """Why ``secret`` must not be used for the receiver, or None when it may."""
+    if not secret or secret.strip() in DEFAULT_SECRETS:
+        return ("the change-notification secret is not set (empty or the default 'change-me'): "
+                "set CCHC_HOOK_SECRET to a long random value shared with the source systems")
+    return None
+
+
+class ReplayGuard:
+    """Signatures of accepted notifications, each remembered for ``window_s`` seconds."""
+
+    def __init__(self, window_s: float = REPLAY_WINDOW_S, max_entries: int = MAX_REMEMBERED,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s, self.max_entries, self.clock = window_s, max_entries, clock
+        self._seen: OrderedDict[str, float] = OrderedDict()  # signature -> expiry, oldest first
+
+    def _prune(self) -> None:
+        now = self.clock()
+        while self._seen and (next(iter(self._seen.values())) <= now
+                              or len(self._seen) > self.max_entries):
+            self._seen.popitem(last=False)
+
+    def claim(self, signature: str) -> bool:
+        """Remember ``signature``; False when it was already seen within the window."""
+        self._prune()
+        if signature in self._seen:
+            return False
+        self._seen[signature] = self.clock() + self.window_s
+        return True
+
+    def release(self, signature: str) -> None:
+        """Forget ``signature`` (its notification was not accepted after all)."""
+        self._seen.pop(signature, None)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -57,14 +109,32 @@ class Notification:
 
     changed_since: str
     count: int
+    id: str | None = None
+    sent_at: str | None = None
 
 
 class BadNotification(ValueError):
     """Malformed JSON or the wrong shape."""
 
 
-def parse_notification(body: bytes, event: str = NOTIFICATION_EVENT) -> Notification:
-    """Parse and check ``{"event": "dossier.changed", "changed_since": ISO, "count": n}``."""
+def _instant(doc: dict, key: str) -> datetime:
+    value = doc.get(key)
+    if not isinstance(value, str):
+        raise BadNotification(f"{key} must be an ISO 8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadNotification(f"{key} is not an ISO 8601 instant") from None
+    if parsed.tzinfo is None:
+        raise BadNotification(f"{key} must carry a time zone (Z or an offset)")
+    return parsed
+
+
+def parse_notification(body: bytes, event: str = NOTIFICATION_EVENT, *,
+                       window_s: float | None = REPLAY_WINDOW_S,
+                       now: datetime | None = None) -> Notification:
+    """Parse and check ``{"event": "dossier.changed", "changed_since": ISO, "count": n}`` with
+    optional ``"id"`` (a string) and ``"sent_at"`` (ISO instant, within ``window_s`` of now)."""
     try:
         doc = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -73,19 +143,24 @@ def parse_notification(body: bytes, event: str = NOTIFICATION_EVENT) -> Notifica
         raise BadNotification("body must be a JSON object")
     if doc.get("event") != event:
         raise BadNotification(f"event must be {event!r}")
-    since = doc.get("changed_since")
-    if not isinstance(since, str):
-        raise BadNotification("changed_since must be an ISO 8601 string")
-    try:
-        parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadNotification("changed_since is not an ISO 8601 instant") from None
-    if parsed.tzinfo is None:
-        raise BadNotification("changed_since must carry a time zone (Z or an offset)")
+    _instant(doc, "changed_since")
     count = doc.get("count")
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise BadNotification("count must be a non-negative integer")
-    return Notification(changed_since=since, count=count)
+    note_id = doc.get("id")
+    if note_id is not None and (not isinstance(note_id, str) or not 0 < len(note_id) <= 200):
+        raise BadNotification("id must be a string of 1 to 200 characters")
+    sent_at = None
+    if doc.get("sent_at") is not None:
+        sent = _instant(doc, "sent_at")
+        if window_s is not None:
+            age = ((now or datetime.now(UTC)) - sent).total_seconds()
+            if abs(age) > window_s:
+                raise BadNotification(f"sent_at is {age:+.0f} s from now: outside the accepted "
+                                      f"window of ±{window_s:.0f} s (too old, or a clock is off)")
+        sent_at = doc["sent_at"]
+    return Notification(changed_since=doc["changed_since"], count=count, id=note_id,
+                        sent_at=sent_at)
 
 
 class _TooLarge(Exception):
@@ -109,10 +184,18 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
-               systems: dict[str, str] | None = None) -> Starlette:
+               systems: dict[str, str] | None = None, *,
+               replay_window_s: float = REPLAY_WINDOW_S,
+               clock: Callable[[], float] = time.monotonic) -> Starlette:
     """The receiver as an ASGI app: ``POST /hooks/<system>`` for each of ``systems`` (system ->
     the notification's ``event`` value, e.g. ``{"onestop": "dossier.changed"}``; default: every
-    registered source). ``emit(event, resource_id, payload)`` hands the event on."""
+    registered source). ``emit(event, resource_id, payload)`` hands the event on.
+
+    Raises :class:`WeakSecret` for an empty or the default secret."""
+    reason = weak_secret_reason(secret)
+    if reason:
+        raise WeakSecret(reason)
+    guard = ReplayGuard(replay_window_s, clock=clock)
     if systems is None:
         from sources.registry import SOURCES
 
@@ -153,12 +236,25 @@ def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
             log.warning("change notification with a bad signature from %s", _client(request))
             return _error(401, "bad signature")
         try:
-            note = parse_notification(body, event)
+            note = parse_notification(body, event, window_s=replay_window_s)
         except BadNotification as exc:
             return _error(400, str(exc))
+        digest = f"{source_system}:{header.strip().lower()}"
+        if not guard.claim(digest):
+            log.warning("replayed change notification for %s from %s refused", source_system,
+                        _client(request))
+            return _error(409, "this notification was already received (replay); nothing started")
         payload: dict[str, Any] = {"changed_since": note.changed_since, "count": note.count,
                                    "source_system": source_system}
-        if not emit(change_event(source_system), source_resource(source_system), payload):
+        if note.id is not None:
+            payload["id"] = note.id
+        try:
+            sent = emit(change_event(source_system), source_resource(source_system), payload)
+        except BaseException:
+            guard.release(digest)
+            raise
+        if not sent:
+            guard.release(digest)  # the sender will retry the same body: let it through then
             log.error("change notification accepted but the event could not be emitted")
             return _error(503, "cannot hand the notification on now; retry later")
         log.info("change notification from %s: %d change(s) since %s", source_system, note.count,

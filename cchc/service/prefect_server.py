@@ -8,12 +8,22 @@ The server is started in its own session, so a Ctrl-C in the terminal reaches ``
 only: the runner can still report its runs' final states before the server is stopped, last.
 On Linux the child also gets SIGTERM if its parent dies (``PR_SET_PDEATHSIG``), so a killed
 service does not leave a server holding the port.
+
+The API is protected: loopback is not a trust boundary (any local user could otherwise create
+flow runs, e.g. an ingest of a file outside the inbox). The server gets
+``PREFECT_SERVER_API_AUTH_STRING``; every client (the runner, flow-run processes, ``cchc
+backfill``) sends the same string as ``PREFECT_API_AUTH_STRING`` (HTTP Basic). Only ``GET
+/api/health`` and ``/api/ready`` answer without it. The string comes from
+``CCHC_PREFECT_AUTH_STRING`` or is generated at the first start and kept, mode 0600, in
+``<prefect home>/api-auth``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,6 +47,51 @@ SERVER_ENV: dict[str, str] = {
 }
 
 STARTUP_TIMEOUT_S = 180.0
+
+AUTH_ENV = "CCHC_PREFECT_AUTH_STRING"
+AUTH_FILE = "api-auth"
+
+
+def auth_string_path(home: Path) -> Path:
+    return home / AUTH_FILE
+
+
+def read_auth_string(home: Path, env: dict[str, str] | None = None) -> str | None:
+    """``CCHC_PREFECT_AUTH_STRING``, else the string stored under ``home``, else None."""
+    env = os.environ if env is None else env
+    if env.get(AUTH_ENV):
+        return env[AUTH_ENV]
+    path = auth_string_path(home)
+    if path.is_file():
+        value = path.read_text(encoding="utf-8").strip()
+        return value or None
+    return None
+
+
+def ensure_auth_string(home: Path, env: dict[str, str] | None = None) -> str:
+    """The API auth string: ``CCHC_PREFECT_AUTH_STRING``, the stored one, or a new random one
+    written to ``<home>/api-auth`` readable by its owner only (0600)."""
+    existing = read_auth_string(home, env)
+    if existing:
+        return existing
+    home.mkdir(parents=True, exist_ok=True)
+    path = auth_string_path(home)
+    value = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return read_auth_string(home, {}) or value
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def auth_headers(auth_string: str | None) -> dict[str, str]:
+    """The Authorization header a Prefect client sends for ``auth_string`` ({} for None)."""
+    if not auth_string:
+        return {}
+    token = base64.b64encode(auth_string.encode("utf-8")).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -85,6 +140,12 @@ class PrefectServer:
     home: Path
     log_path: Path
     startup_s: float
+    auth_string: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a client must send (``Authorization``)."""
+        return auth_headers(self.auth_string)
 
     @property
     def ui_url(self) -> str:
@@ -102,21 +163,30 @@ class PrefectServer:
             self.proc.wait(timeout=10)
 
 
-def server_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: cchc's Prefect defaults, its own home, no client API URL."""
+def server_env(home: Path, base: dict[str, str] | None = None,
+               auth_string: str | None = None) -> dict[str, str]:
+    """The child's environment: cchc's Prefect defaults, its own home, no client API URL, and
+    the API auth string (None: an open API)."""
     env = dict(os.environ if base is None else base)
     env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
     env.update(PREFECT_DEFAULTS)
     env.update(SERVER_ENV)
     env["PREFECT_HOME"] = str(home)
+    if auth_string:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
+        env["PREFECT_API_AUTH_STRING"] = auth_string
     return env
 
 
 @contextlib.contextmanager
 def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
                          log_path: Path | None = None,
-                         startup_timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[PrefectServer]:
-    """Start a Prefect server on ``host:port`` (0: a free port) and stop it on exit."""
+                         startup_timeout_s: float = STARTUP_TIMEOUT_S,
+                         auth_string: str | None = None) -> Iterator[PrefectServer]:
+    """Start a Prefect server on ``host:port`` (0: a free port) and stop it on exit. Its API
+    requires ``auth_string`` (default: the one of ``ensure_auth_string(home)``)."""
+    auth_string = auth_string or ensure_auth_string(home)
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port(host)
     if port_in_use(host, port):
@@ -131,10 +201,10 @@ def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=server_env(home), start_new_session=True,
+            env=server_env(home, auth_string=auth_string), start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
-    server = PrefectServer(proc, api_url, home, log_path, startup_s=0.0)
+    server = PrefectServer(proc, api_url, home, log_path, startup_s=0.0, auth_string=auth_string)
     try:
         server.startup_s = wait_healthy(api_url, startup_timeout_s, proc, log_path)
         yield server

@@ -30,6 +30,8 @@ from cchc.config import Settings
 from cchc.service.prefect_server import (
     PREFECT_DEFAULTS,
     STARTUP_TIMEOUT_S,
+    ensure_auth_string,
+    read_auth_string,
     start_prefect_server,
     wait_healthy,
 )
@@ -57,18 +59,31 @@ class ServiceInfo:
 
     api_url: str
     ui_url: str
-    hook_url: str
+    hook_url: str | None  # None: the receiver is off, ``hook_off`` says why
     inbox: Path
     server_startup_s: float | None  # None: an existing server was used
+    hook_off: str | None = None
+    simulator_url: str | None = None  # the bundled simulator this service started, if any
 
 
-def prefect_environment(settings: Settings, api_url: str | None) -> dict[str, str]:
-    """Environment for this process and every flow run it starts (set before Prefect loads)."""
+def api_auth_string(settings: Settings) -> str | None:
+    """The string that opens the served Prefect API (``CCHC_PREFECT_AUTH_STRING`` or the one
+    ``cchc serve`` stored under the Prefect home); None when there is none."""
+    return read_auth_string(settings.prefect_home)
+
+
+def prefect_environment(settings: Settings, api_url: str | None,
+                        auth_string: str | None = None) -> dict[str, str]:
+    """Environment for this process and every flow run it starts (set before Prefect loads).
+    With an API URL, the client's auth string goes along (default: :func:`api_auth_string`)."""
     env = dict(PREFECT_DEFAULTS)
     env["PREFECT_HOME"] = str(settings.prefect_home)
     env["CCHC_DATA_DIR"] = str(settings.data_dir)
     if api_url:
         env["PREFECT_API_URL"] = api_url
+        auth = auth_string or api_auth_string(settings)
+        if auth:
+            env["PREFECT_API_AUTH_STRING"] = auth
     return env
 
 
@@ -78,6 +93,7 @@ def apply_environment(env: dict[str, str], api_url: str | None) -> None:
     os.environ.update(env)
     if not api_url:
         os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop("PREFECT_API_AUTH_STRING", None)
 
 
 @contextlib.contextmanager
@@ -99,17 +115,20 @@ def service_lock(settings: Settings) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None]]:
-    """The configured Prefect API, or a server of our own for as long as the block lasts."""
+def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None, str | None]]:
+    """The configured Prefect API, or a server of our own for as long as the block lasts:
+    (API URL, seconds the server took to start or None, the API auth string or None)."""
     configured = settings.service.prefect_api_url
     if configured:
         wait_healthy(configured, STARTUP_TIMEOUT_S)
-        yield configured.rstrip("/"), None
+        yield configured.rstrip("/"), None, api_auth_string(settings)
         return
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    auth = ensure_auth_string(settings.prefect_home)
     with start_prefect_server(settings.prefect_home, "127.0.0.1", settings.service.prefect_port,
-                              log_path=settings.logs_dir / "prefect-server.log") as server:
-        yield server.api_url, server.startup_s
+                              log_path=settings.logs_dir / "prefect-server.log",
+                              auth_string=auth) as server:
+        yield server.api_url, server.startup_s, auth
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -123,6 +142,67 @@ def _bind(host: str, port: int) -> socket.socket:
         raise RuntimeError(f"the hook receiver cannot listen on {host}:{port}: {exc}") from None
     sock.set_inheritable(False)
     return sock
+
+
+async def free_pull_slots(client, pull_deployment_ids) -> None:
+    """Free each pull deployment's one slot (``deployment:<id>``) that a killed service's run
+    may still hold: recovery marks such runs Crashed by force, which releases nothing, and
+    with CANCEL_NEW the re-run would be cancelled. Called before the runner takes work."""
+    from cchc.service.recovery import free_writer_slots
+
+    for deployment_id in pull_deployment_ids:
+        with contextlib.suppress(Exception):  # no limit (an older server): nothing to free
+            freed = await free_writer_slots(client, f"deployment:{deployment_id}")
+            if freed:
+                log.warning("freed the pull slot of deployment %s held by a stopped service",
+                            deployment_id)
+
+
+def receiver_refusal(settings: Settings) -> str | None:
+    """Why the change-notification receiver must not run (a default secret), or None."""
+    from cchc.service.hooks import weak_secret_reason
+
+    return weak_secret_reason(settings.service.hook_secret)
+
+
+@contextlib.contextmanager
+def embedded_simulator(settings: Settings) -> Iterator[str | None]:
+    """The embedded default: when an enabled source's base URL is the bundled simulator's
+    address and nothing listens there, run the simulator for as long as the block lasts (the
+    demo's warehouse then keeps being fed). Yields its URL, or None when none was started."""
+    sim = settings.simulator_url
+    systems = settings.embedded_systems()
+    if not systems:
+        yield None
+        return
+    from cchc.config import source_unreachable
+
+    if source_unreachable(sim, attempts=1) is None:
+        log.info("the simulator already answers at %s: using it for %s", sim, ", ".join(systems))
+        yield None
+        return
+    from cchc.simulator_process import running_simulator_process
+
+    log.info("no source system configured for %s: starting the bundled simulator on %s "
+             "(set [sources.<system>] base_url for a real one)", ", ".join(systems), sim)
+    with running_simulator_process(settings, port=settings.simulator.port) as url:
+        yield url
+
+
+def report_unreachable_sources(settings: Settings) -> list[str]:
+    """One line per enabled source whose address refuses connections (not retried for minutes
+    later, in the catch-up, without a word); returns the lines."""
+    from cchc.config import source_unreachable
+
+    lines = []
+    for system in settings.enabled_systems():
+        src = settings.source_settings(system)
+        why = source_unreachable(src.base_url, attempts=1)
+        if why:
+            lines.append(f"source {system} unreachable at {src.base_url} ({why}): check "
+                         f"[sources.{system}] base_url / CCHC_{system.upper()}_URL")
+            log.warning("%s", lines[-1])
+    return lines
 
 
 def setup_logging(settings: Settings) -> None:
@@ -145,23 +225,32 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
     setup_logging(settings)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # start-up: like Ctrl-C
     try:
-        with service_lock(settings), prefect_api(settings) as (api_url, startup_s):
-            apply_environment(prefect_environment(settings, api_url), api_url)
+        with service_lock(settings), contextlib.ExitStack() as stack:
+            simulator_url = stack.enter_context(embedded_simulator(settings))
+            api_url, startup_s, auth = stack.enter_context(prefect_api(settings))
+            apply_environment(prefect_environment(settings, api_url, auth), api_url)
+            hook_off = receiver_refusal(settings)
+            svc = settings.service
             info = ServiceInfo(
                 api_url=api_url, ui_url=api_url.removesuffix("/api"),
-                hook_url=f"http://{settings.service.hook_host}:{settings.service.hook_port}/hooks/",
-                inbox=settings.inbox_dir, server_startup_s=startup_s)
+                hook_url=None if hook_off else f"http://{svc.hook_host}:{svc.hook_port}/hooks/",
+                inbox=settings.inbox_dir, server_startup_s=startup_s, hook_off=hook_off,
+                simulator_url=simulator_url)
+            if hook_off:
+                log.warning("change-notification receiver OFF: %s", hook_off)
+            report_unreachable_sources(settings)
             from cchc.service import warm_start
             from flows.deployments import deployment_specs
 
             specs = deployment_specs(settings, refs)
-            sock = _bind(settings.service.hook_host, settings.service.hook_port)
+            sock = None if hook_off else _bind(svc.hook_host, svc.hook_port)
             warm_start.enable()
             try:
                 asyncio.run(_serve(settings, specs, len(refs.pulls), sock, info, catch_up,
                                    on_ready))
             finally:
-                sock.close()
+                if sock is not None:
+                    sock.close()
                 from cchc.service.events import flush_events
 
                 with contextlib.suppress(Exception):
@@ -173,7 +262,7 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
 
 
 async def _serve(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
-                 sock: socket.socket,
+                 sock: socket.socket | None,
                  info: ServiceInfo, catch_up: bool, on_ready) -> None:
     from prefect.context import SettingsContext, get_settings_context
     from prefect.settings import Settings as PrefectSettings
@@ -184,7 +273,7 @@ async def _serve(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
 
 
 async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
-                            sock: socket.socket, info: ServiceInfo, catch_up: bool,
+                            sock: socket.socket | None, info: ServiceInfo, catch_up: bool,
                             on_ready) -> None:
     import uvicorn
     from prefect import get_client
@@ -213,6 +302,7 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     async with get_client() as client:
         done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
                              pull_deployment_ids=pull_ids, catch_up=catch_up)
+        await free_pull_slots(client, pull_ids)
     log.info("deployments: %s", ", ".join(f"{s.flow().name}/{DEPLOYMENT_NAME}" for s in specs))
     if done.crashed:
         log.warning("recovered %d run(s) left in progress; re-ran %d pull(s)",
@@ -231,18 +321,19 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
             yield
 
     svc = settings.service
-    if svc.hook_secret in ("", "change-me"):
-        log.warning("the change-notification secret is the default: set CCHC_HOOK_SECRET")
-    receiver = _Receiver(uvicorn.Config(
-        create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes),
-        log_level="warning", access_log=False, lifespan="off", log_config=None))
-    receiver_task = asyncio.create_task(receiver.serve(sockets=[sock]), name="receiver")
     watcher_task = asyncio.create_task(InboxWatcher(settings, prefect_emit).run(stop),
                                        name="inbox-watcher")
-    tasks = [runner_task, receiver_task, watcher_task]
-    while not receiver.started and not any(t.done() for t in tasks):
-        await asyncio.sleep(0.05)
-    log.info("ready: Prefect UI %s, hook %s, inbox %s", info.ui_url, info.hook_url, info.inbox)
+    tasks = [runner_task, watcher_task]
+    receiver = None
+    if sock is not None:
+        receiver = _Receiver(uvicorn.Config(
+            create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes),
+            log_level="warning", access_log=False, lifespan="off", log_config=None))
+        tasks.append(asyncio.create_task(receiver.serve(sockets=[sock]), name="receiver"))
+        while not receiver.started and not any(t.done() for t in tasks):
+            await asyncio.sleep(0.05)
+    log.info("ready: Prefect UI %s, hook %s, inbox %s", info.ui_url,
+             info.hook_url or f"off ({info.hook_off})", info.inbox)
     if on_ready is not None:
         on_ready(info)
 
@@ -253,7 +344,8 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
             log.error("%s failed: %r; stopping the service", task.get_name(), task.exception())
     log.info("stopping: no new runs; cancelling runs in progress")
     stop.set()
-    receiver.should_exit = True
+    if receiver is not None:
+        receiver.should_exit = True
     if runner.started:
         with contextlib.suppress(Exception):
             await runner.astop()

@@ -85,6 +85,48 @@ def test_ingest_loads_good_files_and_exits_1_on_a_rejected_one(env: dict[str, st
     assert "bad.xlsx" in out.stdout
 
 
+def test_ingest_goes_on_past_a_file_whose_header_is_markup(env: dict[str, str], tmp_path: Path) -> None:
+    """Rich markup in data ([/b] in a header, a file name) is printed literally: it neither
+    crashes the console after the load nor stops the files after it."""
+    bad = tmp_path / "hdr[red].csv"
+    bad.write_text("[/b],[bold]x\n1,2\n", encoding="utf-8")
+    good = export_dossiers(tmp_path / "good.csv", options=simulator_options(**SIM),
+                           date_from=date(2021, 1, 1), date_to=date(2021, 1, 31)).path
+    out = cchc("ingest", str(bad), str(good), env=env)
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert "MarkupError" not in out.stderr, out.stderr[-3000:]
+    assert "rejected" in out.stdout and "succeeded" in out.stdout  # the second file loaded
+    assert "hdr[red].csv" in out.stdout or "[/b]" in out.stdout  # shown as it is
+
+
+def test_print_summary_shows_markup_in_data_literally(capsys) -> None:
+    from cchc.console import print_summary
+
+    print_summary({"system": "onestop", "load_id": "[/b]", "status": "rejected", "rows_in": 1,
+                   "message": "unknown header [/b] in C:\\exports\\[x]\\a.xlsx",
+                   "notes": ["[/i] note"], "quarantine_reasons": {"bad [/u] value": 1}})
+    shown = capsys.readouterr().out
+    for literal in ("unknown header [/b]", "[/i] note", "bad [/u] value"):
+        assert literal in shown
+
+
+def test_run_against_a_closed_port_fails_fast_and_names_the_setting(env: dict[str, str]) -> None:
+    """An outage leaves a trace at once: no minutes of retries on a refused connection."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    t0 = time.monotonic()
+    out = cchc("run", "--system", "onestop", env=dict(env, CCHC_ONESTOP_URL=dead), timeout=120)
+    took = time.monotonic() - t0
+    assert out.returncode == 1, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "onestop: pull failed" in out.stdout
+    assert "CCHC_ONESTOP_URL" in out.stdout
+    assert took < 60, f"took {took:.0f} s"
+
+
 def test_demo_reproduces_the_published_figures(env: dict[str, str]) -> None:
     """The README's first command: simulator, pull through Prefect, publish, form 06 vs the article."""
     out = cchc("demo", env=env, timeout=900)

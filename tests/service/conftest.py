@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from service_helpers import register_auth
 
 from cchc.service.prefect_server import PrefectServer, free_port, start_prefect_server
 
@@ -15,5 +16,6 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     home = tmp_path_factory.mktemp("prefect-server-home")
     with start_prefect_server(home, "127.0.0.1", free_port()) as server:
         print(f"\nPrefect server ready in {server.startup_s:.1f} s at {server.api_url}")
+        register_auth(server.api_url, server.auth_string)
         yield server
 

@@ -23,6 +23,20 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SECRET = "test-hook-secret"
 
+# API URL -> the auth string its server requires (registered by the server fixture).
+AUTH: dict[str, str] = {}
+
+
+def register_auth(api_url: str, auth_string: str | None) -> None:
+    if auth_string:
+        AUTH[api_url.rstrip("/")] = auth_string
+
+
+def auth_headers(api_url: str) -> dict[str, str]:
+    from cchc.service.prefect_server import auth_headers as headers
+
+    return headers(AUTH.get(api_url.rstrip("/")))
+
 
 def _toml(value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
@@ -103,13 +117,23 @@ def make_serve(tmp: Path, api_url: str, *, standins: bool, catch_up: bool = Fals
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     hook_port = free_port()
-    config = write_config(tmp / "cchc.toml", data_dir, api_url, hook_port, extra_config)
+    # the simulator's address is a free port: the service must not start a simulator on the
+    # default one (shared with whatever else runs here); stand-ins pull nothing, so their
+    # sources point at a closed port (reported once at start)
+    extra: dict[str, dict[str, object]] = {"simulator": {"port": free_port()}}
+    if standins:
+        dead = f"http://127.0.0.1:{free_port()}"
+        extra |= {"sources.onestop": {"base_url": dead}, "sources.eoffice": {"base_url": dead}}
+    extra |= extra_config or {}
+    config = write_config(tmp / "cchc.toml", data_dir, api_url, hook_port, extra)
     env = dict(os.environ)
     for key in [k for k in env if k.startswith(("PREFECT_", "CCHC_"))]:
         env.pop(key)
     env.update({"CCHC_CONFIG": str(config), "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)]),
                 "CCHC_TEST_CATCH_UP": "1" if catch_up else "0"})
+    if api_url.rstrip("/") in AUTH:
+        env["CCHC_PREFECT_AUTH_STRING"] = AUTH[api_url.rstrip("/")]
     if standins:
         cmd = [sys.executable, str(HERE / "serve_standins.py")]
     else:
@@ -121,7 +145,8 @@ def make_serve(tmp: Path, api_url: str, *, standins: bool, catch_up: bool = Fals
 
 
 def api(server_url: str, method: str, path: str, **kwargs) -> httpx.Response:
-    response = httpx.request(method, f"{server_url}{path}", timeout=30, **kwargs)
+    headers = {**auth_headers(server_url), **kwargs.pop("headers", {})}
+    response = httpx.request(method, f"{server_url}{path}", timeout=30, headers=headers, **kwargs)
     response.raise_for_status()
     return response
 

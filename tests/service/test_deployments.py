@@ -54,3 +54,41 @@ def test_prefect_state_lives_under_the_data_folder(settings) -> None:
     assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert env["CCHC_DATA_DIR"] == str(settings.data_dir)
+
+
+def test_pull_deployments_run_one_at_a_time_and_cancel_collisions(settings) -> None:
+    """Notifications during an outage become one pull per system, not a runner full of them."""
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    for d in build_deployments(settings):
+        if d.flow_name.endswith("-pull"):
+            assert d.concurrency_limit == 1, d.flow_name
+            assert d.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
+        else:
+            assert d.concurrency_limit is None, d.flow_name  # inbox files are never cancelled
+
+
+def test_clients_of_the_served_api_send_its_auth_string(settings, monkeypatch) -> None:
+    from cchc.service.prefect_server import ensure_auth_string
+
+    monkeypatch.delenv("CCHC_PREFECT_AUTH_STRING", raising=False)
+    assert "PREFECT_API_AUTH_STRING" not in prefect_environment(settings, "http://x/api")
+    auth = ensure_auth_string(settings.prefect_home)
+    assert len(auth) >= 32
+    assert (settings.prefect_home / "api-auth").stat().st_mode & 0o777 == 0o600
+    assert ensure_auth_string(settings.prefect_home) == auth  # kept across starts
+    assert prefect_environment(settings, "http://x/api")["PREFECT_API_AUTH_STRING"] == auth
+    assert "PREFECT_API_AUTH_STRING" not in prefect_environment(settings, None)
+    monkeypatch.setenv("CCHC_PREFECT_AUTH_STRING", "from-the-environment")
+    assert prefect_environment(settings, "http://x/api")["PREFECT_API_AUTH_STRING"] == \
+        "from-the-environment"
+
+
+def test_the_receiver_stays_off_on_the_default_secret(settings) -> None:
+    from dataclasses import replace
+
+    from cchc.service.runtime import receiver_refusal
+
+    assert "CCHC_HOOK_SECRET" in receiver_refusal(settings)  # the default, change-me
+    strong = replace(settings, service=replace(settings.service, hook_secret="x" * 32))
+    assert receiver_refusal(strong) is None

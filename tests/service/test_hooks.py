@@ -185,3 +185,62 @@ def test_each_source_system_has_its_own_hook_and_event(client, emitted) -> None:
     unknown = client.post("/hooks/other", content=GOOD, headers={"X-Signature": sign(GOOD, SECRET)})
     assert unknown.status_code == 404
     assert len(emitted.events) == 1
+
+
+# ------------------------------------------------------------- default secret, replays
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", " change-me "])
+def test_the_receiver_refuses_to_run_on_the_default_secret(emitted, secret) -> None:
+    from cchc.service.hooks import WeakSecret
+
+    with pytest.raises(WeakSecret, match="CCHC_HOOK_SECRET"):
+        create_app(secret, emitted)
+
+
+def note(**extra) -> bytes:
+    return json.dumps({"event": "dossier.changed", "changed_since": "2026-11-25T17:00:00Z",
+                       "count": 12, **extra}).encode()
+
+
+def test_a_replayed_notification_is_409_and_starts_nothing(client, emitted) -> None:
+    assert post(client, GOOD).status_code == 202
+    again = post(client, GOOD)
+    assert again.status_code == 409 and "replay" in again.json()["error"]
+    assert len(emitted.events) == 1
+    # the same change told again with its own id is a new notification
+    assert post(client, note(id="n-2")).status_code == 202
+    assert emitted.events[-1][2]["id"] == "n-2"
+    assert post(client, note(id="n-2")).status_code == 409
+    assert len(emitted.events) == 2
+
+
+def test_signatures_are_remembered_for_the_window_only(emitted) -> None:
+    now = [1000.0]
+    client = Client(create_app(SECRET, emitted, replay_window_s=600, clock=lambda: now[0]))
+    assert post(client, GOOD).status_code == 202
+    now[0] += 599
+    assert post(client, GOOD).status_code == 409
+    now[0] += 2
+    assert post(client, GOOD).status_code == 202  # forgotten: hence sent_at, below
+
+
+def test_sent_at_outside_the_window_is_refused(client, emitted) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old = (datetime.now(UTC) - timedelta(minutes=11)).isoformat()
+    fresh = datetime.now(UTC).isoformat()
+    response = post(client, note(sent_at=old))
+    assert response.status_code == 400 and "sent_at" in response.json()["error"]
+    assert post(client, note(sent_at="yesterday")).status_code == 400
+    assert post(client, note(sent_at=fresh)).status_code == 202
+    assert len(emitted.events) == 1
+
+
+def test_a_503_body_is_not_remembered_so_the_senders_retry_goes_through() -> None:
+    flaky = Recorder(ok=False)
+    client = Client(create_app(SECRET, flaky))
+    assert post(client, GOOD).status_code == 503
+    flaky.ok = True
+    assert post(client, GOOD).status_code == 202
+    assert post(client, GOOD).status_code == 409

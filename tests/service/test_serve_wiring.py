@@ -85,6 +85,27 @@ def test_every_deployment_is_served_by_one_process(service: Serve) -> None:
     assert hourly["schedules"][0]["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
 
 
+def test_the_prefect_api_refuses_requests_without_the_auth_string(service: Serve) -> None:
+    """A local user cannot start an ingest of any file they like through the API."""
+    d = api(service.api_url, "GET", "/deployments/name/ingest-file/cchc").json()
+    before = len(calls(service, "ingest-file"))
+    for headers in ({}, {"Authorization": "Basic d3Jvbmc="}):  # none, and "wrong"
+        refused = httpx.post(f"{service.api_url}/deployments/{d['id']}/create_flow_run",
+                             json={"parameters": {"path": "/etc/passwd"}}, headers=headers)
+        assert refused.status_code == 401
+        assert httpx.post(f"{service.api_url}/flow_runs/filter", json={},
+                          headers=headers).status_code == 401
+    assert httpx.get(f"{service.api_url}/health").status_code == 200  # probes stay open
+    time.sleep(2)
+    assert len(calls(service, "ingest-file")) == before
+
+
+def test_an_unreachable_source_is_one_line_at_start(service: Serve) -> None:
+    log = (service.data_dir / "logs" / "serve.log").read_text()
+    [line] = [x for x in log.splitlines() if "source onestop unreachable" in x]
+    assert "[sources.onestop] base_url / CCHC_ONESTOP_URL" in line
+
+
 def test_signed_notification_pulls_and_badly_signed_does_not(service: Serve) -> None:
     before = len(calls(service, "onestop-pull"))
     bad = httpx.post(service.hook_url, content=NOTE, headers={"X-Signature": sign(NOTE, "wrong")})
