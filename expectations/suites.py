@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # Columns the loader adds after validation: the core frame does not carry them yet.
 LOADER_COLUMNS: tuple[str, ...] = ("load_id", "dq_warnings")
 
-KINDS = ("not_null", "in_set", "matches", "between", "pair_order", "unique")
+KINDS = ("not_null", "in_set", "not_in_set", "matches", "between", "pair_order", "unique")
 
 
 def gx() -> Any:
@@ -153,6 +153,8 @@ def expectation_for(ref: CheckRef, table: Table) -> Expectation:
         return gxe.ExpectColumnValuesToNotBeNull(**common)
     if chk.kind == "in_set":
         return gxe.ExpectColumnValuesToBeInSet(value_set=list(chk.values or ()), **common)
+    if chk.kind == "not_in_set":
+        return gxe.ExpectColumnValuesToNotBeInSet(value_set=list(chk.values or ()), **common)
     if chk.kind == "matches":
         return gxe.ExpectColumnValuesToMatchRegex(regex=chk.pattern, **common)
     if chk.kind == "between":

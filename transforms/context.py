@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from transforms.identifiers import CodeNote
 from transforms.legacy_text import RepairNote
 
 
@@ -32,11 +33,12 @@ class CoreBatch:
     """The core frame of a batch and what was converted on the way.
 
     ``notes`` are sentences for the load's audit message (one per column and encoding
-    converted); ``repairs`` the same facts as data.
+    converted, one per identifier column whose codes were canonicalised); ``repairs`` the same
+    facts as data.
     """
 
     frame: pl.DataFrame
-    repairs: list[RepairNote] = field(default_factory=list)
+    repairs: list[RepairNote | CodeNote] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:

@@ -13,6 +13,11 @@ Vietnam has kept UTC+07:00 without daylight saving since 13 June 1975, so localâ
 zone database. Parsed values outside 1900â€“2199 are rejected as garbage (a two-digit year read
 by ``%Y`` lands in year 21).
 
+Unreadable is not missing: :func:`date_fault_expr` tells, per date field, whether text was given
+but could not be read (``unreadable``) or was read as a day outside the plausible range
+``PLAUSIBLE_FROM`` .. a year after the load date (``implausible``); the tables check both as
+critical, quoting the raw text (``warehouse.schema.date_fault_column``).
+
 Parsing is vectorised: :func:`parse_instants` tries one format at a time on the values still
 unparsed, starting with the format of the column's first value, so a uniform column costs one
 pass; :func:`parse_instant_expr` is the same as a single expression (all formats, coalesced)
@@ -25,6 +30,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import polars as pl
+
+from warehouse.schema import DATE_IMPLAUSIBLE, DATE_UNREADABLE, PLAUSIBLE_FROM
+
+__all__ = ["DATE_IMPLAUSIBLE", "DATE_UNREADABLE", "PLAUSIBLE_FROM"]  # re-exported
 
 UTC_DTYPE = pl.Datetime("us", "UTC")
 LOCAL_OFFSET = pl.duration(hours=7)  # Asia/Ho_Chi_Minh, no DST since 1975
@@ -184,3 +193,34 @@ def parse_local_dates(s: pl.Series) -> pl.Series:
     """
     instants = parse_instants(s)
     return instants.to_frame("t").select(local_date_expr(pl.col("t"))).to_series().alias(s.name)
+
+
+def plausible_until(as_of: date) -> date:
+    """The last plausible day for a load made on ``as_of``: the same day a year later.
+
+    Due dates and handling deadlines are set weeks or months ahead, never years; a day further
+    out is a typing error (2204 for 2024) that would otherwise be counted on time for years.
+    """
+    try:
+        return as_of.replace(year=as_of.year + 1)
+    except ValueError:  # 29 February
+        return date(as_of.year + 1, 3, 1)
+
+
+def date_fault_expr(text: pl.Expr, day: pl.Expr, as_of: date) -> pl.Expr:
+    """Why a date field cannot be trusted, or null: ``unreadable`` or ``implausible``.
+
+    ``text`` is the raw field, ``day`` its parsed local calendar day. Text that is present (not
+    empty after trimming) but did not parse is ``unreadable`` (``30/02/2021``, ``25:61``, a
+    two-digit year); a day before :data:`PLAUSIBLE_FROM` or after :func:`plausible_until` is
+    ``implausible`` (1970 from an epoch default, 2204 for 2024). Missing text is no fault here:
+    the tables' ``not_null`` checks judge missing values.
+    """
+    present = text.str.strip_chars().str.len_bytes() > 0
+    return (
+        pl.when(present & day.is_null())
+        .then(pl.lit(DATE_UNREADABLE))
+        .when((day < pl.lit(PLAUSIBLE_FROM)) | (day > pl.lit(plausible_until(as_of))))
+        .then(pl.lit(DATE_IMPLAUSIBLE))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )

@@ -14,8 +14,10 @@ NFD or legacy TCVN3/VNI text): only ``source``, ``source_row``, ``row_hash`` and
 Order of work, as for dossiers (``transforms.onestop_dossiers``):
 1. ``row_hash`` from the raw values, before anything changes them;
 2. NFC and whitespace on every text field, then legacy-encoding repair of the fields that hold
-   Vietnamese words, labels included;
-3. codes, labels, dates, numbers; the unit from the *repaired* body name;
+   Vietnamese words, labels included; identifiers in their canonical spelling
+   (``transforms.identifiers``), counted in a note;
+3. codes, labels, dates, numbers; the unit from the *repaired* body name; for each date field
+   whether its text was unreadable or its day implausible (``*_date_fault``);
 4. what needs several columns: register year and repeated register numbers, and the secrecy
    rule (a secret or unknown-secrecy document keeps no summary, issuing body, signer or linked
    dossier in the core frame either, whatever arrived: docs/source-systems.md §3).
@@ -45,8 +47,9 @@ from sources.eoffice.vocabulary import (
 from sources.onestop.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.context import CoreBatch, TransformContext
-from transforms.dates import UTC_DTYPE, parse_instants, parse_local_dates
+from transforms.dates import UTC_DTYPE, date_fault_expr, parse_instants, parse_local_dates
 from transforms.hashing import row_hash
+from transforms.identifiers import canonical_frame
 from transforms.legacy_text import repair_frame
 from transforms.text import clean_text_series
 from transforms.units import resolve_units
@@ -58,8 +61,11 @@ WITHHELD_COLUMN = "_withheld"
 
 # Free text in Vietnamese: NFC, single spaces, legacy repair.
 TEXT_FIELDS = ("TenDonVi", "TenLoaiVanBan", "CoQuanBanHanh", "TrichYeu", "NguoiKy", "DonViXuLy")
-# Identifiers and numbers: NFC and trimmed only.
+# Identifiers and numbers: canonical spelling (transforms.identifiers). Document ids, the linked
+# dossier code (it joins core_onestop__dossiers.dossier_code) and unit identifiers are
+# case-insensitive: upper-cased. A notation keeps its case.
 ID_FIELDS = ("MaVanBan", "MaDonVi", "MaDVHC", "SoKyHieu", "MaHoSoLienKet", "SoDen", "SoVanBan")
+UPPER_CASE_IDS = ("MaVanBan", "MaDonVi", "MaDVHC", "MaHoSoLienKet")
 # Coded fields whose export labels are Vietnamese words (repaired like free text).
 LABEL_FIELDS = ("LoaiVanBan", "DoMat", "DoKhan", "TrangThai", "HinhThuc", "KySo")
 # raw date field -> local calendar-day column
@@ -68,6 +74,14 @@ DATE_FIELDS: dict[str, str] = {
     "NgayDen": "received_date",
     "HanXuLy": "deadline_date",
     "NgayHoanThanh": "completed_date",
+}
+# raw date field -> its fault column (transforms.dates.date_fault_expr). NgayCapNhat has none:
+# an unreadable update time stays null and is already critical (updated_at not_null).
+DATE_FAULTS: dict[str, str] = {
+    "NgayBanHanh": "issued_date_fault",
+    "NgayDen": "received_date_fault",
+    "HanXuLy": "deadline_date_fault",
+    "NgayHoanThanh": "completed_date_fault",
 }
 # Core columns a secret (or unknown-secrecy) document never carries.
 SECRET_COLUMNS = ("summary", "issuing_body", "signer", "linked_dossier_code")
@@ -149,10 +163,11 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
     cleaned = raw.select(
         *(clean_text_series(raw[f].cast(pl.String)) for f in TEXT_FIELDS),
         *(raw[f].cast(pl.String) for f in LABEL_FIELDS),
-        *(clean_text_series(raw[f].cast(pl.String), collapse=False) for f in ID_FIELDS),
+        *(raw[f].cast(pl.String) for f in ID_FIELDS),
     )
     unrepaired = cleaned
     cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
+    cleaned, code_notes = canonical_frame(cleaned, {f: f in UPPER_CASE_IDS for f in ID_FIELDS})
 
     def coded(field: str, mapping: dict, dtype: pl.DataType = pl.String) -> pl.Series:
         return _coded(cleaned[field], unrepaired[field], mapping, dtype)
@@ -195,6 +210,11 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
     }
     for raw_name, day in DATE_FIELDS.items():
         columns[day] = parse_local_dates(raw[raw_name].cast(pl.String))
+        columns[DATE_FAULTS[raw_name]] = (
+            pl.select(date_fault_expr(pl.lit(raw[raw_name].cast(pl.String)),
+                                      pl.lit(columns[day]), ctx.as_of))
+            .to_series()
+        )
 
     frame = pl.DataFrame([v.alias(k) for k, v in columns.items()])
 
@@ -232,4 +252,6 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
         .alias("register_number_repeated")
     )
     schema = core_schema()
-    return CoreBatch(frame.select(pl.col(n).cast(t) for n, t in schema.items()), repairs)
+    return CoreBatch(
+        frame.select(pl.col(n).cast(t) for n, t in schema.items()), [*repairs, *code_notes]
+    )

@@ -13,8 +13,11 @@ Excel dates, "Có"/"Không", legacy TCVN3/VNI text): only ``source``, ``source_r
 Order of work, and why:
 1. ``row_hash`` from the raw values, before anything changes them (same bytes, same hash);
 2. NFC and whitespace on every text field, then legacy-encoding repair of the fields that hold
-   Vietnamese words (labels included, so "§· tr¶ kÕt qu¶" becomes a status);
-3. parse codes, labels, dates; resolve the unit from the *repaired* name;
+   Vietnamese words (labels included, so "§· tr¶ kÕt qu¶" becomes a status); identifiers in
+   their canonical spelling (``transforms.identifiers``: a code with a zero-width space, a
+   hyphen look-alike, fullwidth digits or lower case is the same dossier), counted in a note;
+3. parse codes, labels, dates; resolve the unit from the *repaired* name; say for each date
+   field whether its text was unreadable or its day implausible (``*_date_fault``);
 4. timeliness from the parsed status and days.
 """
 
@@ -28,9 +31,10 @@ from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.codes import procedure_code_expr
 from transforms.context import CoreBatch, TransformContext
-from transforms.dates import local_date_expr, parse_instants
+from transforms.dates import date_fault_expr, local_date_expr, parse_instants
 from transforms.distinct import map_distinct
 from transforms.hashing import row_hash
+from transforms.identifiers import canonical_frame
 from transforms.legacy_text import repair_frame
 from transforms.text import clean_text_series
 from transforms.timeliness import timeliness_expr
@@ -42,8 +46,9 @@ LOADER_COLUMNS = ("load_id", "dq_warnings")
 
 # Free text in Vietnamese: NFC, single spaces, legacy repair.
 TEXT_FIELDS = ("TenTTHC", "TenLinhVuc", "TenDonVi", "ChuHoSo")
-# Identifiers: NFC and trimmed only.
+# Identifiers: canonical spelling (transforms.identifiers); True = case-insensitive, upper-cased.
 ID_FIELDS = ("MaHoSo", "MaLinhVuc", "MaDonVi", "MaDVHC", "SoGiayTo", "SoDienThoai")
+UPPER_CASE_IDS = ("MaHoSo", "MaDonVi", "MaDVHC")
 # Coded fields whose file-export labels are Vietnamese words (repaired like free text).
 LABEL_FIELDS = (
     "TrangThaiHoSo",
@@ -63,6 +68,15 @@ DATE_FIELDS: dict[str, tuple[str, str | None]] = {
     "NgayKetThucXuLy": ("finished_at", "finished_date"),
     "NgayTra": ("returned_at", "returned_date"),
     "NgayCapNhat": ("updated_at", None),
+}
+# raw date field -> its fault column (transforms.dates.date_fault_expr). NgayCapNhat has none:
+# a missing or unreadable update time is already critical (updated_at not_null).
+DATE_FAULTS: dict[str, str] = {
+    "NgayNopHoSo": "submitted_date_fault",
+    "NgayTiepNhan": "received_date_fault",
+    "NgayHenTra": "due_date_fault",
+    "NgayKetThucXuLy": "finished_date_fault",
+    "NgayTra": "returned_date_fault",
 }
 
 
@@ -121,9 +135,10 @@ def to_core(
     cleaned = raw.select(
         *(clean_text_series(raw[f].cast(pl.String)) for f in TEXT_FIELDS),
         *(raw[f].cast(pl.String) for f in LABEL_FIELDS),
-        *(clean_text_series(raw[f].cast(pl.String), collapse=False) for f in ID_FIELDS),
+        *(raw[f].cast(pl.String) for f in ID_FIELDS),
     )
     cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
+    cleaned, code_notes = canonical_frame(cleaned, {f: f in UPPER_CASE_IDS for f in ID_FIELDS})
 
     units_found = resolve_units(
         cleaned.select("MaDVHC", "TenDonVi"), units, province_code, district_code
@@ -169,12 +184,22 @@ def to_core(
         if day is not None
     )
     frame = frame.with_columns(
+        date_fault_expr(
+            pl.lit(raw[raw_name].cast(pl.String)),
+            local_date_expr(pl.col(DATE_FIELDS[raw_name][0])),
+            as_of,
+        ).alias(fault)
+        for raw_name, fault in DATE_FAULTS.items()
+    )
+    frame = frame.with_columns(
         timeliness_expr(pl.col("status"), pl.col("due_date"), pl.col("finished_date"), as_of).alias(
             "timeliness"
         )
     )
     schema = core_schema()
-    return CoreBatch(frame.select(pl.col(n).cast(t) for n, t in schema.items()), repairs)
+    return CoreBatch(
+        frame.select(pl.col(n).cast(t) for n, t in schema.items()), [*repairs, *code_notes]
+    )
 
 
 def transform(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:

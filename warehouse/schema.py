@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -55,7 +56,8 @@ _POLARS_TYPES: dict[str, pl.DataType | type[pl.DataType]] = {
 class Check:
     """One expectation on a column (or a pair of columns), with its severity and reason.
 
-    ``kind`` is one of: ``not_null``, ``in_set`` (``values``), ``matches`` (``pattern``),
+    ``kind`` is one of: ``not_null``, ``in_set`` (``values``), ``not_in_set`` (``values``: the
+    values that fail; null passes), ``matches`` (``pattern``),
     ``between`` (``min``/``max``), ``pair_order`` (``other`` <= column, e.g. finished after
     received), ``unique``. ``when`` is an optional pandas query string limiting the rows the
     check applies to (GX ``row_condition``), e.g. ``"status not in [1, 3]"``.
@@ -127,3 +129,36 @@ class Table:
     @property
     def pii_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.pii]
+
+
+# Date fields: the transform's verdict on each (``transforms.dates.date_fault_expr``), checked
+# here. Unreadable is not missing: a due date "30/02/2021" parsed to null would otherwise be
+# counted on time (no due date = on time in form 06).
+DATE_UNREADABLE = "unreadable"
+DATE_IMPLAUSIBLE = "implausible"
+PLAUSIBLE_FROM = date(2000, 1, 1)  # no record of these systems predates 2000 (a 1970 is a default)
+DATE_UNREADABLE_REASON = "date is unreadable"
+DATE_IMPLAUSIBLE_REASON = (
+    f"date is outside the plausible range (before {PLAUSIBLE_FROM.isoformat()} or more than a "
+    "year after the load date)"
+)
+
+
+def date_fault_column(name: str, source_field: str) -> Column:
+    """``<x>_date_fault``: null, or why ``source_field`` cannot be trusted; both are CRITICAL.
+
+    The reasons quote the raw text: ``NgayHenTra='30/02/2021': date is unreadable``.
+    """
+    return Column(
+        name, "VARCHAR",
+        f"Why {source_field} cannot be trusted: '{DATE_UNREADABLE}' (text given but not a date) "
+        f"or '{DATE_IMPLAUSIBLE}' (before {PLAUSIBLE_FROM.isoformat()} or more than a year after "
+        "the load date); null when fine or missing. Rows with a fault are quarantined.",
+        source_field=source_field,
+        checks=(
+            Check("not_in_set", Severity.CRITICAL, DATE_UNREADABLE_REASON,
+                  values=(DATE_UNREADABLE,)),
+            Check("not_in_set", Severity.CRITICAL, DATE_IMPLAUSIBLE_REASON,
+                  values=(DATE_IMPLAUSIBLE,)),
+        ),
+    )

@@ -22,7 +22,7 @@ from warehouse.layers import (
     raw_versions_table,
     updated_at_column,
 )
-from warehouse.schema import Check, Column, Severity
+from warehouse.schema import Check, Column, Severity, date_fault_column
 
 C, W = Severity.CRITICAL, Severity.WARNING
 INCOMING = "direction == 'DEN'"
@@ -49,7 +49,8 @@ CORE_EOFFICE_DOCUMENTS = core_table(
     "One row per official document (incoming or outgoing) in its newest known state.",
     key="document_id", suite="eoffice_documents",
     columns=(
-        Column("document_id", "VARCHAR", "MaVanBan: the e-document system's id, unique.",
+        Column("document_id", "VARCHAR", "MaVanBan: the e-document system's id, unique; canonical (transforms.identifiers: "
+               "NFKC, no invisible characters or spaces, '-' for dash look-alikes, upper case).",
                source_field="MaVanBan", nullable=False,
                checks=(Check("not_null", C, "document id is missing"),)),
         _coded("direction", "LoaiVanBan", "LoaiVanBan: DEN incoming, DI outgoing.", DIRECTION_LABELS,
@@ -96,11 +97,17 @@ CORE_EOFFICE_DOCUMENTS = core_table(
                source_field="NgayHoanThanh",
                checks=(Check("pair_order", C, "handling completed before the document was received",
                              other="received_date"),)),
+        # Unreadable or implausible dates (transforms.dates.date_fault_expr): CRITICAL.
+        date_fault_column("issued_date_fault", "NgayBanHanh"),
+        date_fault_column("received_date_fault", "NgayDen"),
+        date_fault_column("deadline_date_fault", "HanXuLy"),
+        date_fault_column("completed_date_fault", "NgayHoanThanh"),
         _coded("status", "TrangThai", "TrangThai: ChuaXuLy, DangXuLy, DaXuLy.", STATUS_LABELS, "handling status"),
         _coded("transport", "HinhThuc", "HinhThuc: DienTu electronic, Giay paper, CaHai both.", TRANSPORT_LABELS,
                "transport (electronic / paper / both)"),
         Column("digitally_signed", "BOOLEAN", "KySo: digitally signed.", source_field="KySo"),
-        Column("linked_dossier_code", "VARCHAR", "MaHoSoLienKet: the dossier whose result this document carries.",
+        Column("linked_dossier_code", "VARCHAR", "MaHoSoLienKet: the dossier whose result this document carries (canonical, "
+               "like dossier_code).",
                source_field="MaHoSoLienKet"),
         Column("secret_leak_dropped", "BOOLEAN",
                "A secret document arrived with fields the source must withhold; cchc dropped them.",

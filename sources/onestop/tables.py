@@ -18,7 +18,7 @@ from sources.onestop.vocabulary import (
     STATUS_LABELS,
 )
 from warehouse.layers import core_table, quarantine_table, raw_versions_table, updated_at_column
-from warehouse.schema import Check, Column, Severity
+from warehouse.schema import Check, Column, Severity, date_fault_column
 
 C, W = Severity.CRITICAL, Severity.WARNING
 
@@ -40,7 +40,9 @@ CORE_ONESTOP_DOSSIERS = core_table(
     key="dossier_code", suite="onestop_dossiers",
     columns=(
         Column(
-            "dossier_code", "VARCHAR", "MaHoSo: {unit identifier}-{yyMMdd}-{daily sequence}.",
+            "dossier_code", "VARCHAR",
+            "MaHoSo: {unit identifier}-{yyMMdd}-{daily sequence}, canonical (transforms.identifiers: "
+            "NFKC, no invisible characters or spaces, '-' for dash look-alikes, upper case).",
             source_field="MaHoSo", nullable=False,
             checks=(
                 Check("not_null", C, "dossier code is missing"),
@@ -108,6 +110,12 @@ CORE_ONESTOP_DOSSIERS = core_table(
                           other="received_date"),),
         ),
         Column("returned_date", "DATE", "Calendar day the result was returned, Asia/Ho_Chi_Minh.", source_field="NgayTra"),
+        # Unreadable or implausible dates (transforms.dates.date_fault_expr): CRITICAL.
+        date_fault_column("submitted_date_fault", "NgayNopHoSo"),
+        date_fault_column("received_date_fault", "NgayTiepNhan"),
+        date_fault_column("due_date_fault", "NgayHenTra"),
+        date_fault_column("finished_date_fault", "NgayKetThucXuLy"),
+        date_fault_column("returned_date_fault", "NgayTra"),
         Column(
             "status", "TINYINT", "TrangThaiHoSo 1–10 (docs/source-systems.md §2).", source_field="TrangThaiHoSo",
             checks=(Check("not_null", C, "status is missing or not a known status"),

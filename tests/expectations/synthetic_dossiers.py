@@ -21,7 +21,7 @@ BREAKAGES = (
     "status_label",  # status null, raw 'Đang chờ' (critical)
     "channel",  # channel 9 (critical)
     "unit",  # unit_code null (critical)
-    "received",  # received_at null with status 4 (critical)
+    "received",  # received_at null with status 4, raw '31/02/2021': unreadable (critical)
     "finished_before",  # finished_date < received_date (critical)
     "updated",  # updated_at null (critical)
     "dossier_code",  # malformed dossier code (warning)
@@ -157,6 +157,9 @@ def make_frames(
         source=pl.lit("bench.xlsx"),
         source_row=pl.Series(idx + 2),
         row_hash=pl.Series(idx).cast(pl.String),
+        **{f"{d}_date_fault": pl.lit(None, pl.String)
+           for d in ("submitted", "due", "finished", "returned")},
+        received_date_fault=pl.when(pl.lit(br("received"))).then(pl.lit("unreadable")),
     )
     core = core.select(pl.col(n).cast(t) for n, t in core_schema().items())
     raw = _raw_from_core(core, br("status_label"), br("received"))

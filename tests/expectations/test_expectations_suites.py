@@ -23,6 +23,7 @@ def test_one_expectation_per_declared_check() -> None:
     kinds = {
         "not_null": "expect_column_values_to_not_be_null",
         "in_set": "expect_column_values_to_be_in_set",
+        "not_in_set": "expect_column_values_to_not_be_in_set",
         "matches": "expect_column_values_to_match_regex",
         "pair_order": "expect_column_pair_values_a_to_be_greater_than_b",
     }
