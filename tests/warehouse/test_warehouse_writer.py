@@ -118,9 +118,11 @@ def test_second_writer_waits_then_fails_clearly_while_readers_go_on(
         assert wh.units().height == 4
 
 
-def test_a_load_left_running_by_a_dead_process_is_marked_interrupted(settings: Settings, units_csv: Path) -> None:
+def test_a_load_left_running_by_a_dead_process_is_undone_at_the_next_open(
+        settings: Settings, units_csv: Path) -> None:
+    """Nothing was staged for it, so it cannot be finished: the next writer undoes it."""
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         orphan = wh.begin_load("onestop", "pull", "window")  # the process "dies" here
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         status, message = wh.query("SELECT status, message FROM etl_loads WHERE load_id = ?", [orphan]).row(0)
-    assert status == "interrupted" and "rolled back" in message
+    assert status == "undone" and "staged batch is gone" in message
