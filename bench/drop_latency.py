@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from cchc.config import Settings  # noqa: E402
 from cchc.processes import free_port, wait_until_healthy  # noqa: E402
 from cchc.service.hooks import sign  # noqa: E402
+from cchc.service.prefect_server import auth_headers, read_auth_string  # noqa: E402
 
 SIM = {"scenario": "scale", "dossiers": 30_000, "years": 1, "dirt": "clean", "seed": 5}
 SECRET = "bench-secret"
@@ -105,13 +106,15 @@ def start_service(tmp: Path, base_url: str) -> tuple[subprocess.Popen, Settings,
     return proc, Settings(data_dir=data_dir), hook_port, prefect_port, time.monotonic() - t0
 
 
-def pull_timings(api_url: str, since: float, timeout_s: float = 900) -> tuple[float, float]:
-    """Seconds from ``since`` (epoch) to the first pull run after it starting, and finishing."""
+def pull_timings(api_url: str, since: float, headers: dict[str, str],
+                 timeout_s: float = 900) -> tuple[float, float]:
+    """Seconds from ``since`` (epoch) to the first pull run after it starting, and finishing
+    (``headers`` carry the served API's auth string)."""
     from datetime import datetime
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        runs = httpx.post(f"{api_url}/flow_runs/filter", json={
+        runs = httpx.post(f"{api_url}/flow_runs/filter", headers=headers, json={
             "flows": {"name": {"any_": ["onestop-pull"]}}, "limit": 50}).json()
         runs = [r for r in runs if datetime.fromisoformat(r["created"]).timestamp() >= since - 1]
         done = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED")]
@@ -157,13 +160,14 @@ def main() -> None:
             print(f"drop -> queryable over {len(latencies)} files: median {statistics.median(latencies):.2f} s, "
                   f"worst {max(latencies):.2f} s (first file after start: see warm-up)")
             body = json.dumps({"event": "dossier.changed", "changed_since": "2021-01-01T00:00:00Z",
-                               "count": 1}).encode()
+                               "count": 1, "id": f"bench-{time.time_ns()}"}).encode()
             sent = time.time()
             r = httpx.post(f"http://127.0.0.1:{hook_port}/hooks/onestop", content=body,
                            headers={"X-Signature": sign(body, SECRET)})
             assert r.status_code == 202, r.text
             api_url = f"http://127.0.0.1:{prefect_port}/api"
-            started, finished = pull_timings(api_url, sent)
+            headers = auth_headers(read_auth_string(settings.data_dir / "prefect"))
+            started, finished = pull_timings(api_url, sent, headers)
             print(f"notify -> pull running {started:.2f} s, finished {finished:.2f} s "
                   f"(a full pull of {ds.items.height:,} items from the initial watermark)")
         finally:
