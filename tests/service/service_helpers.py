@@ -145,8 +145,14 @@ def make_serve(tmp: Path, api_url: str, *, standins: bool, catch_up: bool = Fals
 
 
 def api(server_url: str, method: str, path: str, **kwargs) -> httpx.Response:
+    """One call of the served API. A 503 is Prefect's "retry me" (its database was busy, e.g.
+    SQLite locked under load): retried a few times with backoff, as Prefect's own client does."""
     headers = {**auth_headers(server_url), **kwargs.pop("headers", {})}
-    response = httpx.request(method, f"{server_url}{path}", timeout=30, headers=headers, **kwargs)
+    for attempt in range(6):
+        response = httpx.request(method, f"{server_url}{path}", timeout=30, headers=headers, **kwargs)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5 * 2**attempt)
     response.raise_for_status()
     return response
 
