@@ -133,3 +133,31 @@ def reject(settings: Settings, path: Path, reason: str) -> Path:
     shutil.move(str(path), target)
     target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
     return target
+
+
+# A file whose reading killed the process this many times is rejected instead of read again: a
+# file that crashes the reader (an allocation abort, a segfault in a native library) must not
+# take the service down at every start.
+MAX_CRASHES = 2
+
+
+class crash_guard:  # noqa: N801 (used as a context manager, like contextlib's)
+    """Count reads of this content that never finished; ``with`` yields how many earlier reads
+    died.
+
+    A marker per content hash holds the number of reads started and not finished; it is removed
+    when the read ends in any way the process survives (success, rejection, exception), so only
+    a process that died leaves it behind. (A class, not a generator: a generator's cleanup would
+    also run when the object is merely garbage-collected.)"""
+
+    def __init__(self, settings: Settings, sha256: str) -> None:
+        self.marker = settings.data_dir / "state" / "reads" / sha256
+
+    def __enter__(self) -> int:
+        self.marker.parent.mkdir(parents=True, exist_ok=True)
+        died = int(self.marker.read_text() or 0) if self.marker.is_file() else 0
+        self.marker.write_text(str(died + 1))
+        return died
+
+    def __exit__(self, *exc: object) -> None:
+        self.marker.unlink(missing_ok=True)

@@ -100,7 +100,10 @@ def ingest_file(path: str, from_inbox: bool = False) -> dict:
             _wait_until_written(file)
         before = inbox.fingerprint(file)
         sha = file_sha256(file)
-        result, settled = _ingest_once(s, logger, file, sha, from_inbox)
+        with inbox.crash_guard(s, sha) as died:
+            if died >= inbox.MAX_CRASHES:
+                return _crashed(s, logger, file, sha, died, from_inbox)
+            result, settled = _ingest_once(s, logger, file, sha, from_inbox)
         if not settled:
             return result
         if inbox.fingerprint(file) == before and file_sha256(file) == sha:
@@ -136,6 +139,15 @@ def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) ->
     pipeline.cleanup(batch)
     _reject(s, logger, file, summary.message or summary.status, from_inbox)
     return summary.as_dict(), False
+
+
+def _crashed(s: Settings, logger, file: Path, sha: str, died: int, from_inbox: bool) -> dict:
+    """Reject a file whose reading killed the process ``died`` times: it is not tried again."""
+    reason = (f"reading this file stopped the process {died} times (a crash, not an error in the "
+              "data), so it is not read again; send it to the operator of the system that made it")
+    load_id = record_rejection_task(s, str(file), sha, reason)
+    _reject(s, logger, file, reason, from_inbox)
+    return pipeline.LoadSummary(load_id, str(file), "rejected", message=reason).as_dict()
 
 
 def _reject(s: Settings, logger, file: Path, reason: str, from_inbox: bool) -> None:
