@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,14 @@ from pathlib import Path
 import polars as pl
 
 from cchc.config import LOCAL_TZ, Settings
+from cchc.staging import (
+    LOAD_FILE,
+    StagedBatch,
+    claim,
+    new_staging_dir,
+    staging_folder,
+    write_manifest,
+)
 from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN
 from sources.registry import SOURCES, source
 from sources.spec import SourceSpec
@@ -32,28 +39,8 @@ from sources.window import iso_z, parse_instant, pull_window
 log = logging.getLogger(__name__)
 
 __all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "parse_instant", "publish",
-           "recover_loads", "resolve_window", "stage_file", "stage_pull", "undo_load"]
+           "resolve_window", "stage_file", "stage_pull"]
 
-MANIFEST = "batch.json"  # the StagedBatch, written once staging is complete
-LOAD_FILE = "load.json"  # the load id of the load that reads this batch
-OWNER_FILE = "owner.json"  # the process that stages or loads this batch
-
-
-@dataclass
-class StagedBatch:
-    """A batch on disk, ready to load: what a flow passes from the stage step to the load step."""
-
-    system: str  # the source system (sources.registry)
-    kind: str  # "pull" or "file"
-    source: str  # the API window or the file path
-    parts: list[str]
-    rows: int
-    reported_total: int | None = None  # pull: the API's total; file: "Tổng số: N hồ sơ"
-    window_from: str | None = None  # ISO UTC, pulls only
-    window_to: str | None = None
-    file_sha256: str | None = None
-    notes: list[str] = field(default_factory=list)
-    fields_seen: list[str] | None = None  # raw fields the source sent (None: not known)
 
 
 @dataclass
@@ -87,74 +74,6 @@ class LoadSummary:
         return self.rows_in == self.rows_duplicate + self.rows_loaded + self.rows_quarantined
 
 
-def _process_token(pid: int) -> str | None:
-    """The start time of process ``pid`` (Linux /proc), so a reused pid is not taken for it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rpartition(")")[2].split()[19]
-
-
-def _alive(owner: dict) -> bool:
-    pid = owner.get("pid")
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    token = owner.get("token")
-    return token is None or _process_token(pid) == token
-
-
-def _claim(folder: Path) -> None:
-    """Record this process as the one working on a staging folder."""
-    (folder / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(),
-                                                 "token": _process_token(os.getpid())}))
-
-
-def new_staging_dir(settings: Settings, label: str) -> Path:
-    """A fresh folder under data/staging for one batch, claimed by this process."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    path = settings.staging_dir / f"{stamp}-{label}"
-    path.mkdir(parents=True, exist_ok=False)
-    _claim(path)
-    return path
-
-
-def _staging_folder(batch: StagedBatch) -> Path | None:
-    return Path(batch.parts[0]).parent if batch.parts else None
-
-
-def _write_manifest(batch: StagedBatch) -> StagedBatch:
-    """Keep the batch's description beside its parts: an interrupted load is finished from it."""
-    folder = _staging_folder(batch)
-    if folder is not None:
-        tmp = folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(asdict(batch), ensure_ascii=False))
-        os.replace(tmp, folder / MANIFEST)
-    return batch
-
-
-def _staged_batch_of(settings: Settings, load_id: str) -> StagedBatch | None:
-    """The staged batch an (interrupted) load was reading, if its parts are all still there."""
-    if not settings.staging_dir.is_dir():
-        return None
-    for folder in settings.staging_dir.iterdir():
-        try:
-            if json.loads((folder / LOAD_FILE).read_text()).get("load_id") != load_id:
-                continue
-            batch = StagedBatch(**json.loads((folder / MANIFEST).read_text()))
-        except (OSError, ValueError, TypeError):
-            continue
-        if batch.parts and all(Path(p).is_file() for p in batch.parts):
-            return batch
-    return None
-
-
 # --------------------------------------------------------------------------- stage
 
 
@@ -185,7 +104,7 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     notes = []
     if result.extra_keys:
         notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(result.extra_keys))}")
-    return _write_manifest(StagedBatch(
+    return write_manifest(StagedBatch(
         system=spec.system,
         kind="pull",
         source=f"{src.base_url.rstrip('/')}{spec.api_path} [{iso_z(since)}, {iso_z(until)})",
@@ -215,7 +134,7 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
         streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
                                    redact=lambda lay: source(lay.system).redactor())
         if streamed is not None:
-            return _write_manifest(StagedBatch(
+            return write_manifest(StagedBatch(
                 system=streamed.layout.system, kind="file", source=str(path),
                 parts=[str(p) for p in streamed.parts], rows=streamed.rows,
                 file_sha256=sha256, fields_seen=streamed.fields_seen))
@@ -229,7 +148,7 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
         part = out_dir / f"part-{i:05d}.parquet"
         frame.slice(offset, settings.chunk_rows).write_parquet(part)
         parts.append(str(part))
-    return _write_manifest(StagedBatch(
+    return write_manifest(StagedBatch(
         system=spec.system,
         kind="file",
         source=str(path),
@@ -305,9 +224,9 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
             window_from=parse_instant(batch.window_from) if batch.window_from else None,
             window_to=parse_instant(batch.window_to) if batch.window_to else None,
         )
-        folder = _staging_folder(batch)
+        folder = staging_folder(batch)
         if folder is not None and folder.is_dir():
-            _claim(folder)
+            claim(folder)
             (folder / LOAD_FILE).write_text(json.dumps({"load_id": load_id}))
         return _run_load(wh, settings, spec, batch, load_id, as_of=as_of)
 
@@ -337,6 +256,8 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
     except Exception as exc:
         summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
         try:
+            from cchc.recovery import undo_load
+
             undo_load(wh, settings, spec, load_id)
         except Exception:
             # Left 'running': the next writer marks it interrupted and finishes or undoes it.
@@ -352,172 +273,6 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
     _finish(wh, load_id, summary)
     _alert_on_quality(wh, spec, summary)
     return summary
-
-
-# --------------------------------------------------------------------------- recovery
-
-
-def recover_loads(wh, settings: Settings, loads: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Finish or undo unfinished loads ``(load_id, source_system)``; returns their new status.
-
-    Called by ``Warehouse.open`` (we hold the writer lock, so none of them is running): a load
-    whose staged batch is still whole is loaded again under its own id (merges are idempotent,
-    so this completes it) and recorded ``recovered``; otherwise, or if that fails, its rows are
-    removed (:func:`undo_load`) and it is recorded ``undone``."""
-    done = []
-    for load_id, system in loads:
-        try:
-            spec = source(system)
-        except ValueError:  # 'unknown' (unreadable file): it never wrote data rows
-            wh.finish_load(load_id, "undone", message="interrupted before any data was written")
-            done.append((load_id, "undone"))
-            continue
-        batch = _staged_batch_of(settings, load_id)
-        if batch is not None:
-            try:
-                summary = _run_load(wh, settings, spec, batch, load_id, status="recovered")
-            except Exception as exc:
-                log.warning("load %s could not be finished (%s): undone", load_id, exc)
-                # _run_load undid it and recorded it failed
-                done.append((load_id, "failed"))
-                continue
-            if summary.status == "recovered":
-                wh.finish_load(load_id, "recovered", message=(
-                    "interrupted, then finished at the next start by loading its staged batch "
-                    "again" + (f"; {summary.notes[0]}" if summary.notes else "")))
-                cleanup(batch)
-            log.warning("load %s was interrupted: %s", load_id, summary.status)
-            done.append((load_id, summary.status))
-            continue
-        undo_load(wh, settings, spec, load_id)
-        wh.finish_load(load_id, "undone", message=(
-            "interrupted and its staged batch is gone: the rows it had committed were removed; "
-            "load the input again"))
-        log.warning("load %s was interrupted and its staged batch is gone: undone", load_id)
-        done.append((load_id, "undone"))
-    return done
-
-
-def undo_load(wh, settings: Settings, spec: SourceSpec, load_id: str) -> None:
-    """Remove everything a load wrote, in one transaction (main and personal file).
-
-    Raw versions and quarantined rows carry the load's id and are deleted (with their
-    personal-data companions). A core row the load wrote (its ``load_id``) is rebuilt from the
-    raw layer's newest remaining version of that key by the source's transform, or deleted when
-    no version remains. A watermark the load moved goes back to its window's start."""
-    from warehouse.ddl import literal, quote
-    from warehouse.personal import COMPANIONS, PERSONAL_DB
-
-    raw_t, q_t, core_t = spec.raw_table, spec.quarantine_table, spec.core_table
-    key = core_t.key[0]
-    raw_key = core_t.column(key).source_field
-    lid = literal(load_id)
-    con = wh.con
-    with wh.transaction():
-        keys = [r[0] for r in con.execute(
-            f"SELECT {quote(key)} FROM {quote(core_t.name)} WHERE load_id = {lid}").fetchall()]
-        main = quote(_main_db(con))
-        for t in (raw_t, q_t):
-            if t.name in COMPANIONS:
-                wh._personal.execute(
-                    f"DELETE FROM {quote(t.name)} WHERE row_hash IN (SELECT row_hash FROM "
-                    f"{main}.main.{quote(t.name)} WHERE load_id = {lid})")
-            con.execute(f"DELETE FROM {quote(t.name)} WHERE load_id = {lid}")
-        if not keys:
-            _rewind_watermark(wh, load_id)
-            return
-        con.register("_cchc_undo_keys", pl.DataFrame({key: keys}).to_arrow())
-        try:
-            con.execute(f"DELETE FROM {quote(core_t.name)} WHERE {quote(key)} IN "
-                        f"(SELECT {quote(key)} FROM _cchc_undo_keys)")
-            if core_t.name in COMPANIONS:
-                wh._personal.execute(
-                    f"DELETE FROM {quote(core_t.name)} WHERE {quote(key)} IN "
-                    f"(SELECT unnest(?::VARCHAR[]))", [keys])
-            pii = COMPANIONS[raw_t.name].pii_columns if raw_t.name in COMPANIONS else []
-            cols = ", ".join(f"p.{quote(c)}" if c in pii else f"r.{quote(c)}"
-                             for c in raw_t.column_names)
-            join = (f"LEFT JOIN {PERSONAL_DB}.main.{quote(raw_t.name)} p USING (row_hash)"
-                    if pii else "")
-            remaining = con.execute(
-                f"SELECT {cols} FROM {quote(raw_t.name)} r {join} "
-                f"WHERE r.{quote(raw_key)} IN (SELECT {quote(key)} FROM _cchc_undo_keys)").pl()
-        finally:
-            con.unregister("_cchc_undo_keys")
-        if remaining.height:
-            wh.write(core_t, _rebuild_core(wh, settings, spec, remaining))
-        _rewind_watermark(wh, load_id)
-
-
-def _main_db(con) -> str:
-    return con.execute("SELECT current_database()").fetchone()[0]
-
-
-def _rebuild_core(wh, settings: Settings, spec: SourceSpec, rows: pl.DataFrame) -> pl.DataFrame:
-    """Core rows from raw-layer rows (the merge keeps the newest version per key)."""
-    from expectations.validate import validate
-    from transforms.context import TransformContext
-
-    renames = {"source": SOURCE_COLUMN, "source_row": SOURCE_ROW_COLUMN}
-    if "withheld" in rows.columns:
-        renames["withheld"] = WITHHELD_COLUMN
-    raw = rows.rename(renames)
-    load_ids, hashes = raw["load_id"], raw["row_hash"]
-    raw = raw.drop("load_id", "row_hash")
-    ctx = TransformContext(
-        units=wh.units(), province_code=settings.scope.province_code,
-        district_code=settings.scope.district_code,
-        as_of=datetime.now(UTC).astimezone(_local_tz()).date(),
-        observed_at=datetime.now(UTC).replace(microsecond=0))
-    core = spec.transform()(raw, ctx).frame
-    checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
-    core = core.with_columns(checked.warnings.alias("dq_warnings"), load_ids.alias("load_id"),
-                             hashes.alias("row_hash"))
-    return core.select(spec.core_table.column_names)
-
-
-def _rewind_watermark(wh, load_id: str) -> None:
-    """A watermark moved by an undone load goes back to where that load's window began."""
-    wh.con.execute(
-        "UPDATE etl_watermarks w SET watermark = l.window_from, load_id = NULL, updated_at = now() "
-        "FROM etl_loads l WHERE l.load_id = w.load_id AND w.load_id = ? "
-        "AND l.window_from IS NOT NULL", [load_id])
-
-
-def clean_staging(settings: Settings, keep: set[str], *, legacy_age_s: float = 3600.0) -> list[Path]:
-    """Remove staging folders no live process works on and no unfinished load needs.
-
-    ``keep``: load ids still unfinished. A folder without an owner file (older versions) is
-    removed once it is ``legacy_age_s`` old."""
-    removed: list[Path] = []
-    if not settings.staging_dir.is_dir():
-        return removed
-    import time
-
-    for folder in settings.staging_dir.iterdir():
-        if not folder.is_dir():
-            continue
-        try:
-            owner = json.loads((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            owner = None
-        if owner is None:
-            try:
-                if time.time() - folder.stat().st_mtime < legacy_age_s:
-                    continue
-            except OSError:
-                continue
-        elif _alive(owner):
-            continue
-        try:
-            load = json.loads((folder / LOAD_FILE).read_text()).get("load_id")
-        except (OSError, ValueError):
-            load = None
-        if load in keep:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
 
 
 def _local_tz():

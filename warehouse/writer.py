@@ -137,18 +137,19 @@ class Warehouse:
         """Finish or undo unfinished loads, clean staging, publish a committed-but-unpublished
         state (warehouse/README.md, "Loads are visible whole")."""
         unfinished = audit.unfinished_loads(self._audit)
-        staging = self.settings.staging_dir
-        if unfinished or (staging.is_dir() and any(staging.iterdir())):
-            from cchc import pipeline  # the load steps sit above the warehouse: imported late
+        staging_dir = self.settings.staging_dir
+        if unfinished or (staging_dir.is_dir() and any(staging_dir.iterdir())):
+            # The load steps sit above the warehouse: imported late.
+            from cchc import recovery, staging
 
             if unfinished:
                 try:
-                    pipeline.recover_loads(self, self.settings, [(i, s) for i, s, _ in unfinished])
+                    recovery.recover_loads(self, self.settings, [(i, s) for i, s, _ in unfinished])
                 except Exception:
                     log.exception("could not finish or undo the interrupted load(s): nothing "
                                   "will be published until they are")
             keep = {i for i, _, _ in audit.unfinished_loads(self._audit)}
-            for folder in pipeline.clean_staging(self.settings, keep):
+            for folder in staging.clean_staging(self.settings, keep):
                 log.info("removed staging leftovers %s", folder)
         if publish_if_stale and unpublished_marker(self.settings).exists():
             try:
