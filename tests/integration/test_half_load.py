@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from warehouse_state import FINGERPRINT
 
 from cchc import pipeline
 from cchc.config import Settings, load_settings
@@ -29,12 +30,6 @@ pytestmark = pytest.mark.integration
 SIM = simulator_options(scenario="scale", dossiers=200, seed=5, unknown_status=3)
 PERIOD = dict(date_from=date(2021, 1, 1), date_to=date(2021, 6, 30))
 
-FINGERPRINT = """
-SELECT (SELECT count(*) FROM core_onestop__dossiers),
-       (SELECT coalesce(sum(hash(dossier_code || '|' || row_hash)), 0) FROM core_onestop__dossiers),
-       (SELECT count(*) FROM raw_onestop__dossier_versions),
-       (SELECT count(*) FROM quarantine_onestop__dossiers)
-"""
 
 
 @pytest.fixture

@@ -19,24 +19,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from warehouse_state import published_figures
 
-from cchc.config import load_settings
 from cchc.prefect_env import orphaned_servers
 from simulator.exports import export_dossiers
 from simulator.testing import simulator_options
-from warehouse.form06 import form06
-from warehouse.reader import open_snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a CLI run is ≈ 60 s here
 
 SIM = simulator_options(scenario="scale", dossiers=600, seed=21, unknown_status=3)
 PERIOD = dict(date_from=date(2021, 1, 1), date_to=date(2021, 6, 30))
-FINGERPRINT = """
-SELECT (SELECT count(*) FROM core_onestop__dossiers),
-       (SELECT coalesce(sum(hash(dossier_code || '|' || row_hash)), 0) FROM core_onestop__dossiers),
-       (SELECT count(*) FROM raw_onestop__dossier_versions),
-       (SELECT count(*) FROM quarantine_onestop__dossiers)
-"""
 MOMENTS = [round(random.Random(7).uniform(0.5, 25.0), 2) for _ in range(20)]
 
 
@@ -54,16 +46,7 @@ def _cchc(data: Path, *args: str, timeout: float = 300) -> subprocess.CompletedP
 
 
 def _figures(data: Path) -> tuple:
-    os.environ["CCHC_DATA_DIR"] = str(data)
-    try:
-        con = open_snapshot(load_settings())
-    finally:
-        del os.environ["CCHC_DATA_DIR"]
-    try:
-        total = form06(con, PERIOD["date_from"], PERIOD["date_to"]).tail(1).rows()  # "Tổng cộng"
-        return con.execute(FINGERPRINT).fetchone(), total
-    finally:
-        con.close()
+    return published_figures(data, PERIOD["date_from"], PERIOD["date_to"])
 
 
 @pytest.fixture(scope="module")

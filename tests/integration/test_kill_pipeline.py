@@ -18,23 +18,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from warehouse_state import published_figures
 
-from cchc.config import load_settings
 from simulator.exports import export_dossiers
 from simulator.testing import running_simulator, simulator_options
-from warehouse.form06 import form06
-from warehouse.reader import SnapshotMissing, open_snapshot
+from warehouse.reader import SnapshotMissing
 
 pytestmark = pytest.mark.integration
 
 SIM = dict(scenario="scale", dossiers=600, seed=21, unknown_status=3)
 PERIOD = dict(date_from=date(2021, 1, 1), date_to=date(2021, 6, 30))
-FINGERPRINT = """
-SELECT (SELECT count(*) FROM core_onestop__dossiers),
-       (SELECT coalesce(sum(hash(dossier_code || '|' || row_hash)), 0) FROM core_onestop__dossiers),
-       (SELECT count(*) FROM raw_onestop__dossier_versions),
-       (SELECT count(*) FROM quarantine_onestop__dossiers)
-"""
 # argv: "file PATH" or "pull" (the one-stop system at CCHC_ONESTOP_URL, a fixed window).
 RUN = """
 import sys
@@ -73,16 +66,7 @@ def _run(data: Path, args: list[str], url: str) -> subprocess.Popen:
 
 
 def _figures(data: Path) -> tuple:
-    os.environ["CCHC_DATA_DIR"] = str(data)
-    try:
-        con = open_snapshot(load_settings())
-    finally:
-        del os.environ["CCHC_DATA_DIR"]
-    try:
-        total = form06(con, PERIOD["date_from"], PERIOD["date_to"]).tail(1).rows()
-        return con.execute(FINGERPRINT).fetchone(), total
-    finally:
-        con.close()
+    return published_figures(data, PERIOD["date_from"], PERIOD["date_to"])
 
 
 @pytest.fixture(scope="module")
