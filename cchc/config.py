@@ -250,36 +250,6 @@ def _read_sources(path: Path, key: str, value: Any, into: dict[str, dict[str, An
             into.setdefault(system, {})[sub] = _coerce(SourceSettings, sub, v)
 
 
-def source_unreachable(base_url: str, attempts: int = 1, wait_s: float = 0.5,
-                       timeout_s: float = 5.0, sleep=None) -> str | None:
-    """Why nothing can be reached at ``base_url`` (connection refused, unknown host, no route),
-    after ``attempts`` tries ``wait_s * 2**n`` apart; None when a connection opens — or merely
-    times out, which a slow but alive system may do (the client's long patience handles that)."""
-    import socket
-    import time
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(base_url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    reason = None
-    for attempt in range(max(1, attempts)):
-        if attempt:
-            (sleep or time.sleep)(wait_s * 2 ** (attempt - 1))
-        try:
-            with socket.create_connection((host, port), timeout=timeout_s):
-                return None
-        except TimeoutError:
-            return None
-        except socket.gaierror as exc:
-            reason = f"unknown host {host}: {exc.strerror or exc}"
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            if isinstance(exc, ConnectionRefusedError):
-                reason = "connection refused"
-    return reason
-
-
 def utc_now() -> datetime:
     """The current instant, timezone-aware (UTC)."""
     from datetime import UTC

@@ -30,3 +30,33 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, timeout_s: float, what:
         if time.monotonic() - t0 > timeout_s:
             raise TimeoutError(f"{what} did not answer on {url} within {timeout_s:.0f} s")
         time.sleep(0.2)
+
+
+def source_unreachable(base_url: str, attempts: int = 1, wait_s: float = 0.5,
+                       timeout_s: float = 5.0, sleep=None) -> str | None:
+    """Why nothing can be reached at ``base_url`` (connection refused, unknown host, no route),
+    after ``attempts`` tries ``wait_s * 2**n`` apart; None when a connection opens — or merely
+    times out, which a slow but alive system may do (the client's long patience handles that)."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    reason = None
+    for attempt in range(max(1, attempts)):
+        if attempt:
+            (sleep or time.sleep)(wait_s * 2 ** (attempt - 1))
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                return None
+        except TimeoutError:
+            return None
+        except socket.gaierror as exc:
+            reason = f"unknown host {host}: {exc.strerror or exc}"
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if isinstance(exc, ConnectionRefusedError):
+                reason = "connection refused"
+    return reason

@@ -21,34 +21,10 @@ from sources.spec import SourceSpec
 log = logging.getLogger("cchc.flows.pull")
 
 
-class SourceUnreachableError(RuntimeError):
-    """Nothing answers at the source's address (refused, unknown host): retrying for minutes
-    would only hide the outage, so the pull fails at once and says which setting to check."""
-
-    def __init__(self, system: str, base_url: str, attempts: int, cause: str) -> None:
-        self.system, self.base_url = system, base_url
-        super().__init__(
-            f"{system}: nothing reachable at {base_url} after {attempts} attempt(s): {cause}. "
-            f"Is the source system up? Check [sources.{system}] base_url / "
-            f"CCHC_{system.upper()}_URL")
-
-
-def check_reachable(settings: Settings, system: str) -> None:
-    """Fail fast (``connect_retries`` + 1 attempts, about 1.5 s) when nothing listens at the
-    source's address; slow answers, 429 and 5xx keep the client's long patience."""
-    from cchc.config import source_unreachable
-
-    src = settings.source_settings(system)
-    attempts = src.connect_retries + 1
-    why = source_unreachable(src.base_url, attempts=attempts, wait_s=src.backoff_s)
-    if why:
-        raise SourceUnreachableError(system, src.base_url, attempts, why)
-
-
 def _transient(task, task_run, state) -> bool:
     """Retry a pull only when waiting can help: not after a refused token or request, nor when
     nothing listens at the source's address."""
-    from sources.errors import SourceAuthError, SourceRequestError
+    from sources.errors import SourceAuthError, SourceRequestError, SourceUnreachableError
 
     try:
         state.result()
@@ -69,7 +45,6 @@ def window_task(settings: Settings, system: str, since: str | None, until: str |
       retry_condition_fn=_transient)
 def pull_task(settings: Settings, system: str, since: str, until: str) -> pipeline.StagedBatch:
     """Pull the window page by page into parquet parts (the client retries single requests)."""
-    check_reachable(settings, system)
     batch = pipeline.stage_pull(settings, source(system), pipeline.parse_instant(since),
                                 pipeline.parse_instant(until))
     get_run_logger().info("pulled %d item(s) (API total %s) into %d part(s)",

@@ -87,6 +87,7 @@ class PagedClient:
         timeout_s: float = 30.0,
         max_retries: int = 6,
         backoff_s: float = 0.5,
+        connect_retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
@@ -96,7 +97,8 @@ class PagedClient:
             raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
         self.page_size = page_size
         self.policy = RetryPolicy(
-            max_retries=max_retries, backoff_s=backoff_s, sleep=sleep, rng=rng or random.Random()
+            max_retries=max_retries, max_connect_retries=connect_retries, backoff_s=backoff_s,
+            sleep=sleep, rng=rng or random.Random()
         )
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -115,6 +117,7 @@ class PagedClient:
             "timeout_s": source.timeout_s,
             "max_retries": source.max_retries,
             "backoff_s": source.backoff_s,
+            "connect_retries": source.connect_retries,
         }
         return cls(**(kwargs | overrides))
 

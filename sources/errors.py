@@ -60,6 +60,23 @@ class SourceUnavailableError(SourceError):
         )
 
 
+class SourceUnreachableError(SourceUnavailableError):
+    """Nothing answers at the source's address (connection refused, unknown host, no route):
+    waiting minutes would only hide an outage or a wrong address, so the client gives up after
+    a few quick attempts and says which setting to check."""
+
+    def __init__(self, url: str, attempts: int, cause: str) -> None:
+        super().__init__(url, attempts, cause)
+        system = _system_of(url)
+        self.args = (
+            f"{url}: nothing reachable after {attempts} attempt(s): {cause}. Is the source "
+            f"system up? Check [sources.{system}] base_url / CCHC_{system.upper()}_URL",
+        )
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class SourceWindowChangedError(SourceError):
     """The result set of a pull window changed while it was being paged through."""
 

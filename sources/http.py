@@ -20,7 +20,12 @@ from typing import Any
 
 import httpx
 
-from sources.errors import SourceAuthError, SourceRequestError, SourceUnavailableError
+from sources.errors import (
+    SourceAuthError,
+    SourceRequestError,
+    SourceUnavailableError,
+    SourceUnreachableError,
+)
 
 log = logging.getLogger("cchc.sources.http")
 
@@ -38,6 +43,7 @@ class RetryPolicy:
     """
 
     max_retries: int = 6
+    max_connect_retries: int = 2  # retries when nothing answers at the address (refused, DNS)
     backoff_s: float = 0.5
     max_backoff_s: float = 60.0
     max_retry_after_s: float = 600.0
@@ -51,11 +57,12 @@ class RetryPolicy:
 
 
 class _Retryable(Exception):
-    """A failure worth another attempt; ``wait_s`` overrides the backoff (Retry-After)."""
+    """A failure worth another attempt; ``wait_s`` overrides the backoff (Retry-After);
+    ``unreachable`` marks a connection that could not even be opened."""
 
-    def __init__(self, cause: str, wait_s: float | None = None) -> None:
+    def __init__(self, cause: str, wait_s: float | None = None, unreachable: bool = False) -> None:
         super().__init__(cause)
-        self.cause, self.wait_s = cause, wait_s
+        self.cause, self.wait_s, self.unreachable = cause, wait_s, unreachable
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -82,8 +89,10 @@ def _attempt(client: httpx.Client, path: str, params: Mapping[str, Any]) -> tupl
     url = str(request.url)
     try:
         response = client.send(request)  # reads the whole body: a reset mid-body raises here
-    except httpx.TimeoutException as exc:
+    except httpx.TimeoutException as exc:  # a connect timeout too: slow is not absent
         raise _Retryable(f"timeout ({type(exc).__name__})") from exc
+    except httpx.ConnectError as exc:  # refused, unknown host, no route
+        raise _Retryable(f"cannot connect: {exc}", unreachable=True) from exc
     except (httpx.TransportError, httpx.DecodingError) as exc:  # resets, protocol errors mid-body
         raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
     status = response.status_code
@@ -117,6 +126,8 @@ def get_json(
         try:
             return _attempt(client, path, params)
         except _Retryable as exc:
+            if exc.unreachable and attempt >= policy.max_connect_retries:
+                raise SourceUnreachableError(url, attempt + 1, exc.cause) from exc
             if attempt == policy.max_retries:
                 raise SourceUnavailableError(url, attempt + 1, exc.cause) from exc
             if exc.wait_s is not None:

@@ -175,7 +175,7 @@ def embedded_simulator(settings: Settings) -> Iterator[str | None]:
     if not systems:
         yield None
         return
-    from cchc.config import source_unreachable
+    from cchc.processes import source_unreachable
 
     if source_unreachable(sim, attempts=1) is None:
         log.info("the simulator already answers at %s: using it for %s", sim, ", ".join(systems))
@@ -192,7 +192,7 @@ def embedded_simulator(settings: Settings) -> Iterator[str | None]:
 def report_unreachable_sources(settings: Settings) -> list[str]:
     """One line per enabled source whose address refuses connections (not retried for minutes
     later, in the catch-up, without a word); returns the lines."""
-    from cchc.config import source_unreachable
+    from cchc.processes import source_unreachable
 
     lines = []
     for system in settings.enabled_systems():

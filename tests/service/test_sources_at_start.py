@@ -4,13 +4,14 @@ address where nothing listens (no Prefect server needed)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cchc.config import Settings, SimulatorSettings, SourceSettings, source_unreachable
-from cchc.processes import free_port
+from cchc.config import Settings, SimulatorSettings, SourceSettings
+from cchc.processes import free_port, source_unreachable
 
 
 def _settings(tmp_path: Path, sim_port: int, base_url: str) -> Settings:
@@ -48,14 +49,21 @@ def test_a_real_source_is_not_simulated_and_its_outage_is_one_line(tmp_path: Pat
 
 
 def test_a_pull_gives_up_on_a_refused_connection_within_seconds(tmp_path: Path) -> None:
-    from flows.pull import SourceUnreachableError, _transient, check_reachable
+    """The client's own retry policy: a connection that cannot be opened is tried
+    ``connect_retries`` + 1 times (not the minutes 429/5xx get), names the setting, and the
+    pull task is not retried after it."""
+    from cchc.pipeline import stage_pull
+    from flows.pull import _transient
+    from sources.errors import SourceUnreachableError
+    from sources.registry import source
 
     dead = f"http://127.0.0.1:{free_port('127.0.0.1')}"
     settings = _settings(tmp_path, free_port("127.0.0.1"), dead)
     t0 = time.monotonic()
     with pytest.raises(SourceUnreachableError, match=r"CCHC_ONESTOP_URL") as caught:
-        check_reachable(settings, "onestop")
-    assert time.monotonic() - t0 < 5  # 3 attempts, not minutes
+        stage_pull(settings, source("onestop"), datetime(2021, 1, 1, tzinfo=UTC),
+                   datetime(2021, 2, 1, tzinfo=UTC))
+    assert time.monotonic() - t0 < 10  # 3 attempts, not minutes
     assert "after 3 attempt(s)" in str(caught.value)
 
     class Failed:
