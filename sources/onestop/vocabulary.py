@@ -79,6 +79,9 @@ FINISHED: tuple[int, ...] = (9, 10)
 
 # Channels that count as online submission (form 06 column 4; the rest is column 5).
 ONLINE_CHANNELS: tuple[int, ...] = (2,)
+# Service levels at which a procedure is offered online: partly (3, "Một phần") or fully (4,
+# "Toàn trình"); level 2 only publishes information (online uptake, Decision 766/QĐ-TTg).
+ONLINE_LEVELS: tuple[int, ...] = (3, 4)
 # Digitisation states that count as digitised (the digitised rate, Decision 766/QĐ-TTg).
 DIGITISED: tuple[int, ...] = (1, 2, 3)
 # Ratings that count as satisfied (the satisfaction rate).
