@@ -12,6 +12,7 @@ older single ``[source]`` section still configures the one-stop system.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -73,6 +74,51 @@ class ServiceSettings:
     prefect_port: int = 4200
 
 
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go (Apprise URLs, docs/alerts.md) and how often an open one is repeated.
+
+    URLs may hold ``${VAR}`` placeholders, expanded from the environment only when a message
+    is sent, so the secrets they need (SMTP password, bot token) never sit in cchc.toml; the
+    environment variable ``CCHC_ALERT_URLS`` (separated by spaces or commas) replaces ``urls``.
+    """
+
+    urls: tuple[str, ...] = ()
+    language: str = "vi"  # vi | en
+    remind_every_hours: float = 24.0  # an open, unacknowledged alert is sent again; 0 = never
+    min_severity: str = "warning"  # warning | critical (info is never sent)
+    send_timeout_s: float = 30.0
+    deliver_every_s: float = 300.0  # `cchc serve` sends what is pending this often
+
+    def __post_init__(self) -> None:
+        urls = (self.urls,) if isinstance(self.urls, str) else tuple(self.urls)
+        object.__setattr__(self, "urls", tuple(u.strip() for u in urls if u.strip()))
+        if self.language not in ("vi", "en"):
+            raise ValueError(f"[alerts] language must be 'vi' or 'en', not {self.language!r}")
+        if self.min_severity not in ("warning", "critical"):
+            raise ValueError("[alerts] min_severity must be 'warning' or 'critical', "
+                             f"not {self.min_severity!r}")
+
+    def sends(self, severity: str) -> bool:
+        """Whether alerts of this severity reach people (info never does)."""
+        rank = SEVERITY_RANK.get(severity, 0)
+        return rank > 0 and rank >= SEVERITY_RANK[self.min_severity]
+
+    def channels(self) -> dict[str, str]:
+        """Channel id -> configured URL (unexpanded). The id (scheme and a hash of the URL as
+        written) names the channel in the warehouse without storing the URL."""
+        import hashlib
+
+        out: dict[str, str] = {}
+        for url in self.urls:
+            scheme = url.partition("://")[0].lower() or "url"
+            out[f"{scheme}-{hashlib.sha256(url.encode()).hexdigest()[:10]}"] = url
+        return out
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings; paths are absolute once loaded."""
@@ -82,6 +128,7 @@ class Settings:
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     scope: ScopeSettings = field(default_factory=ScopeSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
@@ -157,6 +204,7 @@ _SECTIONS = {
     "simulator": SimulatorSettings,
     "scope": ScopeSettings,
     "service": ServiceSettings,
+    "alerts": AlertSettings,
 }
 
 # Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].
@@ -215,6 +263,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
                 top[key] = _coerce(Settings, key, env[var])
             else:
                 sections[section][key] = _coerce(_SECTIONS[section], key, env[var])
+    if env.get("CCHC_ALERT_URLS", "").strip():
+        sections["alerts"]["urls"] = tuple(re.split(r"[\s,]+", env["CCHC_ALERT_URLS"].strip()))
     from sources.registry import systems
 
     for system in systems():

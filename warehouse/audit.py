@@ -143,21 +143,15 @@ def raise_alert(
     message: str,
     load_id: str | None = None,
 ) -> str:
-    """Record an alert; delivery (e-mail, chat) is the caller's job. Returns its id."""
-    alert_id = new_id()
-    frame = pl.DataFrame(
-        [
-            {
-                "alert_id": alert_id,
-                "raised_at": utc_now(),
-                "kind": kind,
-                "severity": severity,
-                "source_system": source_system,
-                "load_id": load_id,
-                "message": message,
-            }
-        ],
-        schema=DQ_ALERTS.polars_schema(),
-    )
+    """Record a one-off alert (open, never sent nor resolved) and return its id. Checks that
+    run again use ``warehouse.alerts.record_check``, which opens, refreshes, resolves and
+    queues deliveries."""
+    alert_id, now = new_id(), utc_now()
+    row = {"alert_id": alert_id, "raised_at": now, "kind": kind, "severity": severity,
+           "source_system": source_system, "load_id": load_id, "message": message,
+           "scope": "one-off", "finding_key": alert_id, "fingerprint": alert_id,
+           "status": "open", "last_seen_at": now, "seen_count": 1}
+    frame = pl.DataFrame([{c: row.get(c) for c in DQ_ALERTS.column_names}],
+                         schema=DQ_ALERTS.polars_schema())
     write_frame(con, DQ_ALERTS, frame)
     return alert_id

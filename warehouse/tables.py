@@ -105,16 +105,60 @@ DQ_RESULTS = Table(
 
 DQ_ALERTS = Table(
     name="dq_alerts",
-    description="Alerts raised: data wrong (warnings, gates) or missing (no fresh load).",
-    strategy=Strategy.APPEND,
+    description=(
+        "Alerts: one row per problem episode, from first raised to resolved (warehouse/alerts.py). "
+        "A check that finds the same problem again refreshes the open row; one that no longer "
+        "finds it resolves it."
+    ),
+    key=("alert_id",),
+    strategy=Strategy.MERGE,
     columns=(
-        Column("alert_id", "VARCHAR", "Unique id.", nullable=False),
-        Column("raised_at", "TIMESTAMPTZ", "When."),
-        Column("kind", "VARCHAR", "gate_failed, warnings, quarantine, stale_source, load_failed."),
-        Column("severity", "VARCHAR", "critical or warning."),
-        Column("source_system", "VARCHAR", "onestop or eoffice."),
-        Column("load_id", "VARCHAR", "The load concerned, if any."),
-        Column("message", "VARCHAR", "What a person reads."),
+        Column("alert_id", "VARCHAR", "Unique id (UUIDv7).", nullable=False),
+        Column("raised_at", "TIMESTAMPTZ", "When the problem was first raised."),
+        Column("kind", "VARCHAR", "gate_failed, quarantine_spike, load_failed, pull_failed, "
+               "stale_source, flow_failed, reconciliation_difference, secret_leak, "
+               "moved_due_date, row_warnings."),
+        Column("severity", "VARCHAR", "critical, warning or info (info is recorded, never sent)."),
+        Column("source_system", "VARCHAR", "onestop or eoffice (null: not tied to one system)."),
+        Column("load_id", "VARCHAR", "The load concerned, if any (the latest one seen)."),
+        Column("message", "VARCHAR", "What an official reads, in Vietnamese."),
+        Column("message_en", "VARCHAR", "The same in English."),
+        Column("scope", "VARCHAR", "What the check looked at: pull, file, loads, freshness, a "
+               "flow name, a file name or published:<from>..<to>."),
+        Column("finding_key", "VARCHAR", "What is wrong inside the check, e.g. missing_columns."),
+        Column("fingerprint", "VARCHAR", "Hash of kind, source_system, scope and finding_key: "
+               "the identity of the problem across episodes."),
+        Column("status", "VARCHAR", "open, acknowledged or resolved."),
+        Column("last_seen_at", "TIMESTAMPTZ", "When a check last found the problem."),
+        Column("seen_count", "BIGINT", "How many checks found it in this episode."),
+        Column("resolved_at", "TIMESTAMPTZ", "When a check no longer found it."),
+        Column("acknowledged_at", "TIMESTAMPTZ", "When a person acknowledged it (no reminders)."),
+        Column("acknowledged_by", "VARCHAR", "Who acknowledged it."),
+        Column("period_from", "DATE", "First day of the period concerned, if any."),
+        Column("period_to", "DATE", "Last day of the period concerned, if any."),
+        Column("counts", "VARCHAR", "The figures the message quotes, as a JSON object."),
+    ),
+)
+
+DQ_ALERT_DELIVERIES = Table(
+    name="dq_alert_deliveries",
+    description="One row per alert, event (opened, reminder, resolved) and channel: sent or not.",
+    key=("delivery_id",),
+    strategy=Strategy.MERGE,
+    columns=(
+        Column("delivery_id", "VARCHAR", "Unique id.", nullable=False),
+        Column("alert_id", "VARCHAR", "The alert (dq_alerts.alert_id).", nullable=False),
+        Column("event", "VARCHAR", "opened, reminder or resolved."),
+        Column("channel", "VARCHAR", "The channel: URL scheme and a hash of the configured URL "
+               "(never the URL: it may hold a secret)."),
+        Column("status", "VARCHAR", "pending, sending (claimed by a sender), sent or failed "
+               "(given up, or the channel is no longer configured)."),
+        Column("attempts", "BIGINT", "Send attempts so far."),
+        Column("created_at", "TIMESTAMPTZ", "When it was queued."),
+        Column("next_attempt_at", "TIMESTAMPTZ", "Not sent before this (backoff after a failure)."),
+        Column("claimed_at", "TIMESTAMPTZ", "When a sender claimed it."),
+        Column("sent_at", "TIMESTAMPTZ", "When the channel accepted it."),
+        Column("last_error", "VARCHAR", "Why the last attempt failed (secrets masked)."),
     ),
 )
 
@@ -126,6 +170,7 @@ ALL_TABLES: tuple[Table, ...] = (
     ETL_WATERMARKS,
     DQ_RESULTS,
     DQ_ALERTS,
+    DQ_ALERT_DELIVERIES,
 )
 
 

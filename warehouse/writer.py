@@ -17,11 +17,11 @@ on the main row's ``row_hash``) and the next load of the same input writes the m
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -38,6 +38,9 @@ from warehouse.strategies import WriteResult, conform, write_frame
 from warehouse.tables import DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
+
+if TYPE_CHECKING:
+    from warehouse.alerts import Finding
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +280,12 @@ class Warehouse:
     def record_dq_results(self, load_id: str, rows: list[dict[str, Any]]) -> int:
         return audit.record_dq_results(self._audit, load_id, rows)
 
+    @property
+    def audit_connection(self) -> duckdb.DuckDBPyConnection:
+        """The audit cursor: its own transaction, so audit rows survive a load's rollback
+        (``warehouse.alerts`` writes there)."""
+        return self._audit
+
     def raise_alert(
         self,
         kind: str,
@@ -285,7 +294,15 @@ class Warehouse:
         message: str,
         load_id: str | None = None,
     ) -> str:
+        """A one-off alert row, never sent nor resolved; checks use ``record_check``."""
         return audit.raise_alert(self._audit, kind, severity, source_system, message, load_id)
+
+    def record_check(self, kind: str, source_system: str | None, scope: str,
+                     findings: Sequence[Finding]) -> list[str]:
+        """See ``warehouse.alerts.record_check``."""
+        from warehouse.alerts import record_check
+
+        return record_check(self, kind, source_system, scope, findings)
 
     # -- watermarks (data transaction: they move only with the data) -------------------------
 

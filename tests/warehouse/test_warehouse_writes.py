@@ -17,6 +17,7 @@ from warehouse.tables import (
     CORE_ONESTOP_DOSSIERS,
     DIM_ADMIN_UNIT,
     DQ_ALERTS,
+    DQ_RESULTS,
     RAW_ONESTOP_DOSSIER_VERSIONS,
 )
 
@@ -129,10 +130,10 @@ def test_append_new_keeps_the_first_row_per_key_and_skips_stored_keys() -> None:
 
 def test_append_and_replace() -> None:
     con = _con()
-    alert = {"alert_id": "a1", "kind": "k", "message": "m"}
+    result = {"load_id": "L1", "expectation": "e", "success": True}
     for _ in range(2):
-        assert write_frame(con, DQ_ALERTS, pl.DataFrame([alert])) == WriteResult(1, 0)
-    assert con.execute("SELECT count(*) FROM dq_alerts").fetchone() == (2,)
+        assert write_frame(con, DQ_RESULTS, pl.DataFrame([result])) == WriteResult(1, 0)
+    assert con.execute("SELECT count(*) FROM dq_results").fetchone() == (2,)
     units = pl.DataFrame([{"unit_code": "1", "name": "X"}, {"unit_code": "2", "name": "Y"}])
     write_frame(con, DIM_ADMIN_UNIT, units)
     write_frame(con, DIM_ADMIN_UNIT, units.head(1))
