@@ -399,3 +399,165 @@ GROUP BY raw_field, rule
 ORDER BY rows DESC, rule;
 
 COMMENT ON VIEW out_quality__quarantine_reasons IS 'Quarantined rows counted by rule (the reason without the quoted value) and raw field, with how many loads brought them, when they were first and last seen, and one full reason as an example. A row with two reasons counts under both.';
+
+-- Service-index indicators (Decision 766/QĐ-TTg; docs/figures.md §6) per unit and calendar month,
+-- each month taken as its own form-06 period (from = its first day, to = its last day). The
+-- same rules as warehouse/indicators.py, which computes them for any period (and by unit over
+-- a whole period); the national targets are applied there (warehouse/targets.py), not here.
+CREATE OR REPLACE VIEW out_onestop__indicators_by_unit_month AS
+WITH bounds AS (
+    SELECT
+        min(received_date) AS first_received,
+        max(greatest(received_date, coalesce(closed_date, received_date))) AS last_event
+    FROM out_onestop__dossier_lifecycle
+),
+months AS (
+    SELECT m::DATE AS month, last_day(m::DATE) AS month_end
+    FROM bounds,
+         generate_series(date_trunc('month', bounds.first_received)::TIMESTAMP,
+                         date_trunc('month', bounds.last_event)::TIMESTAMP,
+                         INTERVAL 1 MONTH) AS t(m)
+),
+scoped AS (
+    SELECT m.month, m.month_end, l.*
+    FROM months m
+    JOIN out_onestop__dossier_lifecycle l
+      ON l.received_date <= m.month_end
+     AND (l.closed_date IS NULL OR l.closed_date >= m.month)
+),
+dossiers AS (
+    SELECT
+        unit_code, month,
+        count(*) AS c3,
+        count(*) FILTER (received_date >= month
+                         AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
+        count(*) FILTER (received_date >= month
+                         AND (channel IN {{codes onestop.ONLINE_CHANNELS}}) IS NOT TRUE) AS c5,
+        count(*) FILTER (received_date < month) AS c6,
+        count(*) FILTER (closed_date <= month_end) AS c7,
+        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'before_due') AS c8,
+        count(*) FILTER (closed_date <= month_end
+                         AND closed_timeliness IN ('on_due', 'no_due_date', 'withdrawn')) AS c9,
+        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'after_due') AS c10,
+        count(*) FILTER (closed_date IS NULL OR closed_date > month_end) AS c11,
+        count(*) FILTER ((closed_date IS NULL OR closed_date > month_end)
+                         AND (waiting OR due_date IS NULL OR due_date >= month_end)) AS c12,
+        count(*) FILTER ((closed_date IS NULL OR closed_date > month_end)
+                         AND NOT waiting AND due_date < month_end) AS c13,
+        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'no_due_date')
+            AS no_due_date,
+        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'withdrawn') AS withdrawn,
+        count(*) FILTER (received_date >= month) AS received,
+        count(*) FILTER (received_date >= month
+                         AND digitisation IN {{codes onestop.DIGITISED}}) AS digitised,
+        count(*) FILTER (received_date >= month AND paid_online) AS paid_online,
+        count(*) FILTER (closed_date <= month_end AND status IN {{codes onestop.FINISHED}})
+            AS finished,
+        count(*) FILTER (closed_date <= month_end AND status IN {{codes onestop.FINISHED}}
+                         AND electronic_result) AS electronic_results,
+        count(*) FILTER (closed_date <= month_end AND rating IS NOT NULL) AS rated,
+        count(*) FILTER (closed_date <= month_end AND rating IN {{codes onestop.SATISFIED}})
+            AS satisfied
+    FROM scoped
+    GROUP BY unit_code, month
+),
+-- (unit, procedure) pairs offered online: a dossier at level 3 or 4 received by then.
+offered AS (
+    SELECT unit_code, procedure_code, min(received_date) AS offered_from
+    FROM out_onestop__dossier_lifecycle
+    WHERE service_level IN {{codes onestop.ONLINE_LEVELS}} AND procedure_code IS NOT NULL
+    GROUP BY unit_code, procedure_code
+),
+used_online AS (
+    SELECT DISTINCT unit_code, date_trunc('month', received_date)::DATE AS month, procedure_code
+    FROM out_onestop__dossier_lifecycle
+    WHERE channel IN {{codes onestop.ONLINE_CHANNELS}}
+),
+uptake AS (
+    SELECT
+        m.month, o.unit_code,
+        count(*) AS procedures_offered_online,
+        count(u.procedure_code) AS procedures_with_online
+    FROM months m
+    JOIN offered o ON o.offered_from <= m.month_end
+    LEFT JOIN used_online u
+      ON u.month = m.month AND u.unit_code = o.unit_code AND u.procedure_code = o.procedure_code
+    GROUP BY m.month, o.unit_code
+),
+counts AS (
+    SELECT
+        unit_code, month,
+        coalesce(c3, 0) AS c3, coalesce(c4, 0) AS c4, coalesce(c5, 0) AS c5,
+        coalesce(c6, 0) AS c6, coalesce(c7, 0) AS c7, coalesce(c8, 0) AS c8,
+        coalesce(c9, 0) AS c9, coalesce(c10, 0) AS c10, coalesce(c11, 0) AS c11,
+        coalesce(c12, 0) AS c12, coalesce(c13, 0) AS c13,
+        coalesce(no_due_date, 0) AS no_due_date, coalesce(withdrawn, 0) AS withdrawn,
+        coalesce(received, 0) AS received, coalesce(digitised, 0) AS digitised,
+        coalesce(paid_online, 0) AS paid_online, coalesce(finished, 0) AS finished,
+        coalesce(electronic_results, 0) AS electronic_results,
+        coalesce(rated, 0) AS rated, coalesce(satisfied, 0) AS satisfied,
+        coalesce(procedures_offered_online, 0) AS procedures_offered_online,
+        coalesce(procedures_with_online, 0) AS procedures_with_online
+    FROM dossiers
+    FULL OUTER JOIN uptake USING (unit_code, month)
+)
+SELECT
+    c.unit_code,
+    u.name AS unit_name,
+    u.level,
+    c.month,
+    c.* EXCLUDE (unit_code, month),
+    c8 + c9 AS on_time_numerator,
+    c7 AS on_time_denominator,
+    round((c8 + c9) / nullif(c7, 0), 4) AS on_time_rate,
+    c8 + c9 + c12 AS progress_numerator,
+    c3 AS progress_denominator,
+    round((c8 + c9 + c12) / nullif(c3, 0), 4) AS progress_rate,
+    c4 AS online_numerator,
+    c4 + c5 AS online_denominator,
+    round(c4 / nullif(c4 + c5, 0), 4) AS online_rate,
+    procedures_with_online AS online_uptake_numerator,
+    procedures_offered_online AS online_uptake_denominator,
+    round(procedures_with_online / nullif(procedures_offered_online, 0), 4) AS online_uptake_rate,
+    digitised AS digitised_numerator,
+    received AS digitised_denominator,
+    round(digitised / nullif(received, 0), 4) AS digitised_rate,
+    electronic_results AS electronic_result_numerator,
+    finished AS electronic_result_denominator,
+    round(electronic_results / nullif(finished, 0), 4) AS electronic_result_rate,
+    paid_online AS online_payment_numerator,
+    received AS online_payment_denominator,
+    round(paid_online / nullif(received, 0), 4) AS online_payment_rate,
+    satisfied AS satisfaction_numerator,
+    rated AS satisfaction_denominator,
+    round(satisfied / nullif(rated, 0), 4) AS satisfaction_rate
+FROM counts c
+LEFT JOIN dim_admin_unit u USING (unit_code)
+ORDER BY c.unit_code, c.month;
+
+COMMENT ON VIEW out_onestop__indicators_by_unit_month IS 'Service-index indicators (Decision 766/QĐ-TTg) per unit and calendar month, each month its own form-06 period judged at its last day (the current month is provisional): c3 … c13 equal form 06 for that month (warehouse/form06.py). received = c4 + c5; digitised (TrangThaiSoHoa 1, 2, 3), paid_online: of received; finished: resolved in the month with a result (status 9, 10), electronic_results of them; rated: resolved in the month with a rating, satisfied (very satisfied or satisfied) of them; procedures_offered_online: procedures of which the unit had received a dossier at level 3 or 4 by the month end, procedures_with_online: of them, those with a dossier received online in the month. Each rate has its numerator and denominator beside it: on_time (c8+c9)/c7, progress (c8+c9+c12)/c3, online c4/(c4+c5), online_uptake, digitised, electronic_result, online_payment, satisfaction; null on a zero denominator. Targets: warehouse/targets.py (applied by cchc report indicators).';
+
+-- The e-document rates of the service index per unit and month (from out_eoffice__rates_by_unit_month),
+-- with numerators, denominators and the unit's level (the target depends on it).
+CREATE OR REPLACE VIEW out_eoffice__indicators_by_unit_month AS
+SELECT
+    r.unit_code,
+    r.unit_name,
+    u.level,
+    r.month,
+    r.received AS docs_received,
+    r.received_electronic AS docs_received_electronic,
+    r.issued AS docs_issued,
+    r.issued_electronic AS docs_issued_electronic,
+    r.issued_signed AS docs_issued_signed,
+    r.received_electronic + r.issued_electronic AS edoc_electronic_numerator,
+    r.received + r.issued AS edoc_electronic_denominator,
+    r.electronic_rate AS edoc_electronic_rate,
+    r.issued_signed AS edoc_signed_numerator,
+    r.issued AS edoc_signed_denominator,
+    r.signed_rate AS edoc_signed_rate
+FROM out_eoffice__rates_by_unit_month r
+LEFT JOIN dim_admin_unit u USING (unit_code)
+ORDER BY r.unit_code, r.month;
+
+COMMENT ON VIEW out_eoffice__indicators_by_unit_month IS 'The e-document rates of the service index per register holder and calendar month, as the e-document report defines them (docs/figures.md §5): edoc_electronic = (incoming + outgoing exchanged electronically, DienTu or CaHai) / (incoming received + outgoing issued); edoc_signed = outgoing digitally signed / outgoing issued; numerators and denominators beside each rate, and the unit level (national target: 80 % for the district, 60 % for communes, warehouse/targets.py).';
