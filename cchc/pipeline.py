@@ -244,7 +244,7 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
     except GateFailure as gate:
         summary.status, summary.message = "rejected", gate.reason
         wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
-        wh.raise_alert("gate_failed", "critical", spec.system, gate.reason, load_id=load_id)
+        _alert_on_gate(wh, spec, batch, load_id, gate)
         return summary
     try:
         dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of)
@@ -266,12 +266,12 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
             wh.finish_load(load_id, "failed", rows_in=batch.rows, message=(
                 f"{summary.message} (the parts it had committed were undone: nothing of it "
                 "remains; load the input again)"))
-        wh.raise_alert("load_failed", "critical", spec.system, summary.message, load_id=load_id)
+        _alert_on_failure(wh, spec, batch, load_id, summary.message)
         raise
     # Audit rows commit on their own cursor: mark success only once the data has committed.
     summary.status = status
     _finish(wh, load_id, summary)
-    _alert_on_quality(wh, spec, summary)
+    _alert_on_quality(wh, spec, batch, summary)
     return summary
 
 
@@ -298,29 +298,90 @@ def _finish(wh, load_id: str, s: LoadSummary) -> None:
     )
 
 
-def _alert_on_quality(wh, spec: SourceSpec, s: LoadSummary) -> None:
-    """Data that is wrong gets an alert row: quarantined rows, warned rows, withheld fields that
-    the source leaked (never quoting them)."""
-    if s.rows_withheld:
-        wh.raise_alert(
-            "secret_leak", "critical", spec.system,
-            f"{s.rows_withheld} secret {spec.entity}(s) of {s.source} arrived with fields the "
-            "source must withhold (summary, issuing body, signer or linked dossier); cchc dropped "
-            "them before storing anything. Report the leak to the system's operator.",
-            load_id=s.load_id,
-        )
-    if s.rows_quarantined:
-        top = ", ".join(f"{r} ({n})" for r, n in Counter(s.quarantine_reasons).most_common(3))
-        wh.raise_alert(
-            "quarantine", "warning", spec.system,
-            f"{s.rows_quarantined} row(s) of {s.source} quarantined: {top}", load_id=s.load_id,
-        )
-    if s.rows_warned:
-        top = ", ".join(f"{r} ({n})" for r, n in Counter(s.warning_reasons).most_common(3))
-        wh.raise_alert(
-            "warnings", "warning", spec.system,
-            f"{s.rows_warned} loaded row(s) of {s.source} carry warnings: {top}", load_id=s.load_id,
-        )
+def _period(batch: StagedBatch) -> tuple[date | None, date | None]:
+    """A pull's window as local dates (what a message calls the period); files have none."""
+    if not batch.window_from or not batch.window_to:
+        return None, None
+    tz = _local_tz()
+    return (parse_instant(batch.window_from).astimezone(tz).date(),
+            parse_instant(batch.window_to).astimezone(tz).date())
+
+
+def _safely(what: str, record) -> None:
+    """Recording an alert must never turn a load's outcome into a different error."""
+    try:
+        record()
+    except Exception:
+        log.exception("could not record the %s alert", what)
+
+
+def _alert_on_gate(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, gate) -> None:
+    """A gate stopped the load: ``gate_failed`` for the system's pulls (or files)."""
+    from cchc.alert_findings import gate_finding
+    from warehouse.alerts import GATE_FAILED
+
+    finding = gate_finding(spec.system, gate.gate, gate.reason, load_id=load_id,
+                           source=batch.source, rows=batch.rows,
+                           reported_total=batch.reported_total, period=_period(batch))
+    _safely(GATE_FAILED, lambda: wh.record_check(GATE_FAILED, spec.system, batch.kind, [finding]))
+
+
+def _alert_on_failure(wh, spec: SourceSpec, batch: StagedBatch, load_id: str,
+                      error: str | None) -> None:
+    from cchc.alert_findings import load_failed_finding
+    from warehouse.alerts import LOAD_FAILED
+
+    finding = load_failed_finding(spec.system, load_id=load_id, source=batch.source,
+                                  error=error or "failed", rows=batch.rows)
+    _safely(LOAD_FAILED, lambda: wh.record_check(LOAD_FAILED, spec.system, batch.kind, [finding]))
+
+
+def _alert_on_quality(wh, spec: SourceSpec, batch: StagedBatch, s: LoadSummary) -> None:
+    """A load passed: the checks it passes resolve their alerts (gate, failure, a failed pull);
+    secret leaks and a quarantine spike are alerts; row warnings are recorded as info."""
+    _safely("load", lambda: _record_quality(wh, spec, batch, s))
+
+
+def _record_quality(wh, spec: SourceSpec, batch: StagedBatch, s: LoadSummary) -> None:
+    from cchc import alert_findings as af
+    from warehouse import alerts
+
+    system, scope = spec.system, batch.kind
+    wh.record_check(alerts.GATE_FAILED, system, scope, [])
+    wh.record_check(alerts.LOAD_FAILED, system, scope, [])
+    if scope == "pull":
+        wh.record_check(alerts.PULL_FAILED, system, "pull", [])
+    leaks = [af.secret_leak_finding(system, load_id=s.load_id, source=s.source,
+                                    rows_withheld=s.rows_withheld)] if s.rows_withheld else []
+    wh.record_check(alerts.SECRET_LEAK, system, scope, leaks)
+    wh.record_check(alerts.ROW_WARNINGS, system, scope, af.row_findings(
+        system, load_id=s.load_id, source=s.source, rows_loaded=s.rows_loaded,
+        rows_warned=s.rows_warned, warning_reasons=s.warning_reasons,
+        rows_quarantined=s.rows_quarantined, quarantine_reasons=s.quarantine_reasons))
+    considered = s.rows_in - s.rows_duplicate
+    verdict = af.judge_spike(considered, s.rows_quarantined,
+                             _recent_quarantine_shares(wh, system, s.load_id))
+    if verdict.spike:
+        wh.record_check(alerts.QUARANTINE_SPIKE, system, "loads", [af.spike_finding(
+            system, verdict, load_id=s.load_id, source=s.source, rows_considered=considered,
+            rows_quarantined=s.rows_quarantined, quarantine_reasons=s.quarantine_reasons,
+            quarantine_table=spec.quarantine_table.name)])
+    elif verdict.share <= verdict.threshold:  # too small to open one, yet enough to close one
+        wh.record_check(alerts.QUARANTINE_SPIKE, system, "loads", [])
+
+
+def _recent_quarantine_shares(wh, system: str, load_id: str | None) -> list[float]:
+    """Quarantined share of the system's latest loaded batches (each large enough to judge)."""
+    from cchc.alert_findings import SPIKE_HISTORY, SPIKE_MIN_ROWS
+
+    rows = wh.audit_connection.execute(
+        "SELECT rows_quarantined::DOUBLE / (rows_in - rows_duplicate) FROM etl_loads "
+        "WHERE source_system = ? AND load_id IS DISTINCT FROM ? "
+        "AND status IN ('succeeded', 'recovered') AND rows_in - rows_duplicate >= ? "
+        "ORDER BY started_at DESC LIMIT ?",
+        [system, load_id, SPIKE_MIN_ROWS, SPIKE_HISTORY],
+    ).fetchall()
+    return [float(r[0]) for r in rows if r[0] is not None]
 
 
 def _reason_key(reason: str) -> str:

@@ -47,3 +47,22 @@ def publish_task(settings: Settings) -> str:
     """Publish the read-only snapshot readers open."""
     with concurrency(WRITER_LIMIT, occupy=1, strict=False):
         return str(pipeline.publish(settings))
+
+
+@task(name="deliver-alerts")
+def deliver_alerts_task(settings: Settings) -> dict:
+    """Send the alerts this run opened or resolved (and due reminders). Never fails the run: a
+    channel that does not answer keeps its messages pending for the next try."""
+    logger = get_run_logger()
+    try:
+        from cchc.notify import deliver_pending
+
+        report = deliver_pending(settings)
+    except Exception:
+        logger.exception("alert delivery failed; the messages stay pending")
+        return {}
+    if report.sent or report.failed:
+        logger.info("alerts: %d sent, %d not delivered (retried later)", report.sent, report.failed)
+    for error in report.errors:
+        logger.warning("alert delivery: %s", error)
+    return report.as_dict()

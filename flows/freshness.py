@@ -17,7 +17,8 @@ def check_freshness() -> dict:
     settings = load_settings()
     sources = settings.enabled_systems()
     stale = freshness.check(settings, sources, emit=prefect_emit,
-                            record=freshness.record_in_warehouse(settings))
+                            record=freshness.record_in_warehouse(settings),
+                            resolve=freshness.resolve_in_warehouse(settings))
     logger = get_run_logger()
     for item in stale:
         logger.warning("missing data: %s", item.message)

@@ -11,7 +11,8 @@ from prefect import flow, get_run_logger, task
 
 from cchc import inbox, pipeline
 from cchc.config import Settings, load_settings
-from flows.common import load_task, publish_task
+from flows.common import deliver_alerts_task, load_task, publish_task
+from flows.pull import flow_state_hooks
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,32 @@ def already_loaded_task(settings: Settings, sha256: str) -> str | None:
 @task(name="record-rejected-file")
 def record_rejection_task(settings: Settings, path: str, sha256: str | None, reason: str) -> str:
     """Audit a file that could not even be read, so the rejection is queryable. Which system it
-    came from is unknown (that is often the reason): it is recorded as ``unknown``."""
+    came from is unknown (that is often the reason): it is recorded as ``unknown``; its
+    ``gate_failed`` alert is scoped to the file's name."""
+    from cchc.alert_findings import unreadable_file_finding
+    from warehouse.alerts import GATE_FAILED
     from warehouse.writer import Warehouse
 
     with Warehouse.open(settings) as wh:
         load_id = wh.begin_load("unknown", "file", path, file_sha256=sha256)
         wh.finish_load(load_id, "rejected", message=reason)
-        wh.raise_alert("gate_failed", "critical", "unknown", reason, load_id=load_id)
+        wh.record_check(GATE_FAILED, UNKNOWN_SYSTEM, Path(path).name,
+                        [unreadable_file_finding(Path(path).name, reason, load_id)])
     publish_task.fn(settings)
     return load_id
 
 
+@task(name="resolve-unreadable-file")
+def resolve_unreadable_task(settings: Settings, path: str) -> None:
+    """A file of this name loaded: an earlier unreadable one's alert is resolved."""
+    from warehouse.alerts import GATE_FAILED
+    from warehouse.writer import Warehouse
+
+    with Warehouse.open(settings) as wh:
+        wh.record_check(GATE_FAILED, UNKNOWN_SYSTEM, Path(path).name, [])
+
+
+UNKNOWN_SYSTEM = "unknown"  # etl_loads.source_system of a file no reader recognised
 MAX_READS = 5  # a file that keeps changing while read is left in the inbox after this
 
 
@@ -74,7 +90,8 @@ def _wait_until_written(file: Path, timeout_s: float = 600.0) -> None:
         time.sleep(0.5)
 
 
-@flow(name="ingest-file", log_prints=True)
+@flow(name="ingest-file", log_prints=True, on_failure=flow_state_hooks(None)["on_crashed"],
+      **flow_state_hooks(None))
 def ingest_file(path: str, from_inbox: bool = False) -> dict:
     """Load one export (a dossier list or a document register), then publish. With
     ``from_inbox`` the file must lie in the inbox and is moved afterwards: to archive/ when
@@ -82,10 +99,17 @@ def ingest_file(path: str, from_inbox: bool = False) -> dict:
     same content is never loaded twice. A file that changed while it was read (size, mtime or
     content) is read again, not archived. A run of the deployment (started by the inbox
     watcher's event) takes inbox files only."""
+    s = load_settings()
+    try:
+        return _ingest_file(s, path, from_inbox)
+    finally:
+        deliver_alerts_task(s)
+
+
+def _ingest_file(s: Settings, path: str, from_inbox: bool) -> dict:
     from sources.files import file_sha256
 
     logger = get_run_logger()
-    s = load_settings()
     if not from_inbox and _deployment_id():
         raise inbox.InboxPathError(
             f"{path}: refused: a deployment run ingests files from the inbox only "
@@ -135,6 +159,7 @@ def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) ->
     publish_task(s)  # rejected by a batch gate: only its audit rows were written; show them too
     if summary.status == "succeeded":
         pipeline.cleanup(batch)
+        resolve_unreadable_task(s, str(file))
         return summary.as_dict(), True
     pipeline.cleanup(batch)
     _reject(s, logger, file, summary.message or summary.status, from_inbox)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 
 from cchc.config import AlertSettings, utc_now
@@ -37,6 +36,8 @@ from warehouse.strategies import write_frame
 from warehouse.tables import DQ_ALERT_DELIVERIES, DQ_ALERTS
 
 if TYPE_CHECKING:
+    import duckdb
+
     from warehouse.writer import Warehouse
 
 # Kinds of check (dq_alerts.kind).

@@ -5,8 +5,9 @@ the service stopped). So an hourly check looks at the last successful load of ea
 the published snapshot (read-only: it never waits for, or blocks, a load) and, when it is older
 than ``stale_after_hours`` (default 26: one nightly run missed plus slack) or there never was
 one, emits ``cchc.alert.stale-source`` (Prefect automations can forward it by e-mail/Telegram)
-and logs a warning. It records the alert in the warehouse (``dq_alerts``) once per stale
-episode, not every hour, so the audit trail says when it started without repeating itself.
+and logs a warning. It records a ``stale_source`` alert in the warehouse (``dq_alerts``,
+sent to the alert channels) once per stale episode, not every hour, and resolves it at the
+first check that finds the source fresh again.
 """
 
 from __future__ import annotations
@@ -76,26 +77,52 @@ def read_last_success(settings: Settings, sources: Iterable[str]) -> dict[str, d
 Record = Callable[[Staleness], None]
 
 
+Resolve = Callable[[str], None]
+FRESHNESS_SCOPE = "freshness"
+
+
+def _record_check(settings: Settings, system: str, findings: list, writer_slot: bool) -> None:
+    """Record the ``stale_source`` check of one system, publish (``cchc status`` shows it) and
+    send it. Inside a flow run it first takes the Prefect writer slot (``writer_slot``), like
+    every warehouse write."""
+    from cchc.notify import deliver_pending
+    from warehouse.alerts import STALE_SOURCE
+    from warehouse.writer import Warehouse
+
+    with contextlib.ExitStack() as stack:
+        if writer_slot:
+            from prefect.concurrency.sync import concurrency
+
+            from flows.deployments import WRITER_LIMIT
+
+            stack.enter_context(concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120,
+                                            strict=False))
+        wh = stack.enter_context(Warehouse.open(settings, lock_timeout_s=120))
+        wh.record_check(STALE_SOURCE, system, FRESHNESS_SCOPE, findings)
+        wh.publish()
+    deliver_pending(settings)
+
+
 def record_in_warehouse(settings: Settings, *, writer_slot: bool = True) -> Record:
-    """Write the alert to ``dq_alerts`` and publish, so ``cchc status`` shows it. Inside a flow
-    run it first takes the Prefect writer slot (``writer_slot``), like every warehouse write."""
+    """Open (or refresh) the source's ``stale_source`` alert."""
 
     def record(stale: Staleness) -> None:
-        from warehouse.writer import Warehouse
+        from cchc.alert_findings import stale_finding
 
-        with contextlib.ExitStack() as stack:
-            if writer_slot:
-                from prefect.concurrency.sync import concurrency
-
-                from flows.deployments import WRITER_LIMIT
-
-                stack.enter_context(concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=120,
-                                                strict=False))
-            wh = stack.enter_context(Warehouse.open(settings, lock_timeout_s=120))
-            wh.raise_alert("stale_source", "warning", stale.source_system, stale.message)
-            wh.publish()
+        _record_check(settings, stale.source_system, [stale_finding(
+            stale.source_system, stale.last_success, stale.hours_since, stale.threshold_hours)],
+            writer_slot)
 
     return record
+
+
+def resolve_in_warehouse(settings: Settings, *, writer_slot: bool = True) -> Resolve:
+    """Resolve the source's ``stale_source`` alert: it loaded again."""
+
+    def resolve(system: str) -> None:
+        _record_check(settings, system, [], writer_slot)
+
+    return resolve
 
 
 class EpisodeLog:
@@ -110,17 +137,36 @@ class EpisodeLog:
 
     def remember(self, stale: Staleness) -> None:
         self.seen[stale.source_system] = str(stale.last_success)
+        self._save()
+
+    def forget(self, source_system: str) -> None:
+        """The episode ended (the source is fresh again)."""
+        self.seen.pop(source_system, None)
+        self._save()
+
+    def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(self.seen, indent=1))
 
 
 def check(settings: Settings, sources: Iterable[str], *, emit: Emit,
           lookup: Callable[[Settings, Iterable[str]], Mapping[str, datetime | None]] = read_last_success,
-          record: Record | None = None, now: datetime | None = None) -> list[Staleness]:
-    """Emit, log and (once per episode) record an alert for every stale source."""
+          record: Record | None = None, resolve: Resolve | None = None,
+          now: datetime | None = None) -> list[Staleness]:
+    """Emit, log and (once per episode) record an alert for every stale source; resolve the
+    recorded episode of a source that is fresh again (``resolve``)."""
     now = now or datetime.now(UTC)
+    sources = list(sources)
     stale = find_stale(lookup(settings, sources), now, settings.service.stale_after_hours)
     episodes = EpisodeLog(settings.data_dir / "service" / "freshness-alerts.json")
+    stale_systems = {item.source_system for item in stale}
+    for system in sources:
+        if resolve is not None and system not in stale_systems and system in episodes.seen:
+            try:
+                resolve(system)
+                episodes.forget(system)
+            except Exception:
+                log.exception("could not resolve the stale-source alert of %s", system)
     for item in stale:
         log.warning("missing data: %s", item.message)
         emit(STALE_SOURCE, source_resource(item.source_system), asdict(item) | {"message": item.message})

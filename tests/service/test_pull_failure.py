@@ -23,10 +23,15 @@ def test_a_failed_pull_is_an_alert_row_and_an_event(tmp_path: Path) -> None:
                    "SourceUnavailableError: connection refused"})]
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        rows = con.execute("SELECT kind, severity, source_system, message FROM dq_alerts").fetchall()
+        rows = con.execute("SELECT kind, severity, source_system, status, message, message_en "
+                           "FROM dq_alerts").fetchall()
     finally:
         con.close()
-    assert rows == [("pull_failed", "critical", "eoffice", events[0][2]["message"])]
+    [(kind, severity, system, status, message, message_en)] = rows
+    assert (kind, severity, system, status) == ("pull_failed", "critical", "eoffice", "open")
+    assert "SourceUnavailableError: connection refused" in message  # Vietnamese, quoting it
+    assert message_en.startswith("e-document management system (eoffice): pull failed (flow "
+                                 "run run-1): SourceUnavailableError: connection refused")
 
 
 def test_reporting_never_raises_a_second_failure(tmp_path: Path) -> None:
