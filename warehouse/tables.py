@@ -23,6 +23,7 @@ from sources.onestop.tables import (  # noqa: F401  (re-exported: the names call
 )
 from sources.onestop.tables import TABLES as ONESTOP_TABLES
 from warehouse.layers import PROVENANCE  # noqa: F401
+from warehouse.reconcile_store import DQ_RECONCILIATION
 from warehouse.schema import Column, Strategy, Table
 
 DIM_ADMIN_UNIT = Table(
@@ -171,6 +172,7 @@ ALL_TABLES: tuple[Table, ...] = (
     DQ_RESULTS,
     DQ_ALERTS,
     DQ_ALERT_DELIVERIES,
+    DQ_RECONCILIATION,
 )
 
 
