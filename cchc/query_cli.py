@@ -36,6 +36,13 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class IndicatorsFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
 class FormBy(StrEnum):
     unit = "unit"
     field = "field"
@@ -339,3 +346,52 @@ def documents_command(
         typer.echo(
             "Mỗi tháng là một kỳ riêng; dòng Tổng cộng là cả kỳ (cột 6-9 xét đến ngày cuối kỳ)."
         )
+
+
+@report_app.command("indicators")
+def indicators_command(
+    date_from: DateFrom,
+    date_to: DateTo,
+    by: Annotated[DocumentsBy, typer.Option(
+        "--by", help="One row per unit, or per month for the whole district.")] = DocumentsBy.unit,
+    format: Annotated[
+        IndicatorsFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = IndicatorsFormat.table,
+    out: Out = None,
+) -> None:
+    """Service-index indicators (Decision 766/QĐ-TTg): each rate beside its national target."""
+    from warehouse.indicators import (
+        NOTE,
+        compact_table,
+        indicators,
+        issuer,
+        long_form,
+        summary_table,
+        with_headers,
+        write_indicators_xlsx,
+    )
+
+    first, last = date_from.date(), date_to.date()
+    settings, con = _snapshot()
+    try:
+        frame = indicators(con, first, last, by.value)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        con.close()
+    if format is IndicatorsFormat.xlsx:
+        path = out or settings.reports_dir / f"indicators_{by.value}_{first}_{last}.xlsx"
+        write_indicators_xlsx(frame, path, first, last, by.value, issuer(frame))
+        typer.echo(f"wrote {path}")
+        return
+    if format is IndicatorsFormat.csv:
+        _emit(with_headers(frame, by.value), "csv", out)
+        return
+    if format is IndicatorsFormat.json:
+        _emit(long_form(frame), "json", out)
+        return
+    period = f"{first:%d/%m/%Y} - {last:%d/%m/%Y}"
+    _print_table(summary_table(frame), title=f"Chỉ số phục vụ (QĐ 766/QĐ-TTg), toàn huyện: {period}")
+    _print_table(compact_table(frame, by.value), title=f"Theo {'đơn vị' if by is DocumentsBy.unit else 'tháng'}: {period}",
+                 bold_last=True)  # fmt: skip
+    typer.echo("✓ đạt mục tiêu, ✗ chưa đạt. " + NOTE)

@@ -35,6 +35,7 @@ procedure used online in two months is one pair of the period).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from warehouse.documents_report import month_label
@@ -336,9 +337,9 @@ def indicators(
 
 
 def long_form(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per (row of ``frame``, indicator): ``code``, ``name``, ``indicator``, ``label``,
-    ``formula``, ``numerator``, ``denominator``, ``rate``, ``target``, ``meets``; for tables
-    and CSV."""
+    """One row per (row of ``frame``, indicator): ``code``, ``name``, ``level``,
+    ``period_from``, ``period_to``, ``indicator``, ``label``, ``formula``, ``numerator``,
+    ``denominator``, ``rate``, ``target``, ``meets``; for tables, CSV and JSON."""
     import polars as pl
 
     parts = []
@@ -346,7 +347,7 @@ def long_form(frame: pl.DataFrame) -> pl.DataFrame:
         num, den, rate, tgt, meets = indicator_columns(ind.key)
         parts.append(
             frame.with_row_index("_row").select(
-                "_row", "code", "name",
+                "_row", "code", "name", "level", "period_from", "period_to",
                 pl.lit(order, pl.UInt32).alias("_order"),
                 pl.lit(ind.key).alias("indicator"),
                 pl.lit(ind.label).alias("label"),
@@ -359,3 +360,174 @@ def long_form(frame: pl.DataFrame) -> pl.DataFrame:
             )
         )  # fmt: skip
     return pl.concat(parts).sort("_row", "_order").drop("_row", "_order")
+
+
+# --- Presentation: Vietnamese labels for screens, CSV and the spreadsheet.
+
+MEETS_LABELS = {True: "Đạt", False: "Chưa đạt", None: ""}
+SUBJECT_HEADER: dict[str, str] = {"unit": "Đơn vị", "month": "Tháng"}
+LONG_HEADERS: dict[str, str] = {
+    "code": "Mã",
+    "indicator": "Mã chỉ số",
+    "label": "Chỉ số",
+    "formula": "Công thức",
+    "numerator": "Tử số",
+    "denominator": "Mẫu số",
+    "rate": "Tỷ lệ (%)",
+    "target": "Mục tiêu (%)",
+    "meets": "Đánh giá",
+}
+# Two-line headers for a terminal, where ten rates must fit.
+SHORT_LABELS: dict[str, str] = {
+    "on_time": "Đúng\nhạn",
+    "progress": "Tiến\nđộ",
+    "online": "Trực\ntuyến",
+    "online_uptake": "TTHC có\nHS tr.tuyến",
+    "digitised": "Số\nhóa",
+    "electronic_result": "Kết quả\nđiện tử",
+    "online_payment": "Th.toán\ntr.tuyến",
+    "satisfaction": "Hài\nlòng",
+    "edoc_electronic": "VB điện\ntử",
+    "edoc_signed": "VB\nký số",
+}
+NOTE = (
+    "Mục tiêu quốc gia đến năm 2025 (trực tuyến ≥ 50 %, số hóa ≥ 80 %, hài lòng ≥ 90 %, văn bản "
+    "điện tử 80 % cấp huyện, 60 % cấp xã) lấy từ nguồn thứ cấp, chưa kiểm chứng với văn bản gốc, "
+    "có thể điều chỉnh (warehouse/targets.py). Chỉ số không có mục tiêu thì không đánh giá. Dòng "
+    "theo tháng và dòng Tổng cộng là toàn huyện (mục tiêu cấp huyện)."
+)
+
+
+def _percent(column: str) -> pl.Expr:
+    import polars as pl
+
+    return (pl.col(column) * 100).round(2).alias(column)
+
+
+def with_headers(frame: pl.DataFrame, by: By) -> pl.DataFrame:
+    """The long form (one row per subject and indicator) with Vietnamese headers, rates and
+    targets in percent, the verdict as "Đạt" / "Chưa đạt" (blank without a target); for CSV."""
+    import polars as pl
+
+    drop = ["level"] + (["period_from", "period_to"] if by == "unit" else [])
+    long = long_form(frame).drop(drop).with_columns(
+        _percent("rate"),
+        _percent("target"),
+        pl.col("meets").replace_strict(MEETS_LABELS, return_dtype=pl.String),
+    )
+    names = {**LONG_HEADERS, "name": SUBJECT_HEADER[by], "period_from": "Từ ngày",
+             "period_to": "Đến ngày"}  # fmt: skip
+    return long.rename({old: new for old, new in names.items() if old in long.columns})
+
+
+def _shown(rate: float | None, meets: bool | None) -> str:
+    if rate is None:
+        return ""
+    mark = {True: " ✓", False: " ✗", None: ""}[meets]
+    return f"{rate * 100:.2f} %{mark}"
+
+
+def compact_table(frame: pl.DataFrame, by: By) -> pl.DataFrame:
+    """The rates as a screen shows them: one row per unit or month, one column per indicator,
+    "98.52 % ✓" (✓ meets its target, ✗ does not, no mark without a target)."""
+    import polars as pl
+
+    cells = {
+        SHORT_LABELS[key]: [
+            _shown(rate, meets)
+            for rate, meets in frame.select(f"{key}_rate", f"{key}_meets").iter_rows()
+        ]
+        for key in KEYS
+    }
+    subject = SUBJECT_HEADER[by]
+    return pl.DataFrame({subject: frame["name"].to_list(), **cells}, schema_overrides={
+        name: pl.String for name in cells})  # fmt: skip
+
+
+def summary_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """The total row as a list of indicators: label, numerator, denominator, value, target and
+    verdict, in Vietnamese."""
+    import polars as pl
+
+    long = long_form(frame.tail(1))
+    return pl.DataFrame(
+        {
+            "Chỉ số": long["label"],
+            "Tử số": long["numerator"],
+            "Mẫu số": long["denominator"],
+            "Giá trị": [_shown(r, None) for r in long["rate"].to_list()],
+            "Mục tiêu": ["" if t is None else f"≥ {t * 100:g} %" for t in long["target"].to_list()],
+            "Đánh giá": [MEETS_LABELS[m] for m in long["meets"].to_list()],
+        }
+    )
+
+
+XLSX_TITLE = "CHỈ SỐ PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP (QUYẾT ĐỊNH 766/QĐ-TTg)"
+_XLSX_HEADERS = ("STT", "Mã", "Đơn vị", "Chỉ số", "Công thức", "Tử số", "Mẫu số", "Tỷ lệ",
+                 "Mục tiêu", "Đánh giá")  # fmt: skip
+
+
+def write_indicators_xlsx(
+    frame: pl.DataFrame, path: Path, date_from: date, date_to: date, by: By, issuer: str = ""
+) -> Path:
+    """Write ``indicators(...)``'s frame as a spreadsheet in the style of the other reports:
+    title block, one block of rows per unit or month (the total last, in bold), each
+    indicator with numerator, denominator, rate, target and verdict, a note and signatures."""
+    from warehouse.form06_xlsx import (
+        add_formats,
+        new_workbook,
+        write_cell,
+        write_signatures,
+        write_title_block,
+    )
+
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("Chỉ số")
+    fmt = add_formats(wb)
+    last = len(_XLSX_HEADERS) - 1
+    wide = max(last, 11)  # the title block and signatures need twelve columns
+    for col, width in enumerate((6, 10, 28, 44, 30, 10, 10, 10, 10, 10)):
+        ws.set_column(col, col, width)
+    write_title_block(ws, fmt, wide, issuer, "", XLSX_TITLE, date_from, date_to)
+    top = 7
+    headers = list(_XLSX_HEADERS)
+    headers[2] = SUBJECT_HEADER[by]
+    for col, label in enumerate(headers):
+        ws.write_string(top, col, label, fmt["head"])
+    r = top + 1
+    long = long_form(frame)
+    total_rows = frame.height
+    for i, row in enumerate(long.iter_rows(named=True)):
+        is_total = i // len(INDICATORS) == total_rows - 1
+        number, text, percent = (
+            ("total", "total_text", "total_percent") if is_total else ("cell", "text", "percent")
+        )
+        subject = i // len(INDICATORS)
+        write_cell(ws, r, 0, None if is_total else subject + 1, fmt[number])
+        write_cell(ws, r, 1, row["code"], fmt[text])
+        write_cell(ws, r, 2, row["name"], fmt[text])
+        write_cell(ws, r, 3, row["label"], fmt[text])
+        write_cell(ws, r, 4, row["formula"], fmt[text])
+        ws.write_number(r, 5, row["numerator"], fmt[number])
+        ws.write_number(r, 6, row["denominator"], fmt[number])
+        for col, value in ((7, row["rate"]), (8, row["target"])):
+            if value is None:
+                ws.write_blank(r, col, None, fmt[percent])
+            else:
+                ws.write_number(r, col, value, fmt[percent])
+        write_cell(ws, r, 9, MEETS_LABELS[row["meets"]], fmt[text])
+        r += 1
+    r += 1
+    ws.merge_range(r, 0, r + 2, wide, "Ghi chú: " + NOTE, fmt["note"])
+    write_signatures(ws, fmt, r + 4, wide)
+    ws.freeze_panes(top + 1, 3)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    wb.close()
+    return path
+
+
+def issuer(frame: pl.DataFrame) -> str:
+    """ "UBND HUYỆN KRÔNG PA" from the district row of a by-unit frame, else ""."""
+    districts = frame.filter(frame["level"] == "district")["name"]
+    return f"UBND {districts[0].upper()}" if districts.len() else ""
