@@ -7,6 +7,7 @@ import typer
 
 from cchc import commands
 from cchc.query_cli import report_app, sql_command
+from cchc.reconcile_cli import reconcile_command
 from cchc.service.cli import backfill_command, serve_command
 from simulator.cli import app as simulate_app
 
@@ -21,6 +22,7 @@ app.command("demo")(commands.demo_command)
 app.command("status")(commands.status_command)
 app.command("sql")(sql_command)
 app.add_typer(report_app, name="report")
+app.command("reconcile")(reconcile_command)
 app.add_typer(simulate_app, name="simulate")
 app.command("serve")(serve_command)
 app.command("backfill")(backfill_command)

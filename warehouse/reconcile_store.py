@@ -84,6 +84,7 @@ class Against:
 @dataclass(frozen=True)
 class ReconciliationRun:
     run_id: str
+    against: Against
     result: pl.DataFrame
     alerts_opened: list[str]
 
@@ -138,7 +139,7 @@ def record(wh: Warehouse, result: pl.DataFrame, against: Against, date_from: dat
         against=pl.lit(against.name))
     wh.write(DQ_RECONCILIATION, rows)
     opened = raise_alerts(wh, result, against, date_from, date_to, by)
-    return ReconciliationRun(run_id, result, opened)
+    return ReconciliationRun(run_id, against, result, opened)
 
 
 def raise_alerts(wh: Warehouse, result: pl.DataFrame, against: Against, date_from: date,
