@@ -4,6 +4,8 @@ A clerk drops exports into ``data/inbox``. A file is taken only if it lies insid
 is a regular file, not a symbolic link (a link could point anywhere on the machine). After its
 load it moves to ``archive/`` (loaded, or already loaded before) or to ``rejected/`` with a
 ``<name>.reason.txt`` beside it, so nothing is lost and the inbox holds only unprocessed files.
+What is kept there is a copy without identity or phone numbers (``cchc.redacted_copy``): the
+original is the clerk's, and no identity number stays under ``data/``.
 """
 
 from __future__ import annotations
@@ -118,20 +120,36 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
+def _keep_redacted(settings: Settings, path: Path, target: Path) -> None:
+    """Keep a copy of ``path`` without identity numbers at ``target`` and delete the original
+    (cchc.redacted_copy); a symbolic link is moved as a link, its target never read."""
+    if path.is_symlink() or not path.is_file():
+        shutil.move(str(path), target)
+        return
+    from cchc.redacted_copy import write_redacted_copy
+    from sources.idhash import id_hash_key
+
+    write_redacted_copy(path, target, id_hash_key(settings))
+    path.unlink()
+
+
 def archive(settings: Settings, path: Path) -> Path:
-    """Move a processed file to archive/."""
+    """Move a processed file to archive/ (as a copy without identity numbers)."""
     settings.archive_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(settings.archive_dir, path.name)
-    shutil.move(str(path), target)
+    _keep_redacted(settings, path, target)
     return target
 
 
 def reject(settings: Settings, path: Path, reason: str) -> Path:
-    """Move a file to rejected/ and write the reason beside it."""
+    """Move a file to rejected/ (as a copy without identity numbers) with the reason beside it."""
+    from sources.idhash import id_hash_key, scrub_bytes
+
     settings.rejected_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(settings.rejected_dir, path.name)
-    shutil.move(str(path), target)
-    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n", encoding="utf-8")
+    _keep_redacted(settings, path, target)
+    text = scrub_bytes((reason.rstrip() + "\n").encode("utf-8"), id_hash_key(settings))
+    target.with_name(target.name + ".reason.txt").write_bytes(text)
     return target
 
 

@@ -100,7 +100,7 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     out_dir = new_staging_dir(settings, f"{spec.system}-pull")
     with spec.client_class().from_settings(src) as client:
         result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows,
-                                 fields=spec.fields.raw_fields, redact=spec.redactor())
+                                 fields=spec.fields.raw_fields, redact=spec.redactor(settings))
     notes = []
     if result.extra_keys:
         notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(result.extra_keys))}")
@@ -132,7 +132,7 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":
         streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
-                                   redact=lambda lay: source(lay.system).redactor())
+                                   redact=lambda lay: source(lay.system).redactor(settings))
         if streamed is not None:
             return write_manifest(StagedBatch(
                 system=streamed.layout.system, kind="file", source=str(path),
@@ -141,7 +141,7 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     layout, raw = read_export(path, layouts)
     spec = source(layout.system)
     frame = raw.frame
-    if (redact := spec.redactor()) is not None:
+    if (redact := spec.redactor(settings)) is not None:
         frame = redact(frame)
     parts = []
     for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):

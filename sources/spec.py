@@ -15,7 +15,9 @@ or HTTP clients.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -102,6 +104,13 @@ class SourceSpec:
     def transform(self) -> Callable[[pl.DataFrame, TransformContext], CoreBatch]:
         return resolve(self.to_core)
 
-    def redactor(self) -> Callable[[Any], Any] | None:
-        """The function that drops withheld fields from a raw frame (eager or lazy), if any."""
-        return resolve(self.redact) if self.redact else None
+    def redactor(self, settings: Any = None) -> Callable[[Any], Any] | None:
+        """The function that drops or hashes what must never be stored, on a raw frame (eager
+        or lazy), if any. A redact function with a keyword ``settings`` parameter gets the
+        run's settings bound (e.g. to find the identity-number hash key)."""
+        if not self.redact:
+            return None
+        fn = resolve(self.redact)
+        if settings is not None and "settings" in inspect.signature(fn).parameters:
+            return functools.partial(fn, settings=settings)
+        return fn

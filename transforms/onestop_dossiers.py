@@ -28,6 +28,7 @@ from datetime import date
 import polars as pl
 
 from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
+from sources.idhash import applicant_key_expr
 from transforms import labels
 from transforms.codes import procedure_code_expr
 from transforms.context import CoreBatch, TransformContext
@@ -163,7 +164,9 @@ def to_core(
         "channel": labels.channel(cleaned["KenhThucHien"]),
         "applicant_type": labels.applicant_type(cleaned["LoaiDoiTuong"]),
         "applicant_name": cleaned["ChuHoSo"],
-        "applicant_id_number": _restore_leading_zero(cleaned["SoGiayTo"], 12),
+        # SoGiayTo arrives as its keyed hash (sources.onestop.redact, before staging).
+        "applicant_id_number": (id_number := _restore_leading_zero(cleaned["SoGiayTo"], 12)),
+        "applicant_key": id_number.to_frame("k").select(applicant_key_expr(pl.col("k"))).to_series(),
         "applicant_phone": _restore_leading_zero(cleaned["SoDienThoai"], 10),
         "status": labels.status(cleaned["TrangThaiHoSo"]),
         "digitisation": labels.digitisation(cleaned["TrangThaiSoHoa"]),

@@ -7,4 +7,5 @@ from sources.onestop.tables import TABLES
 from sources.spec import SourceSpec
 
 ONESTOP = SourceSpec("onestop", "dossier", "one-stop / public-service system", "dossier list", "hồ sơ",
-                     DOSSIER_FIELDSET, TABLES, to_core="transforms.onestop_dossiers:transform")
+                     DOSSIER_FIELDSET, TABLES, to_core="transforms.onestop_dossiers:transform",
+                     redact="sources.onestop.redact:hash_identity_numbers")

@@ -85,9 +85,18 @@ CORE_ONESTOP_DOSSIERS = core_table(
         ),
         Column("applicant_name", "VARCHAR", "ChuHoSo (personal data).", source_field="ChuHoSo", pii=True),
         Column(
-            "applicant_id_number", "VARCHAR", "SoGiayTo, 12-digit identity number (personal data).",
+            "applicant_id_number", "VARCHAR",
+            "SoGiayTo as its keyed hash HMAC-SHA256 (64 hex digits; 'irregular:<hash>' when the "
+            "number was not 12 digits): the number itself is never stored (sources/idhash.py).",
             source_field="SoGiayTo", pii=True,
-            checks=(Check("matches", W, "identity number is not 12 digits", pattern=r"^\d{12}$"),),
+            # The shape is judged before hashing: 'irregular:<hash>' fails, a bare hash passes.
+            checks=(Check("matches", W, "identity number is not 12 digits",
+                          pattern=r"^(?:[0-9a-f]{64}|\d{12})$"),),
+        ),
+        Column(
+            "applicant_key", "VARCHAR",
+            "The applicant's keyed hash of the identity number (HMAC-SHA256 hex, no prefix): count "
+            "dossiers per applicant with it. Comparable only between rows hashed with one key.",
         ),
         Column("applicant_phone", "VARCHAR", "SoDienThoai (personal data).", source_field="SoDienThoai", pii=True),
         Column("submitted_at", "TIMESTAMPTZ", "NgayNopHoSo, UTC.", source_field="NgayNopHoSo"),

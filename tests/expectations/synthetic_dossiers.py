@@ -143,6 +143,7 @@ def make_frames(
         applicant_type=applicant.cast(pl.String),
         applicant_name=pl.lit("Nguyễn Văn A"),
         applicant_id_number=id_number.cast(pl.String),
+        applicant_key=id_number.cast(pl.String),
         applicant_phone=pl.lit("0905123456"),
         submitted_at=pl.col("received_at"),
         returned_at=pl.col("finished_at"),
