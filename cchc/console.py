@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -14,25 +14,6 @@ from rich.table import Table
 from cchc.config import Settings
 
 console = Console()
-
-# The published indicators (docs/source-systems.md §4–5) and how the warehouse's form 06 computes each.
-INDICATORS: dict[str, tuple[str, Any]] = {
-    "received_total": ("c3", lambda c: c["c3"]),
-    "received_online": ("c4", lambda c: c["c4"]),
-    "received_counter_postal": ("c5", lambda c: c["c5"]),
-    "carried_over": ("c6", lambda c: c["c6"]),
-    "resolved_total": ("c7", lambda c: c["c7"]),
-    "resolved_on_time": ("c8 + c9", lambda c: c["c8"] + c["c9"]),
-    "resolved_late": ("c10", lambda c: c["c10"]),
-    "in_progress_total": ("c11", lambda c: c["c11"]),
-    "online_rate_pct": ("c4 / (c4 + c5)", lambda c: _pct(c["c4"], c["c4"] + c["c5"])),
-    "on_time_rate_pct": ("(c8 + c9) / c7", lambda c: _pct(c["c8"] + c["c9"], c["c7"])),
-    "late_rate_pct": ("c10 / c7", lambda c: _pct(c["c10"], c["c7"])),
-}
-
-
-def _pct(num: int, den: int) -> float | None:
-    return round(100.0 * num / den, 2) if den else None
 
 
 def text(value: Any) -> str:
@@ -83,27 +64,23 @@ def print_summary(summary: dict) -> None:
         console.print(f"[dim]note:[/] {text(note)}")
 
 
-def published_figures(scenario: str) -> list[dict[str, str]]:
+def published_figures_path(scenario: str) -> Path | None:
     """The figures a written report published for a scenario (simulator/data/*-published.csv)."""
-    path = resources.files("simulator") / "data" / f"{scenario}-published.csv"
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    path = Path(str(resources.files("simulator") / "data" / f"{scenario}-published.csv"))
+    return path if path.is_file() else None
 
 
 def print_demo_report(settings: Settings, date_from: date, date_to: date) -> None:
-    """Form-06 report, its totals beside the published figures, what the dirt became, how to query."""
+    """Form-06 report, its reconciliation with the published figures, what the dirt became,
+    how to query."""
 
     from cchc.query_cli import FormBy, ReportFormat, form06_command
-    from warehouse.form06 import TOTAL_LABEL, form06
     from warehouse.reader import open_snapshot
     from warehouse.views import expand
 
     form06_command(*_days(date_from, date_to), by=FormBy.unit, format=ReportFormat.table, out=None)
     con = open_snapshot(settings)
     try:
-        report = form06(con, date_from, date_to, "unit")
         dirt = con.execute(
             expand("""
             SELECT count(*) FILTER (WHERE unit_code_source = 'name') AS by_name,
@@ -116,19 +93,9 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
         versions = con.execute("SELECT count(*) FROM raw_onestop__dossier_versions").fetchone()[0]
     finally:
         con.close()
-    total = report.filter(report["c2"] == TOTAL_LABEL).row(0, named=True)
-
-    published = {r["indicator"]: r for r in published_figures(settings.simulator.scenario)}
-    cmp = Table(title=f"Warehouse vs published figures, {date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}")
-    for col in ("indicator", "computed as", "warehouse", "published", ""):
-        cmp.add_column(col, justify="right" if col in ("warehouse", "published") else "left")
-    for indicator, (formula, compute) in INDICATORS.items():
-        ours = compute(total)
-        theirs = published.get(indicator, {}).get("value")
-        same = theirs is not None and ours is not None and _agrees(float(ours), theirs)
-        mark = "[green]✓ same[/]" if same else ("[red]✗ differs[/]" if theirs is not None else "")
-        cmp.add_row(indicator, formula, _fmt(ours), _fmt(theirs), mark)
-    console.print(cmp)
+    published = published_figures_path(settings.simulator.scenario)
+    if published is not None:
+        print_demo_reconciliation(settings, published, date_from, date_to)
 
     console.print(
         f"\n[bold]Dirt handled[/]: {dirt[2]:,} dossiers from {versions:,} distinct versions "
@@ -144,8 +111,23 @@ def print_demo_report(settings: Settings, date_from: date, date_to: date) -> Non
         '  .venv/bin/cchc sql "SELECT * FROM out_quality__quarantine_reasons"\n'
         "  .venv/bin/cchc report form06 --from 2021-01-01 --to 2022-12-31 --by field\n"
         "  .venv/bin/cchc report documents --from 2022-01-01 --to 2022-12-31 --by month\n"
+        f"  .venv/bin/cchc reconcile --from 2021-01-01 --to 2022-12-31 --against {published or 'system'}\n"
         "  .venv/bin/cchc sql            # interactive DuckDB shell\n"
     )
+
+
+def print_demo_reconciliation(settings: Settings, published: Path, date_from: date,
+                              date_to: date) -> None:
+    """The warehouse's form 06 reconciled with the published figures (recorded, alerted)."""
+    from cchc.reconcile_cli import ReconcileError, print_reconciliation, reconcile
+
+    try:
+        runs = reconcile(settings, [str(published)], date_from, date_to)
+    except ReconcileError as exc:
+        console.print(f"[red]reconciliation not possible: {text(exc)}[/]")
+        return
+    for run in runs:
+        print_reconciliation(run, run.against, date_from, date_to)
 
 
 def print_documents_demo(settings: Settings, date_from: date, date_to: date) -> None:
@@ -184,20 +166,6 @@ def _days(*days: date) -> list:
     from datetime import datetime
 
     return [datetime.combine(d, datetime.min.time()) for d in days]
-
-
-def _agrees(ours: float, published: str) -> bool:
-    """Equal at the precision the figure was published with (98.52 % is published as 98.5)."""
-    decimals = len(published.partition(".")[2])
-    return round(ours, decimals) == round(float(published), decimals)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float) or (isinstance(v, str) and "." in v):
-        return f"{float(v):,.2f}"
-    return f"{int(v):,}"
 
 
 def print_status(settings: Settings) -> None:

@@ -133,7 +133,7 @@ def print_reconciliation(run: ReconciliationRun, side: Against, date_from: date,
     for col in ("figure", "unit", "computed as", "warehouse", "other side", "difference", "",
                 "explanation"):
         t.add_column(col, justify="right" if col in ("warehouse", "other side", "difference")
-                     else "left")
+                     else "left", no_wrap=col in ("figure", ""))
     for r in shown.iter_rows(named=True):
         diff = "" if r["status"] == AGREES else _shown(r["difference"], r["figure"])
         t.add_row(text(r["figure"]), text(r["unit"]), text(r["formula"]),

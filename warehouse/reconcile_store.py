@@ -165,8 +165,8 @@ def findings(result: pl.DataFrame, against: Against, date_from: date, date_to: d
         figure = r["figure"]
         label_vi = labels.get(figure, figure.replace("check:", "kiểm tra:"))
         ours, theirs = _fmt(r["ours"]), _fmt(r["theirs"])
-        why_vi = f" {r['explanation_vi']}." if r["explanation_vi"] else ""
-        why_en = f" {r['explanation']}." if r["explanation"] else ""
+        why_vi = f" {_sentence(r['explanation_vi'])}" if r["explanation_vi"] else ""
+        why_en = f" {_sentence(r['explanation'])}" if r["explanation"] else ""
         out.append(Finding(
             key=f"{r['key']}:{figure}",
             severity="warning",
@@ -186,3 +186,7 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
