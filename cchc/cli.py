@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from cchc import commands
+from cchc.alerts_cli import alerts_app
 from cchc.query_cli import report_app, sql_command
 from cchc.reconcile_cli import reconcile_command
 from cchc.service.cli import backfill_command, serve_command
@@ -26,6 +27,7 @@ app.command("reconcile")(reconcile_command)
 app.add_typer(simulate_app, name="simulate")
 app.command("serve")(serve_command)
 app.command("backfill")(backfill_command)
+app.add_typer(alerts_app, name="alerts")
 
 if __name__ == "__main__":
     app()

@@ -169,7 +169,7 @@ def _days(*days: date) -> list:
 
 
 def print_status(settings: Settings) -> None:
-    """The latest loads and alerts, read from the published snapshot."""
+    """The latest loads, the watermarks and the alerts not resolved yet (published snapshot)."""
     from warehouse.reader import open_snapshot
 
     con = open_snapshot(settings)
@@ -178,8 +178,10 @@ def print_status(settings: Settings) -> None:
             ("Latest loads", "SELECT load_id, kind, status, rows_in, rows_loaded, rows_quarantined, "
                              "finished_at FROM etl_loads ORDER BY started_at DESC LIMIT 10"),
             ("Watermarks", "SELECT stream, watermark, updated_at FROM etl_watermarks"),
-            ("Latest alerts", "SELECT raised_at, kind, severity, message FROM dq_alerts "
-                              "ORDER BY raised_at DESC LIMIT 10"),
+            ("Open alerts (cchc alerts ack ID)",
+             "SELECT alert_id, status, severity, kind, source_system, last_seen_at, seen_count, "
+             "message FROM dq_alerts WHERE status IN ('open', 'acknowledged') "
+             "ORDER BY severity = 'critical' DESC, raised_at DESC LIMIT 20"),
         ]:
             rel = con.execute(sql)
             cols = [d[0] for d in rel.description]

@@ -206,7 +206,7 @@ def deliver_pending(settings: Settings, *, now: datetime | None = None, force: b
         from warehouse import alerts
         from warehouse.writer import Warehouse
 
-        with Warehouse.open(settings, lock_timeout_s=lock_timeout_s, publish_if_stale=False) as wh:
+        with Warehouse.open_for_audit(settings, lock_timeout_s=lock_timeout_s) as wh:
             alerts.record_attempts(wh.audit_connection, results, utc_now())
     except Exception as exc:  # the claims expire and are sent again: a duplicate, not a loss
         report.errors.append(f"results not recorded: {type(exc).__name__}: {exc}")
@@ -216,15 +216,26 @@ def deliver_pending(settings: Settings, *, now: datetime | None = None, force: b
 
 def _claim(settings: Settings, report: DeliveryReport, now: datetime, force: bool,
            lock_timeout_s: float) -> list[dict[str, Any]]:
+    """Reminders and claims in a light writer session; a warehouse whose schema predates the
+    alert tables is opened in full first (which brings it up to date)."""
+    import duckdb
+
     from warehouse import alerts
     from warehouse.writer import Warehouse
 
-    with Warehouse.open(settings, lock_timeout_s=lock_timeout_s, publish_if_stale=False) as wh:
+    def claim(wh: Warehouse) -> list[dict[str, Any]]:
         con = wh.audit_connection
         report.reminders_queued = alerts.queue_reminders(con, settings.alerts, now)
         claimed = alerts.claim_pending(con, list(settings.alerts.channels()), now, force=force)
-    report.claimed = claimed.height
-    return claimed.to_dicts()
+        report.claimed = claimed.height
+        return claimed.to_dicts()
+
+    try:
+        with Warehouse.open_for_audit(settings, lock_timeout_s=lock_timeout_s) as wh:
+            return claim(wh)
+    except (duckdb.CatalogException, duckdb.BinderException):
+        with Warehouse.open(settings, lock_timeout_s=lock_timeout_s, publish_if_stale=False) as wh:
+            return claim(wh)
 
 
 def _send_all(settings: Settings, claimed: list[dict[str, Any]], send: Send,

@@ -5,7 +5,8 @@
     │                               (unless [service] prefect_api_url names a running server)
     ├── runner (Prefect serve)      every deployment; runs each flow in a child process
     ├── hook receiver (uvicorn)     POST /hooks/<system> -> cchc.<system>.changed   hook_host:hook_port
-    └── inbox watcher (watchfiles)  completed files -> cchc.inbox.file.arrived
+    ├── inbox watcher (watchfiles)  completed files -> cchc.inbox.file.arrived
+    └── alert sender (a thread)     pending alert deliveries and reminders, every few minutes
 
 SIGINT/SIGTERM stop it cleanly: no new work, the receiver and the watcher stop, runs in
 progress are cancelled (a load is one transaction, so the warehouse stays as it was; the next
@@ -261,6 +262,23 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
         signal.signal(signal.SIGTERM, previous)
 
 
+async def send_alerts_periodically(settings: Settings, stop: asyncio.Event) -> None:
+    """Every ``[alerts] deliver_every_s``: send what is pending (retries after a channel was
+    down, reminders of open alerts). Flows send their own alerts when they end; this catches
+    the rest. A round that finds the writer busy is skipped, never waited for."""
+    from cchc.notify import deliver_pending
+
+    while not stop.is_set():
+        try:
+            report = await asyncio.to_thread(deliver_pending, settings, lock_timeout_s=5.0)
+            if report.sent or report.failed:
+                log.info("alerts: %d sent, %d not delivered", report.sent, report.failed)
+        except Exception:
+            log.exception("alert delivery round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.alerts.deliver_every_s)
+
+
 async def _serve(settings: Settings, specs: list[DeploymentSpec], n_pulls: int,
                  sock: socket.socket | None,
                  info: ServiceInfo, catch_up: bool, on_ready) -> None:
@@ -324,6 +342,9 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     watcher_task = asyncio.create_task(InboxWatcher(settings, prefect_emit).run(stop),
                                        name="inbox-watcher")
     tasks = [runner_task, watcher_task]
+    if settings.alerts.urls:
+        tasks.append(asyncio.create_task(send_alerts_periodically(settings, stop),
+                                         name="alert-sender"))
     receiver = None
     if sock is not None:
         receiver = _Receiver(uvicorn.Config(
