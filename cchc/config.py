@@ -120,6 +120,19 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class ReferenceSettings:
+    """Reference data the installation is given (docs/figures.md, "Working days")."""
+
+    # The province's procedure catalogue (CSV, warehouse/procedures.py): statutory handling
+    # times in working days. Empty: the embedded catalogue of the simulated province.
+    procedures_csv: str = ""
+
+    @property
+    def procedures_path(self) -> Path | None:
+        return Path(self.procedures_csv).expanduser().resolve() if self.procedures_csv else None
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; paths are absolute once loaded."""
 
@@ -129,6 +142,7 @@ class Settings:
     scope: ScopeSettings = field(default_factory=ScopeSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    reference: ReferenceSettings = field(default_factory=ReferenceSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
@@ -205,6 +219,7 @@ _SECTIONS = {
     "scope": ScopeSettings,
     "service": ServiceSettings,
     "alerts": AlertSettings,
+    "reference": ReferenceSettings,
 }
 
 # Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].

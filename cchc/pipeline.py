@@ -395,6 +395,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     """Transform, validate and write each part; returns the aggregated dq_results rows."""
     from expectations.validate import validate
     from transforms.context import TransformContext
+    from warehouse.reference import transform_reference
 
     to_core = spec.transform()
     ctx = TransformContext(
@@ -403,6 +404,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
         district_code=settings.scope.district_code,
         as_of=as_of,
         observed_at=datetime.now(UTC).replace(microsecond=0),
+        **transform_reference(wh.con),  # working calendar, procedure catalogue
     )
     seen = pl.Series("row_hash", [], dtype=pl.String)
     dq: dict[tuple, dict] = {}

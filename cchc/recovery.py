@@ -123,6 +123,7 @@ def _rebuild_core(wh, settings: Settings, spec: SourceSpec, rows: pl.DataFrame) 
     """Core rows from raw-layer rows (the merge keeps the newest version per key)."""
     from expectations.validate import validate
     from transforms.context import TransformContext
+    from warehouse.reference import transform_reference
 
     renames = {"source": SOURCE_COLUMN, "source_row": SOURCE_ROW_COLUMN}
     if "withheld" in rows.columns:
@@ -134,7 +135,7 @@ def _rebuild_core(wh, settings: Settings, spec: SourceSpec, rows: pl.DataFrame) 
         units=wh.units(), province_code=settings.scope.province_code,
         district_code=settings.scope.district_code,
         as_of=datetime.now(UTC).astimezone(pipeline._local_tz()).date(),
-        observed_at=datetime.now(UTC).replace(microsecond=0))
+        observed_at=datetime.now(UTC).replace(microsecond=0), **transform_reference(wh.con))
     core = spec.transform()(raw, ctx).frame
     checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
     core = core.with_columns(checked.warnings.alias("dq_warnings"), load_ids.alias("load_id"),

@@ -14,9 +14,11 @@ import numpy as np
 OFFSET_S = 7 * 3600
 DAY_S = 86400
 
-# Official days off for civil servants (Tết and Hùng Kings follow the lunar calendar; days that
-# fall on a weekend are compensated on the next working day). Years outside this table get the
-# fixed solar holidays only.
+# Official days off for civil servants on weekdays (Tết and Hùng Kings follow the lunar calendar;
+# holidays that fall on a weekend are compensated on a working day; some years the government
+# swaps a working day for a Saturday). Transcribed by hand from the government's notices, year by
+# year, independently of the pipeline's calendar (the pipeline checks its due dates against its
+# own). Years outside this table get the fixed solar holidays only.
 _LUNAR_AND_COMPENSATED: dict[int, tuple[str, ...]] = {
     2020: ("2020-01-23", "2020-01-24", "2020-01-27", "2020-01-28", "2020-01-29", "2020-04-02"),
     2021: ("2021-02-10", "2021-02-11", "2021-02-12", "2021-02-15", "2021-02-16", "2021-04-21",
@@ -25,17 +27,30 @@ _LUNAR_AND_COMPENSATED: dict[int, tuple[str, ...]] = {
            "2022-04-11", "2022-05-02", "2022-05-03", "2022-09-01"),
     2023: ("2023-01-02", "2023-01-20", "2023-01-23", "2023-01-24", "2023-01-25", "2023-01-26",
            "2023-05-02", "2023-05-03", "2023-09-01", "2023-09-04"),
+    # 29/4 swapped for Saturday 4/5 (Công văn 2450/VPCP-KGVX, 12/4/2024)
     2024: ("2024-02-08", "2024-02-09", "2024-02-12", "2024-02-13", "2024-02-14", "2024-04-18",
-           "2024-09-03"),
+           "2024-04-29", "2024-09-03"),
+    # 2/5 swapped for Saturday 26/4 (Thông báo 6150/TB-BLĐTBXH, 2024)
     2025: ("2025-01-27", "2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-04-07",
-           "2025-09-01"),
+           "2025-05-02", "2025-09-01"),
+    # 2/1 swapped for Saturday 10/1 (Công văn 12729/VPCP-KGVX, 25/12/2025); Tết 16–20/2 and 31/8
+    # swapped for Saturday 22/8 (Thông báo 9441/TB-BNV, 16/10/2025); Hùng Kings (Sunday 26/4) on
+    # Monday 27/4; Vietnamese Culture Day 24/11 (Resolution 80-NQ/TW) from 2026
+    2026: ("2026-01-02", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
+           "2026-04-27", "2026-08-31", "2026-09-01", "2026-11-24"),
+}
+# Saturdays worked in exchange for a swapped day off (same notices as above).
+_MAKEUP_SATURDAYS: dict[int, tuple[str, ...]] = {
+    2024: ("2024-05-04",),
+    2025: ("2025-04-26",),
+    2026: ("2026-01-10", "2026-08-22"),
 }
 _SOLAR = ("01-01", "04-30", "05-01", "09-02")
 
 
 class WorkCalendar:
-    """Working days (Monday–Friday less Vietnam's public holidays) as lookup tables, so that
-    "n working days after" is one array index for a million dossiers at once."""
+    """Working days (Monday–Friday less Vietnam's public holidays, plus make-up Saturdays) as
+    lookup tables, so that "n working days after" is one array index for a million dossiers."""
 
     def __init__(self, first_year: int, last_year: int) -> None:
         holidays = []
@@ -45,7 +60,8 @@ class WorkCalendar:
         self.d0 = day_of(f"{first_year}-01-01")
         days = np.arange(self.d0, day_of(f"{last_year}-12-31") + 1, dtype=np.int64)
         np_cal = np.busdaycalendar(weekmask="1111100", holidays=np.array(holidays, dtype="datetime64[D]"))
-        self.bdays = days[np.is_busday(as_dates(days), busdaycal=np_cal)]
+        makeup = [day_of(d) for y in range(first_year, last_year + 1) for d in _MAKEUP_SATURDAYS.get(y, ())]
+        self.bdays = days[np.is_busday(as_dates(days), busdaycal=np_cal) | np.isin(days, makeup)]
         self._fwd = np.searchsorted(self.bdays, days, side="left")  # first working day >= day
         self._bwd = np.searchsorted(self.bdays, days, side="right") - 1  # last working day <= day
         self._last = len(self.bdays) - 1

@@ -7,7 +7,9 @@ trailing zero (``1.001230``) so that readers that infer numbers lose it.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 FIELDS: dict[str, str] = {
     "HT": "Hộ tịch",
@@ -82,3 +84,26 @@ DISTRICT: tuple[Procedure, ...] = (
 def catalog() -> tuple[Procedure, ...]:
     """District procedures first, then commune ones."""
     return DISTRICT + COMMUNE
+
+
+# The province's procedure catalogue as a CSV (what a real installation is given with the
+# handling times; the pipeline reads it as dim_procedure, docs/figures.md "Working days").
+CATALOGUE_HEADERS = ("MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "MucDo", "ThoiHanGiaiQuyet", "Nguon")
+CATALOGUE_SOURCE = "Danh mục TTHC mô phỏng (cchc simulator)"
+
+
+def catalogue_rows() -> list[tuple[str, ...]]:
+    """One row per procedure, in CATALOGUE_HEADERS order, all text (codes keep their zeros)."""
+    return [(p.code, p.name, FIELD_CODES[p.field], FIELDS[p.field], str(p.level), str(p.days), CATALOGUE_SOURCE)
+            for p in catalog()]
+
+
+def write_catalogue(path: Path) -> int:
+    """Write the catalogue CSV (UTF-8, no BOM, every value quoted); returns the rows written."""
+    rows = catalogue_rows()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(CATALOGUE_HEADERS)
+        writer.writerows(rows)
+    return len(rows)

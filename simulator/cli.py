@@ -66,6 +66,8 @@ Nfd = Annotated[float, typer.Option(help="Share of dossiers whose text is decomp
 Variants = Annotated[float, typer.Option(help="Share of dossiers with a unit-name spelling variant and MaDVHC null.",
                                          rich_help_panel=DIRT)]
 MissingDue = Annotated[float, typer.Option(help="Share of dossiers (closed on time) without a due date.", rich_help_panel=DIRT)]
+OffStatuteDue = Annotated[float, typer.Option(help="Share of dossiers (finished on time) whose due date is moved 1–3 "
+                                              "working days past the statutory handling time.", rich_help_panel=DIRT)]
 FinishBefore = Annotated[int, typer.Option(help="Extra dossiers finished before their reception.", rich_help_panel=DIRT)]
 UnknownUnits = Annotated[int, typer.Option(help="Extra dossiers of units outside the district (MaDVHC null).",
                                            rich_help_panel=DIRT)]
@@ -105,7 +107,7 @@ def serve(
     years: Years = 2, start_year: StartYear = 2021, now: Now = None,
     clean: Clean = False, duplicates: Duplicates = _D.duplicates, reappear: Reappear = _D.reappear,
     nfd: Nfd = _D.nfd, unit_variants: Variants = _D.unit_variants, missing_due: MissingDue = _D.missing_due,
-    finish_before_reception: FinishBefore = _D.finish_before_reception,
+    off_statute_due: OffStatuteDue = _D.off_statute_due, finish_before_reception: FinishBefore = _D.finish_before_reception,
     unknown_units: UnknownUnits = _D.unknown_units, unknown_status: UnknownStatus = _D.unknown_status,
     no_faults: Annotated[bool, typer.Option("--no-faults", help="Never fault (overrides the rates below).",
                                             rich_help_panel=FAULTS)] = False,
@@ -142,7 +144,7 @@ def serve(
     faults = FaultOptions() if no_faults else FaultOptions(rate_429, rate_5xx, rate_slow, rate_drop, rate_truncated,
                                                            slow_seconds, retry_after, max_consecutive)
     dirt = dict(duplicates=duplicates, reappear=reappear, nfd=nfd, unit_variants=unit_variants, missing_due=missing_due,
-                finish_before_reception=finish_before_reception, unknown_units=unknown_units,
+                off_statute_due=off_statute_due, finish_before_reception=finish_before_reception, unknown_units=unknown_units,
                 unknown_status=unknown_status)
     doc_dirt = dict(doc_duplicates=doc_duplicates, doc_reappear=doc_reappear, doc_nfd=doc_nfd,
                     doc_body_variants=doc_body_variants, doc_unknown_bodies=doc_unknown_bodies,
@@ -185,7 +187,7 @@ def export(
     years: Years = 2, start_year: StartYear = 2021, now: Now = None,
     clean: Clean = False, duplicates: Duplicates = _D.duplicates, reappear: Reappear = _D.reappear,
     nfd: Nfd = _D.nfd, unit_variants: Variants = _D.unit_variants, missing_due: MissingDue = _D.missing_due,
-    finish_before_reception: FinishBefore = _D.finish_before_reception,
+    off_statute_due: OffStatuteDue = _D.off_statute_due, finish_before_reception: FinishBefore = _D.finish_before_reception,
     unknown_units: UnknownUnits = _D.unknown_units, unknown_status: UnknownStatus = _D.unknown_status,
     codes_as_numbers: CodesAsNumbers = _D.codes_as_numbers,
     system: System = "onestop",
@@ -226,7 +228,7 @@ def export(
         print(f"{res.path}: {res.rows:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return
     dirt = dict(duplicates=duplicates, reappear=reappear, nfd=nfd, unit_variants=unit_variants, missing_due=missing_due,
-                finish_before_reception=finish_before_reception, unknown_units=unknown_units,
+                off_statute_due=off_statute_due, finish_before_reception=finish_before_reception, unknown_units=unknown_units,
                 unknown_status=unknown_status, codes_as_numbers=codes_as_numbers)
     options = _options(scenario, seed, None, dossiers, units, years, start_year, now, clean, dirt)
     started = time.perf_counter()
@@ -235,6 +237,18 @@ def export(
                              date_to=date.fromisoformat(date_to) if date_to else None,
                              unit=unit, dates=dates, bom=bom)  # type: ignore[arg-type]
     print(f"{result.path}: {result.rows:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+@app.command()
+def catalogue(
+    out: Annotated[Path, typer.Option(help="CSV file to write (e.g. the pipeline's [reference] procedures_csv).")],
+) -> None:
+    """Write the simulated province's procedure catalogue (procedures, fields, online level,
+    statutory handling time in working days) as the CSV the pipeline reads as dim_procedure."""
+    from simulator.catalog import write_catalogue
+
+    rows = write_catalogue(out)
+    print(f"{out}: {rows} procedures", file=sys.stderr)
 
 
 @app.command()

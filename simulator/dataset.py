@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
@@ -43,11 +43,12 @@ class Dataset:
     items: pl.DataFrame  # internal: instants Int64 UTC seconds, private `_` columns
     missing_due: np.ndarray  # truth dossiers whose due date the system lacks
     manifest: Manifest
+    moved_due: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))  # (dossier, new due)
 
     @cached_property
     def state(self) -> pl.DataFrame:
         """The vendor database's current state (internal types): what /reports/06 counts."""
-        return system_state(self.generated, _now_s(self.options), self.missing_due)
+        return system_state(self.generated, _now_s(self.options), self.missing_due, self.moved_due)
 
     @cached_property
     def updated(self) -> np.ndarray:
@@ -94,8 +95,8 @@ def shard_datasets(options: SimOptions) -> Iterator[Dataset]:
     own dossier indices: what a streaming export walks through in bounded memory."""
     for sh in shards(options):
         gen = generate(options, sh)
-        items, missing_due, manifest = emit(gen, options.dirt, options.seed, _now_s(options), sh.index)
-        yield Dataset(options, gen, items, missing_due, manifest)
+        items, missing_due, manifest, moved_due = emit(gen, options.dirt, options.seed, _now_s(options), sh.index)
+        yield Dataset(options, gen, items, missing_due, manifest, moved_due)
         del gen, items  # let the consumer free this shard before the next one is built
 
 
@@ -109,8 +110,9 @@ def build_dataset(options: SimOptions) -> Dataset:
         _idx=pl.when(pl.col("_idx") >= 0).then(pl.col("_idx") + int(off)).otherwise(-1)) for p, off in zip(parts, offsets, strict=True)])
     manifest = Manifest(pl.concat([p.manifest.entries for p in parts]).sort("kind", "MaHoSo"))
     missing_due = np.concatenate([p.missing_due + off for p, off in zip(parts, offsets, strict=True)])
+    moved_due = np.concatenate([p.moved_due + np.array([off, 0]) for p, off in zip(parts, offsets, strict=True)])
     return Dataset(options, combine([p.generated for p in parts]), items.sort("NgayCapNhat", "_key"),
-                   missing_due, manifest)
+                   missing_due, manifest, moved_due)
 
 
 _CACHE: dict[tuple[Any, ...], Dataset] = {}

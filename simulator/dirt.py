@@ -9,7 +9,9 @@ never changes the truth or another kind's picks.
 Untrustable rows (finish before reception, unknown unit, unknown status) are EXTRA dossiers
 beside the truth, with sequences from 9000 up that never collide with a truth code: quarantining
 them leaves the calibrated totals untouched. Missing due dates are put on truth dossiers that
-finished on time, so the vendor's "missing due = on time" keeps the totals too.
+finished on time, so the vendor's "missing due = on time" keeps the totals too; so are due
+dates moved past the statutory handling time (``off_statute_due``): 1–3 working days later than
+the procedure's working days allow, still after the finish, so no total changes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
+from simulator import calendar as cal_
 from simulator.generate import Generated, code_key, format_codes
 from simulator.options import DirtOptions
 from simulator.units import UNKNOWN_UNITS
@@ -26,7 +29,7 @@ from simulator.units import UNKNOWN_UNITS
 TEXT_FIELDS = ("ChuHoSo", "TenDonVi", "TenTTHC", "TenLinhVuc")
 UNKNOWN_STATUSES: tuple[int | str, ...] = (0, 99, "Đang chờ", 11, "DaTraKetQua")
 KINDS = ("duplicates", "reappear", "nfd", "unit_variants", "missing_due",
-         "finish_before_reception", "unknown_units", "unknown_status", "codes_as_numbers")
+         "finish_before_reception", "unknown_units", "unknown_status", "codes_as_numbers", "off_statute_due")
 EXTRA_KINDS = ("finish_before_reception", "unknown_units", "unknown_status")
 _STREAM = {k: 100 + i for i, k in enumerate(KINDS)}
 
@@ -74,9 +77,9 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, rate: float, base: i
 
 
 def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None,
-         shard: int = 0) -> tuple[pl.DataFrame, np.ndarray, Manifest]:
+         shard: int = 0) -> tuple[pl.DataFrame, np.ndarray, Manifest, np.ndarray]:
     """(items sorted by NgayCapNhat then MaHoSo, truth dossiers whose due date is missing,
-    manifest). Items keep instants as Int64 UTC seconds and carry ``_idx`` (truth dossier, -1 for
+    manifest, moved due dates: rows (truth dossier, new NgayHenTra instant)). Items keep instants as Int64 UTC seconds and carry ``_idx`` (truth dossier, -1 for
     extras), ``_unit``, ``_key`` and ``_status_text`` (a text status replacing TrangThaiHoSo).
 
     The (dossier, version) pairs are ordered with numpy before any row is built, so the big
@@ -139,11 +142,34 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None,
     rows = rows.with_columns(rows["NgayHenTra"].scatter(at, None), _status_text=pl.lit(None, dtype=pl.String))
     parts.append(_entries("missing_due", codes.gather(missing_due), pl.Series(per_dossier[missing_due])))
 
+    # Due dates past the statutory handling time, on dossiers finished on time (still on time).
+    finished_on_time = (final["TrangThaiHoSo"].is_in([9, 10]) & ~final["_late"]).to_numpy()
+    candidates = visible[finished_on_time[visible] & ~_mask(n_all, missing_due)[visible]]
+    rng = _rng(seed, "off_statute_due", shard)
+    moved_due = _moved_due(gen, _pick(rng, candidates, dirt.off_statute_due, n_vis), rng)
+    new_due = np.full(n_all, -1, dtype=np.int64)
+    new_due[moved_due[:, 0]] = moved_due[:, 1]
+    at = np.nonzero(new_due[at_dossier] >= 0)[0]
+    rows = rows.with_columns(rows["NgayHenTra"].scatter(at, pl.Series(new_due[at_dossier[at]], dtype=pl.Int64)))
+    parts.append(_entries("off_statute_due", codes.gather(moved_due[:, 0]), pl.Series(per_dossier[moved_due[:, 0]])))
+
     extras = _extras(gen, dirt if shard == 0 else replace(dirt, **dict.fromkeys(EXTRA_KINDS, 0)), seed, now_s)
     for kind in EXTRA_KINDS:
         parts.append(_entries(kind, extras.filter(pl.col("_kind") == kind)["MaHoSo"]))
     items = _insert_sorted(rows, extras.drop("_kind"))
-    return items, missing_due, Manifest(pl.concat(parts).sort("kind", "MaHoSo"))
+    return items, missing_due, Manifest(pl.concat(parts).sort("kind", "MaHoSo")), moved_due
+
+
+def _moved_due(gen: Generated, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(dossier, new due instant) rows: the due day moved 1–3 working days later (the
+    simulator's own calendar), same time of day."""
+    t_due = gen.full["NgayHenTra"].gather(pl.Series(chosen, dtype=pl.Int64)).to_numpy()
+    if len(chosen) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    cal = cal_.business_calendar(gen.period[0].year - 1, gen.period[1].year + 1)
+    day = cal_.local_day(t_due)
+    later = cal.offset(day, rng.integers(1, 4, len(chosen)))
+    return np.column_stack([chosen.astype(np.int64), t_due + (later - day) * cal_.DAY_S])
 
 
 def _mask(n: int, chosen: np.ndarray) -> np.ndarray:
@@ -168,14 +194,21 @@ def _insert_sorted(rows: pl.DataFrame, extras: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(pieces, how="vertical_relaxed")
 
 
-def system_state(gen: Generated, now_s: int | None, missing_due: np.ndarray) -> pl.DataFrame:
-    """What the vendor's database holds now: newest visible versions, due dates missing where
-    the dirt says so. The vendor's own report is computed from this."""
+def system_state(gen: Generated, now_s: int | None, missing_due: np.ndarray,
+                 moved_due: np.ndarray | None = None) -> pl.DataFrame:
+    """What the vendor's database holds now: newest visible versions, due dates missing or
+    moved where the dirt says so. The vendor's own report is computed from this."""
     latest = gen.latest_stage(now_s)
     visible = np.nonzero(latest >= 0)[0]
     state = gen.rows(visible, latest[visible])
+    due = state["NgayHenTra"]
+    if moved_due is not None and len(moved_due):
+        new_due = np.full(gen.full.height, -1, dtype=np.int64)
+        new_due[moved_due[:, 0]] = moved_due[:, 1]
+        at = np.nonzero((new_due[visible] >= 0) & due.is_not_null().to_numpy())[0]
+        due = due.scatter(at, pl.Series(new_due[visible[at]], dtype=pl.Int64))
     at = np.nonzero(_mask(gen.full.height, missing_due)[visible])[0]
-    return state.with_columns(state["NgayHenTra"].scatter(at, None))
+    return state.with_columns(due.scatter(at, None))
 
 
 def _extras(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None) -> pl.DataFrame:

@@ -9,6 +9,7 @@ import polars as pl
 
 from transforms.identifiers import CodeNote
 from transforms.legacy_text import RepairNote
+from transforms.working_days import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class TransformContext:
     ``district_code`` scope unit resolution; ``as_of`` is the local day open items are judged
     overdue against (the load's date); ``observed_at`` (UTC) is when the batch was read: the
     version time of rows whose source gives none (a register export has no update time).
+    ``calendar`` (``dim_calendar``) and ``procedures`` (``dim_procedure``) let a transform check
+    due dates against statutory handling times (``transforms.statutory_due``); None skips it.
     """
 
     units: pl.DataFrame
@@ -26,6 +29,8 @@ class TransformContext:
     district_code: str | None
     as_of: date
     observed_at: datetime
+    calendar: WorkingCalendar | None = None
+    procedures: pl.DataFrame | None = None
 
 
 @dataclass

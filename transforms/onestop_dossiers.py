@@ -18,7 +18,8 @@ Order of work, and why:
    hyphen look-alike, fullwidth digits or lower case is the same dossier), counted in a note;
 3. parse codes, labels, dates; resolve the unit from the *repaired* name; say for each date
    field whether its text was unreadable or its day implausible (``*_date_fault``);
-4. timeliness from the parsed status and days.
+4. timeliness from the parsed status and days; the statutory due day from the procedure's
+   handling time in working days, and whether the due date agrees (``transforms.statutory_due``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ from transforms.distinct import map_distinct
 from transforms.hashing import row_hash
 from transforms.identifiers import canonical_frame
 from transforms.legacy_text import repair_frame
+from transforms.statutory_due import statutory_due_columns
 from transforms.text import clean_text_series
 from transforms.timeliness import timeliness_expr
 from transforms.units import resolve_units
+from transforms.working_days import WorkingCalendar
 from warehouse.tables import CORE_ONESTOP_DOSSIERS
 
 # Columns the loader adds after validation: not part of the core frame.
@@ -122,12 +125,15 @@ def to_core(
     province_code: str,
     district_code: str | None,
     as_of: date,
+    calendar: WorkingCalendar | None = None,
+    procedures: pl.DataFrame | None = None,
 ) -> CoreBatch:
     """The CORE FRAME of a RAW FRAME (see the module docstring), with repair notes.
 
     ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code`` and
     ``district_code`` scope unit resolution; ``as_of`` is the day open dossiers are judged
-    overdue against (the load's local date).
+    overdue against (the load's local date); ``calendar`` and ``procedures`` give the statutory
+    due day (``transforms.statutory_due``; without them its columns are null).
     """
     raw = _ensure_fields(raw)
     hashes = row_hash(raw, RAW_FIELDS)
@@ -199,6 +205,7 @@ def to_core(
             "timeliness"
         )
     )
+    frame = statutory_due_columns(frame, procedures, calendar)
     schema = core_schema()
     return CoreBatch(
         frame.select(pl.col(n).cast(t) for n, t in schema.items()), [*repairs, *code_notes]
@@ -208,4 +215,5 @@ def to_core(
 def transform(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
     """:func:`to_core` with the arguments every source's transform receives (``sources.spec``)."""
     return to_core(raw, ctx.units, province_code=ctx.province_code,
-                   district_code=ctx.district_code, as_of=ctx.as_of)
+                   district_code=ctx.district_code, as_of=ctx.as_of,
+                   calendar=ctx.calendar, procedures=ctx.procedures)

@@ -23,8 +23,10 @@ from sources.onestop.tables import (  # noqa: F401  (re-exported: the names call
 )
 from sources.onestop.tables import TABLES as ONESTOP_TABLES
 from warehouse.layers import PROVENANCE  # noqa: F401
+from warehouse.procedures import DIM_PROCEDURE
 from warehouse.reconcile_store import DQ_RECONCILIATION
 from warehouse.schema import Column, Strategy, Table
+from warehouse.work_calendar import DIM_CALENDAR
 
 DIM_ADMIN_UNIT = Table(
     name="dim_admin_unit",
@@ -167,6 +169,8 @@ ALL_TABLES: tuple[Table, ...] = (
     *ONESTOP_TABLES,
     *EOFFICE_TABLES,
     DIM_ADMIN_UNIT,
+    DIM_CALENDAR,
+    DIM_PROCEDURE,
     ETL_LOADS,
     ETL_WATERMARKS,
     DQ_RESULTS,

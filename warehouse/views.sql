@@ -75,6 +75,13 @@ SELECT
     d.finished_at,
     d.returned_at,
     d.timeliness,
+    -- working days after the reception day up to and including the finish / due day
+    -- (dim_calendar; docs/figures.md "Working days"): same day = 0
+    c_fin.working_day_number - c_recv.working_day_number AS working_days_taken,
+    c_due.working_day_number - c_recv.working_day_number AS working_days_allowed,
+    d.statutory_days,
+    d.statutory_due_date,
+    d.due_date_check,
     d.digitisation,
     {{label onestop.DIGITISATION_LABELS d.digitisation}} AS digitisation_label,
     d.electronic_result,
@@ -85,9 +92,12 @@ SELECT
     d.dq_warnings,
     d.load_id
 FROM core_onestop__dossiers d
-LEFT JOIN dim_admin_unit u USING (unit_code);
+LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_calendar c_recv ON c_recv.date = d.received_date
+LEFT JOIN dim_calendar c_fin ON c_fin.date = d.finished_date
+LEFT JOIN dim_calendar c_due ON c_due.date = d.due_date;
 
-COMMENT ON VIEW out_onestop__dossiers IS 'One row per dossier in its newest known state, with Vietnamese labels for level, channel, applicant type, status, digitisation and rating, and the unit name from dim_admin_unit. Personal data (applicant name, identity number, phone) is left out.';
+COMMENT ON VIEW out_onestop__dossiers IS 'One row per dossier in its newest known state, with Vietnamese labels for level, channel, applicant type, status, digitisation and rating, and the unit name from dim_admin_unit. Personal data (applicant name, identity number, phone) is left out. working_days_taken (to finished_date) and working_days_allowed (to due_date) count the working days of dim_calendar after the reception day up to and including the later day (received and finished the same day: 0). statutory_days is the procedure''s handling time in dim_procedure, statutory_due_date the day it gives counted from the first working day on or after reception, due_date_check whether due_date matches it (matches, later, earlier); timeliness always follows due_date.';
 
 -- Monthly rates per unit (Decision 766/QĐ-TTg indicators).
 CREATE OR REPLACE VIEW out_onestop__rates_by_unit_month AS

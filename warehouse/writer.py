@@ -32,6 +32,7 @@ from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
 from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
 from warehouse.publish import build_snapshot
+from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
 from warehouse.strategies import WriteResult, conform, write_frame
@@ -137,6 +138,7 @@ class Warehouse:
                 self.write(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
             else:
                 log.warning("seed %s is missing: dim_admin_unit left as it was", admin_units_csv)
+            write_reference_tables(self)  # dim_calendar, dim_procedure
             create_views(self.con)
         self._close_interrupted_loads()
 

@@ -147,6 +147,23 @@ CORE_ONESTOP_DOSSIERS = core_table(
             "Current class by calendar day: before_due, on_due, after_due (finished); "
             "open_within, open_overdue (in progress as of the load); no_due_date; not_received; withdrawn.",
         ),
+        # Statutory handling time (transforms.statutory_due, docs/figures.md "Working days").
+        Column("statutory_days", "SMALLINT",
+               "The procedure's statutory handling time in working days (dim_procedure); null: not in the catalogue."),
+        Column("statutory_due_date", "DATE",
+               "received_date + statutory_days working days (from the first working day on or after reception)."),
+        Column(
+            "due_date_check", "VARCHAR",
+            "due_date against statutory_due_date: matches, later, earlier; null when either is unknown. "
+            "Timeliness always follows due_date.",
+            source_field="NgayHenTra",
+            checks=(
+                Check("not_in_set", W, "due date is later than the procedure's statutory handling time "
+                      "counted in working days from reception", values=("later",)),
+                Check("not_in_set", W, "due date is earlier than the procedure's statutory handling time "
+                      "counted in working days from reception", values=("earlier",)),
+            ),
+        ),
     ),
 )
 
