@@ -32,7 +32,6 @@ from transforms.text import fold_key
 
 COUNT_COLUMNS = tuple(f"c{i}" for i in range(3, 14))
 TOTAL_KEY = "Tổng cộng"  # the key of the total row (form 06's TOTAL_LABEL)
-UNKNOWN_FIELD = "(Không rõ lĩnh vực)"  # form 06's row of dossiers without a field
 Kind = Literal["form", "published"]
 
 AGREES, EXPLAINED, UNEXPLAINED = "agrees", "explained", "unexplained"

@@ -15,13 +15,12 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from transforms.reconcile import TOTAL_KEY
 from warehouse.form06 import UNKNOWN_FIELD, By
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
-
-TOTAL_KEY = "Tổng cộng"
 
 _CLOSED_AFTER = """
 WITH scoped AS (

@@ -53,6 +53,10 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     return small_warehouse(tmp_path_factory.mktemp("wh"), *DOSSIERS)
 
 
+def test_the_total_key_is_form06s_total_label() -> None:
+    assert TOTAL_KEY == TOTAL_LABEL
+
+
 @pytest.mark.parametrize("by", ["unit", "field"])
 def test_the_form06_spreadsheet_cchc_writes_reads_back_equal(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, by: str
