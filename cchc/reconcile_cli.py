@@ -71,7 +71,7 @@ def read_other_side(settings: Settings, spec: str, date_from: date, date_to: dat
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             from sources.form06_file import read_form06_xlsx
 
-            return Against("form06", path.name), read_form06_xlsx(path)
+            return Against("form06", path.name), read_form06_xlsx(path, (date_from, date_to))
         raise ReconcileError(f"{spec}: a form 06 is read from .xlsx, published figures from .csv")
     except SourceError as exc:
         raise ReconcileError(str(exc)) from None

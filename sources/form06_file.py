@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,15 @@ TOTAL_FOLDED = "tongcong"
 SCHEMA = {"source_row": pl.Int64, "label": pl.String, "code": pl.String, "is_total": pl.Boolean,
           **{c: pl.Int64 for c in COUNT_COLUMNS}}  # fmt: skip
 _NUMBER_CELL = re.compile(r"^\(?\s*(\d{1,2})(?:\.0+)?\s*\)?$")
+_PERIOD = re.compile(r"từ ngày\s*(\d{1,2}/\d{1,2}/\d{4})\s*đến ngày\s*(\d{1,2}/\d{1,2}/\d{4})",
+                     re.IGNORECASE)
 _THOUSANDS = re.compile(r"^\d{1,3}([., \u00a0]\d{3})+$")
 
 
-def read_form06_xlsx(path: Path) -> pl.DataFrame:
-    """The unit or field rows and the total row of the first sheet holding a form 06."""
+def read_form06_xlsx(path: Path, period: tuple[date, date] | None = None) -> pl.DataFrame:
+    """The unit or field rows and the total row of the first sheet holding a form 06. With
+    ``period``, a form whose title states another period ("Từ ngày … đến ngày …") is refused:
+    its figures cannot be compared with that period's."""
     path = Path(path)
     if sniff_kind(head_bytes(path, 8)) != "xlsx":
         raise SourceFileError(path, None, None, "not an XLSX workbook: save the form as .xlsx")
@@ -48,9 +53,27 @@ def read_form06_xlsx(path: Path) -> pl.DataFrame:
         grid = read_grid(path, i, blank=blank)
         located = _number_row(grid)
         if located is not None:
+            if period is not None:
+                _check_period(path, grid, located[0], period)
             return _rows(path, grid, *located)
     raise SourceFileError(path, None, None, "no row of column numbers (1) … (13) found: is this "
                           "a form 06 (biểu II.06a)?")  # fmt: skip
+
+
+def _check_period(path: Path, grid: Grid, header: int, period: tuple[date, date]) -> None:
+    """The period the title block states, if any, must be ``period``."""
+    for r in grid.frame.slice(0, header).iter_rows(named=True):
+        for value in r.values():
+            m = _PERIOD.search(unicodedata.normalize("NFC", str(value))) if value else None
+            if not m:
+                continue
+            stated = tuple(datetime.strptime(d, "%d/%m/%Y").date() for d in m.groups())
+            if stated != period:
+                raise SourceFileError(path, r[ROW], None, f"the form is for {stated[0]:%d/%m/%Y}"
+                                      f" - {stated[1]:%d/%m/%Y}, not {period[0]:%d/%m/%Y} - "
+                                      f"{period[1]:%d/%m/%Y}: reconcile it with --from "
+                                      f"{stated[0]} --to {stated[1]}")  # fmt: skip
+            return
 
 
 def _number(cell: Any) -> int | None:

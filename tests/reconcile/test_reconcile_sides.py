@@ -63,7 +63,9 @@ def test_the_form06_spreadsheet_cchc_writes_reads_back_equal(
 ) -> None:
     ours = form06(con, *Q1, by)  # type: ignore[arg-type]
     path = write_form06_xlsx(ours, tmp_path / "form06.xlsx", *Q1, by)  # type: ignore[arg-type]
-    read = read_form06_xlsx(path)
+    read = read_form06_xlsx(path, Q1)
+    with pytest.raises(SourceFileError, match="the form is for 01/01/2022 - 31/03/2022, not"):
+        read_form06_xlsx(path, (date(2022, 1, 1), date(2022, 6, 30)))
     assert read["label"].to_list() == ours["c2"].to_list()
     assert read.select(COUNT_COLUMNS).equals(ours.select(COUNT_COLUMNS))
     assert read["is_total"].to_list() == [False] * (ours.height - 1) + [True]
