@@ -7,6 +7,7 @@ import typer
 
 from cchc import commands
 from cchc.alerts_cli import alerts_app
+from cchc.dashboard_cli import dashboard_command
 from cchc.query_cli import report_app, sql_command
 from cchc.reconcile_cli import reconcile_command
 from cchc.service.cli import backfill_command, serve_command
@@ -22,6 +23,7 @@ app.command("ingest")(commands.ingest_command)
 app.command("demo")(commands.demo_command)
 app.command("status")(commands.status_command)
 app.command("sql")(sql_command)
+app.command("dashboard")(dashboard_command)
 app.add_typer(report_app, name="report")
 app.command("reconcile")(reconcile_command)
 app.add_typer(simulate_app, name="simulate")

@@ -481,10 +481,13 @@ def cleanup(batch: StagedBatch) -> None:
 
 
 def publish(settings: Settings) -> Path:
-    """Publish the read-only snapshot for readers."""
+    """Publish the read-only snapshot for readers, then redraw the dashboard page beside it
+    (never fails the publish: an error is logged, the load stands)."""
+    from cchc.dashboard import refresh_after_publish
     from warehouse.writer import publish as _publish
 
     _publish(settings)
+    refresh_after_publish(settings)
     return settings.published_path
 
 

@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -186,10 +187,13 @@ def _error(status: int, message: str) -> JSONResponse:
 def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
                systems: dict[str, str] | None = None, *,
                replay_window_s: float = REPLAY_WINDOW_S,
-               clock: Callable[[], float] = time.monotonic) -> Starlette:
+               clock: Callable[[], float] = time.monotonic,
+               dashboard: Path | None = None) -> Starlette:
     """The receiver as an ASGI app: ``POST /hooks/<system>`` for each of ``systems`` (system ->
     the notification's ``event`` value, e.g. ``{"onestop": "dossier.changed"}``; default: every
-    registered source). ``emit(event, resource_id, payload)`` hands the event on.
+    registered source). ``emit(event, resource_id, payload)`` hands the event on. With
+    ``dashboard`` (the page file), also ``GET /`` and ``GET /dashboard``
+    (``cchc.dashboard.routes``).
 
     Raises :class:`WeakSecret` for an empty or the default secret."""
     reason = weak_secret_reason(secret)
@@ -264,9 +268,15 @@ def create_app(secret: str, emit: Emit, max_bytes: int = 64 * 1024,
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    pages = []
+    if dashboard is not None:
+        from cchc.dashboard.routes import dashboard_routes
+
+        pages = dashboard_routes(dashboard)
     return Starlette(routes=[
         *(route(system, event) for system, event in systems.items()),
         Route("/health", health, methods=["GET"]),
+        *pages,
     ])
 
 

@@ -65,6 +65,7 @@ class ServiceInfo:
     server_startup_s: float | None  # None: an existing server was used
     hook_off: str | None = None
     simulator_url: str | None = None  # the bundled simulator this service started, if any
+    dashboard_url: str | None = None  # GET /dashboard on the receiver's port (None: not served)
 
 
 def api_auth_string(settings: Settings) -> str | None:
@@ -130,6 +131,18 @@ def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None, str | N
                               log_path=settings.logs_dir / "prefect-server.log",
                               auth_string=auth) as server:
         yield server.api_url, server.startup_s, auth
+
+
+def _bind_http(host: str, port: int, hook_off: str | None) -> socket.socket | None:
+    """The socket of the HTTP app (receiver and dashboard). Bound even when the receiver is off,
+    for the dashboard; then a busy port only turns the dashboard off (None) instead of failing."""
+    try:
+        return _bind(host, port)
+    except RuntimeError as exc:
+        if hook_off is None:
+            raise
+        log.warning("dashboard OFF: %s", exc)
+        return None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -244,7 +257,9 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
             from flows.deployments import deployment_specs
 
             specs = deployment_specs(settings, refs)
-            sock = None if hook_off else _bind(svc.hook_host, svc.hook_port)
+            sock = _bind_http(svc.hook_host, svc.hook_port, hook_off)
+            if sock is not None:
+                info.dashboard_url = f"http://127.0.0.1:{svc.hook_port}/dashboard"
             warm_start.enable()
             try:
                 asyncio.run(_serve(settings, specs, len(refs.pulls), sock, info, catch_up,
@@ -347,14 +362,19 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
                                          name="alert-sender"))
     receiver = None
     if sock is not None:
+        from cchc.dashboard import dashboard_path
+        from cchc.dashboard.routes import dashboard_app
+
+        page = dashboard_path(settings)
+        app = (dashboard_app(page) if info.hook_off else
+               create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes, dashboard=page))
         receiver = _Receiver(uvicorn.Config(
-            create_app(svc.hook_secret, prefect_emit, max_bytes=svc.hook_max_bytes),
-            log_level="warning", access_log=False, lifespan="off", log_config=None))
+            app, log_level="warning", access_log=False, lifespan="off", log_config=None))
         tasks.append(asyncio.create_task(receiver.serve(sockets=[sock]), name="receiver"))
         while not receiver.started and not any(t.done() for t in tasks):
             await asyncio.sleep(0.05)
-    log.info("ready: Prefect UI %s, hook %s, inbox %s", info.ui_url,
-             info.hook_url or f"off ({info.hook_off})", info.inbox)
+    log.info("ready: Prefect UI %s, hook %s, inbox %s, dashboard %s", info.ui_url,
+             info.hook_url or f"off ({info.hook_off})", info.inbox, info.dashboard_url or "off")
     if on_ready is not None:
         on_ready(info)
 
