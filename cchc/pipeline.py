@@ -375,9 +375,9 @@ def _recent_quarantine_shares(wh, system: str, load_id: str | None) -> list[floa
     from cchc.alert_findings import SPIKE_HISTORY, SPIKE_MIN_ROWS
 
     rows = wh.audit_connection.execute(
-        "SELECT rows_quarantined::DOUBLE / (rows_in - rows_duplicate) FROM etl_loads "
-        "WHERE source_system = ? AND load_id IS DISTINCT FROM ? "
-        "AND status IN ('succeeded', 'recovered') AND rows_in - rows_duplicate >= ? "
+        "SELECT coalesce(rows_quarantined, 0)::DOUBLE / (rows_in - coalesce(rows_duplicate, 0)) "
+        "FROM etl_loads WHERE source_system = ? AND load_id IS DISTINCT FROM ? "
+        "AND status IN ('succeeded', 'recovered') AND rows_in - coalesce(rows_duplicate, 0) >= ? "
         "ORDER BY started_at DESC LIMIT ?",
         [system, load_id, SPIKE_MIN_ROWS, SPIKE_HISTORY],
     ).fetchall()
