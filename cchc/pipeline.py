@@ -272,7 +272,18 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
     summary.status = status
     _finish(wh, load_id, summary)
     _alert_on_quality(wh, spec, batch, summary)
+    _check_moved_due_dates(wh, spec, summary)
     return summary
+
+
+def _check_moved_due_dates(wh, spec: SourceSpec, s: LoadSummary) -> None:
+    """One-stop loads: the ``moved_due_date`` check, an alert when the load shows due dates
+    moved later after reception (warehouse.moved_due_dates); never fails the load."""
+    if spec.system != "onestop" or s.load_id is None:
+        return
+    from warehouse.moved_due_dates import check_moved_due_dates
+
+    _safely("moved_due_date", lambda: check_moved_due_dates(wh, s.load_id, spec.system))
 
 
 def _local_tz():

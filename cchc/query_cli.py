@@ -48,6 +48,11 @@ class FormBy(StrEnum):
     field = "field"
 
 
+class DueDay(StrEnum):
+    current = "current"
+    original = "original"
+
+
 class DocumentsBy(StrEnum):
     unit = "unit"
     month = "month"
@@ -279,6 +284,9 @@ def form06_command(
     by: Annotated[FormBy, typer.Option("--by", help="One row per unit or per field.")] = FormBy.unit,
     format: Format = ReportFormat.table,
     out: Out = None,
+    due: Annotated[DueDay, typer.Option(
+        "--due", help="Judge timeliness against the current due date or the first one promised "
+                      "after reception (a due date moved later can hide lateness).")] = DueDay.current,
 ) -> None:
     """Form 06 (biểu II.06a): dossiers received and resolved, computed from the dossier rows."""
     from warehouse.form06 import (
@@ -291,7 +299,10 @@ def form06_command(
     from warehouse.form06_xlsx import write_form06_xlsx
 
     first, last = date_from.date(), date_to.date()
-    frame = _report("form06", form06, (Form06IdentityError,), write_form06_xlsx, with_headers,
+    def compute(con, first, last, by):
+        return form06(con, first, last, by, due=due.value)
+
+    frame = _report("form06", compute, (Form06IdentityError,), write_form06_xlsx, with_headers,
                     first, last, by.value, format, out)
     if frame is None:
         return
@@ -311,6 +322,14 @@ def form06_command(
             "kiểm tra lại dữ liệu.",
             fg=typer.colors.YELLOW,
         )
+    moved = totals["late_by_first_due"]
+    if due is DueDay.original:
+        typer.echo(f"Tính theo ngày hẹn trả đầu tiên sau tiếp nhận: {moved} hồ sơ trong cột (10) "
+                   "là đúng hạn theo ngày hẹn hiện tại (ngày hẹn đã bị lùi).")
+    elif moved:
+        typer.secho(f"{moved} hồ sơ được tính đúng hạn chỉ vì ngày hẹn trả đã bị lùi sau tiếp "
+                    "nhận: xem --due original và out_onestop__moved_due_dates.",
+                    fg=typer.colors.YELLOW)
 
 
 @report_app.command("documents")

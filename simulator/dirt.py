@@ -22,14 +22,15 @@ import numpy as np
 import polars as pl
 
 from simulator import calendar as cal_
-from simulator.generate import Generated, code_key, format_codes
+from simulator.generate import FIN, RECV, Generated, code_key, format_codes
 from simulator.options import DirtOptions
 from simulator.units import UNKNOWN_UNITS
 
 TEXT_FIELDS = ("ChuHoSo", "TenDonVi", "TenTTHC", "TenLinhVuc")
 UNKNOWN_STATUSES: tuple[int | str, ...] = (0, 99, "Đang chờ", 11, "DaTraKetQua")
 KINDS = ("duplicates", "reappear", "nfd", "unit_variants", "missing_due",
-         "finish_before_reception", "unknown_units", "unknown_status", "codes_as_numbers", "off_statute_due")
+         "finish_before_reception", "unknown_units", "unknown_status", "codes_as_numbers", "off_statute_due",
+         "move_due")
 EXTRA_KINDS = ("finish_before_reception", "unknown_units", "unknown_status")
 _STREAM = {k: 100 + i for i, k in enumerate(KINDS)}
 
@@ -105,6 +106,11 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None,
     dup_dossiers = np.nonzero(dup_per)[0]
     parts.append(_entries("duplicates", codes.gather(dup_dossiers), pl.Series(dup_per[dup_dossiers])))
     d, s = np.concatenate([d, d[dup]]), np.concatenate([s, s[dup]])
+    # Due dates moved later after reception: those dossiers always emit their reception version.
+    move_due = _pick(_rng(seed, "move_due", shard), _move_due_candidates(gen, visible, latest),
+                     dirt.move_due, n_vis)
+    forced = move_due[~_mask(n_all, reappear)[move_due]]
+    d, s = np.concatenate([d, forced]), np.concatenate([s, np.full(len(forced), RECV, dtype=s.dtype)])
     # One int64 sort key: instant (seconds) then the code's rank among dossiers; stable, so
     # duplicates stay side by side.
     rank = np.empty(n_all, dtype=np.int64)
@@ -153,6 +159,16 @@ def emit(gen: Generated, dirt: DirtOptions, seed: int, now_s: int | None,
     rows = rows.with_columns(rows["NgayHenTra"].scatter(at, pl.Series(new_due[at_dossier[at]], dtype=pl.Int64)))
     parts.append(_entries("off_statute_due", codes.gather(moved_due[:, 0]), pl.Series(per_dossier[moved_due[:, 0]])))
 
+    # The reception version of a move_due dossier promised an earlier day (before its finish);
+    # later versions carry the truth's due date. Dossiers whose due date other dirt removed or
+    # replaced in every version are left out, so the manifest lists exactly the moved ones.
+    move_due = move_due[~_mask(n_all, missing_due)[move_due] & (new_due[move_due] < 0)]
+    first_due = _first_due(gen, move_due, _rng(seed, "move_due", shard + 1000))
+    at = np.nonzero(_mask(n_all, move_due)[at_dossier] & (s[order] == RECV))[0]
+    rows = rows.with_columns(rows["NgayHenTra"].scatter(at, pl.Series(first_due[at_dossier[at]], dtype=pl.Int64)))
+    first_items = np.bincount(at_dossier[at], minlength=n_all)
+    parts.append(_entries("move_due", codes.gather(move_due), pl.Series(first_items[move_due])))
+
     extras = _extras(gen, dirt if shard == 0 else replace(dirt, **dict.fromkeys(EXTRA_KINDS, 0)), seed, now_s)
     for kind in EXTRA_KINDS:
         parts.append(_entries(kind, extras.filter(pl.col("_kind") == kind)["MaHoSo"]))
@@ -170,6 +186,32 @@ def _moved_due(gen: Generated, chosen: np.ndarray, rng: np.random.Generator) -> 
     day = cal_.local_day(t_due)
     later = cal.offset(day, rng.integers(1, 4, len(chosen)))
     return np.column_stack([chosen.astype(np.int64), t_due + (later - day) * cal_.DAY_S])
+
+
+def _move_due_candidates(gen: Generated, visible: np.ndarray, latest: np.ndarray) -> np.ndarray:
+    """Dossiers that finished on time on a later day than their reception and have a visible
+    version after it: their first promised due day can lie before the finish."""
+    final = gen.full
+    on_time = (final["TrangThaiHoSo"].is_in([9, 10]) & ~final["_late"]).to_numpy()
+    recv, fin = gen.times[:, RECV], gen.times[:, FIN]
+    later_day = (recv >= 0) & (fin >= 0) & (cal_.local_day(np.maximum(fin, 0)) > cal_.local_day(np.maximum(recv, 0)))
+    ok = on_time & later_day
+    return visible[ok[visible] & (latest[visible] > RECV)]
+
+
+def _first_due(gen: Generated, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per dossier (-1 elsewhere), the due instant its reception version promised: a day from
+    reception to the day before the finish, at the truth's time of day (so the dossier was late
+    by it, and on time by the truth's later due date)."""
+    out = np.full(gen.full.height, -1, dtype=np.int64)
+    if len(chosen) == 0:
+        return out
+    t_due = gen.full["NgayHenTra"].gather(pl.Series(chosen, dtype=pl.Int64)).to_numpy()
+    recv_day = cal_.local_day(gen.times[chosen, RECV])
+    fin_day = cal_.local_day(gen.times[chosen, FIN])
+    day = recv_day + (rng.random(len(chosen)) * (fin_day - recv_day)).astype(np.int64)
+    out[chosen] = t_due - (cal_.local_day(t_due) - day) * cal_.DAY_S
+    return out
 
 
 def _mask(n: int, chosen: np.ndarray) -> np.ndarray:

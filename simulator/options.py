@@ -28,11 +28,12 @@ class DirtOptions:
     unknown_status: int = 50  # extra dossiers, status 0, 99, 11 or text
     codes_as_numbers: float = 0.02  # file exports only: share of plain MaTTHC read as numbers
     off_statute_due: float = 0.001  # on-time dossiers whose due date lies past the statutory time
+    move_due: float = 0.0  # on-time dossiers whose first version promised an earlier due date
 
     @classmethod
     def clean(cls) -> DirtOptions:
         """No dirt at all: every dossier once, in its newest version."""
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ The status groups and the online channel are those of ``sources.onestop.vocabula
 (NOT_RECEIVED, FINISHED, WITHDRAWN, WAITING in the view; ONLINE_CHANNELS here), written as
 ``{{codes …}}`` placeholders that ``warehouse.views.expand`` fills.
 
-Extra columns: ``no_due_date`` (in c9), ``open_no_due_date`` (in c12), ``withdrawn`` (in c9).
+Extra columns: ``no_due_date`` (in c9), ``open_no_due_date`` (in c12), ``withdrawn`` (in c9),
+``late_by_first_due``: dossiers closed in the period on or before their current due day but after
+the first due day promised after reception (``out_onestop__moved_due_dates``), i.e. on time only
+because the due date was moved later. ``due="original"`` counts c8–c10 and c12–c13 against that
+first promised day instead (dossiers whose due date never moved are unaffected); the column then
+says how many of c10 the current due date would have counted on time.
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ if TYPE_CHECKING:
     import polars as pl
 
 By = Literal["unit", "field"]
+Due = Literal["current", "original"]
 TOTAL_LABEL = "Tổng cộng"
 UNKNOWN_FIELD = "(Không rõ lĩnh vực)"
 COUNT_COLUMNS = tuple(f"c{i}" for i in range(3, 14))
 EXTRA_COLUMNS = ("no_due_date", "open_no_due_date", "withdrawn")
+DUE_COLUMNS = ("late_by_first_due",)  # on time by the current due date, late by the first one
 IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("c3", ("c4", "c5", "c6")),
     ("c7", ("c8", "c9", "c10")),
@@ -65,20 +72,45 @@ _COUNTS = expand("""
     count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'no_due_date') AS no_due_date,
     count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to) AND due_date IS NULL)
         AS open_no_due_date,
-    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'withdrawn') AS withdrawn
+    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'withdrawn') AS withdrawn,
+    count(*) FILTER (closed_date <= $date_to AND current_timeliness IN ('before_due', 'on_due')
+                     AND closed_date > first_due_date) AS late_by_first_due
 """)
 
-_IN_SCOPE = """
-    SELECT * FROM out_onestop__dossier_lifecycle
-    WHERE received_date <= $date_to AND (closed_date IS NULL OR closed_date >= $date_from)
+# The due day every count uses: the current one, or the first promised after reception
+# (out_onestop__moved_due_dates; the same as the current one for dossiers whose due never moved).
+_DUE_DAY = {"current": "l.due_date", "original": "coalesce(m.first_due_date, l.due_date)"}
+
+
+def _in_scope(due: Due) -> str:
+    """The lifecycle rows of the period, with ``due_date`` and ``closed_timeliness`` judged
+    against the chosen due day (the view's own rule, restated for the first promised day)."""
+    day = _DUE_DAY[due]
+    return f"""
+    SELECT l.* REPLACE (
+        {day} AS due_date,
+        CASE
+            WHEN l.closed_date IS NULL OR l.closed_timeliness = 'withdrawn' THEN l.closed_timeliness
+            WHEN {day} IS NULL THEN 'no_due_date'
+            WHEN l.closed_date < {day} THEN 'before_due'
+            WHEN l.closed_date = {day} THEN 'on_due'
+            ELSE 'after_due'
+        END AS closed_timeliness),
+        l.closed_timeliness AS current_timeliness,
+        m.first_due_date
+    FROM out_onestop__dossier_lifecycle l
+    LEFT JOIN out_onestop__moved_due_dates m USING (dossier_code)
+    WHERE l.received_date <= $date_to AND (l.closed_date IS NULL OR l.closed_date >= $date_from)
 """
 
-_ZEROS = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in COUNT_COLUMNS + EXTRA_COLUMNS)
+
+_ALL_COUNTS = COUNT_COLUMNS + EXTRA_COLUMNS + DUE_COLUMNS
+_ZEROS = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in _ALL_COUNTS)
 
 # Rows per unit: every unit with dossiers, plus the other units of the same district(s) that
 # existed during the period, so a commune with nothing to report still has its (zero) row.
 BY_UNIT_SQL = f"""
-WITH scoped AS ({_IN_SCOPE}),
+WITH scoped AS ({{in_scope}}),
 f AS (SELECT unit_code, {_COUNTS} FROM scoped GROUP BY unit_code),
 {UNITS_CTES}
 SELECT units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level, {_ZEROS}
@@ -88,7 +120,7 @@ LEFT JOIN dim_admin_unit u USING (unit_code)
 """
 
 BY_FIELD_SQL = f"""
-WITH scoped AS ({_IN_SCOPE}),
+WITH scoped AS ({{in_scope}}),
 f AS (
     SELECT coalesce(field_name, '{UNKNOWN_FIELD}') AS c2, min(field_code) AS code, {_COUNTS}
     FROM scoped GROUP BY 1
@@ -128,12 +160,15 @@ def form06(
     by: By = "unit",
     *,
     strict: bool = True,
+    due: Due = "current",
 ) -> pl.DataFrame:
     """The 13 columns of form 06 per unit or per field, then a "Tổng cộng" row.
 
     Columns: ``c1`` (row number), ``code``, ``c2`` (unit or field), ``level`` (unit level),
-    ``c3``…``c13``, then ``no_due_date``, ``open_no_due_date``, ``withdrawn``. With ``strict``,
-    a broken identity raises :class:`Form06IdentityError`.
+    ``c3``…``c13``, then ``no_due_date``, ``open_no_due_date``, ``withdrawn``,
+    ``late_by_first_due``. ``due`` is the due day timeliness is judged against: ``current`` (the
+    newest version's) or ``original`` (the first promised after reception). With ``strict``, a
+    broken identity raises :class:`Form06IdentityError`.
     """
     import polars as pl
 
@@ -141,9 +176,11 @@ def form06(
         raise ValueError(f"the period starts ({date_from}) after it ends ({date_to})")
     if by not in ("unit", "field"):
         raise ValueError(f"by must be 'unit' or 'field', not {by!r}")
-    sql = BY_UNIT_SQL if by == "unit" else BY_FIELD_SQL
+    if due not in _DUE_DAY:
+        raise ValueError(f"due must be 'current' or 'original', not {due!r}")
+    sql = (BY_UNIT_SQL if by == "unit" else BY_FIELD_SQL).replace("{in_scope}", _in_scope(due))
     rows = con.execute(sql, {"date_from": date_from, "date_to": date_to}).pl()
-    counts = [pl.col(c).cast(pl.Int64) for c in COUNT_COLUMNS + EXTRA_COLUMNS]
+    counts = [pl.col(c).cast(pl.Int64) for c in _ALL_COUNTS]
     rows = rows.with_columns(counts)
     if by == "unit":
         rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code")
@@ -153,9 +190,9 @@ def form06(
         pl.lit(None, pl.String).alias("code"),
         pl.lit(TOTAL_LABEL).alias("c2"),
         pl.lit(None, pl.String).alias("level"),
-        *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS + EXTRA_COLUMNS],
+        *[pl.col(c).sum().cast(pl.Int64) for c in _ALL_COUNTS],
     )
-    order = ["c1", "code", "c2", "level", *COUNT_COLUMNS, *EXTRA_COLUMNS]
+    order = ["c1", "code", "c2", "level", *_ALL_COUNTS]
     out = pl.concat([rows.select(order), total.select(order)], how="vertical_relaxed")
     problems = identity_violations(out)
     if problems and strict:
@@ -181,6 +218,7 @@ HEADERS: dict[str, str] = {
     "no_due_date": "Không có ngày hẹn (trong 9)",
     "open_no_due_date": "Đang giải quyết không có ngày hẹn (trong 12)",
     "withdrawn": "Rút hồ sơ (trong 9)",
+    "late_by_first_due": "Quá ngày hẹn trả đầu tiên (ngày hẹn đã lùi)",
 }
 SUBJECT_HEADER: dict[str, str] = {"unit": "(2) Đơn vị", "field": "(2) Lĩnh vực"}
 

@@ -184,6 +184,94 @@ ORDER BY days_overdue DESC, l.dossier_code;
 
 COMMENT ON VIEW out_onestop__overdue_open IS 'Dossiers received and not closed (not finished, returned or withdrawn) whose due day is before today (Asia/Ho_Chi_Minh), with the days overdue as of today. waiting = status 5, 6 or 8 (waiting for the applicant, fees, or suspended): form 06 counts those as not overdue.';
 
+-- Raw text of a date as a UTC instant (TIMESTAMP), read the way transforms/dates.py reads it:
+-- 'Z' or an offset is an instant; naive text is local time (+07, no DST since 1975); a 5-digit
+-- number is an Excel serial day. Used on the raw layer, which keeps dates as the source gave them.
+CREATE OR REPLACE MACRO cchc_instant(t) AS (
+    coalesce(
+        try_strptime(trim(t), ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']),
+        timezone('UTC', try_strptime(trim(t), ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z',
+                                               '%Y-%m-%d %H:%M:%S%z', '%Y-%m-%d %H:%M:%S.%f%z'])),
+        try_strptime(trim(t), ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%Y-%m-%dT%H:%M:%S',
+                               '%Y-%m-%d %H:%M:%S', '%d/%m/%Y', '%Y-%m-%dT%H:%M:%S.%f',
+                               '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M', '%Y-%m-%d %H:%M',
+                               '%Y-%m-%d', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d-%m-%Y'])
+            - INTERVAL 7 HOUR,
+        CASE WHEN regexp_full_match(trim(t), '\d{5}(\.\d+)?')
+                  AND TRY_CAST(trim(t) AS DOUBLE) >= 18264 AND TRY_CAST(trim(t) AS DOUBLE) < 73051
+             THEN TIMESTAMP '1899-12-30'
+                  + to_milliseconds(round(TRY_CAST(trim(t) AS DOUBLE) * 86400000)::BIGINT)
+                  - INTERVAL 7 HOUR
+        END
+    )
+);
+
+-- Dossiers whose due date (NgayHenTra) changed after reception, from every version the raw
+-- layer keeps. A due date moved later after reception can hide lateness (docs/figures.md).
+CREATE OR REPLACE VIEW out_onestop__moved_due_dates AS
+WITH versions AS (
+    SELECT
+        -- the dossier code as core spells it: no spaces or invisible characters, '-' for dash
+        -- look-alikes, upper case
+        upper(regexp_replace(regexp_replace(nfc_normalize(MaHoSo),
+            '[\s\x{200B}-\x{200D}\x{2060}\x{FEFF}]', '', 'g'), '[\x{2010}-\x{2015}\x{2212}]', '-', 'g'))
+            AS dossier_code,
+        cchc_instant(NgayCapNhat) AS version_at,
+        (cchc_instant(NgayHenTra) + INTERVAL 7 HOUR)::DATE AS due_date,
+        row_hash,
+        load_id
+    FROM raw_onestop__dossier_versions
+    WHERE cchc_instant(NgayTiepNhan) IS NOT NULL
+),
+steps AS (
+    SELECT
+        *,
+        lag(due_date) OVER w AS previous_due,
+        row_number() OVER w AS version_no
+    FROM versions
+    WHERE due_date IS NOT NULL AND version_at IS NOT NULL
+    WINDOW w AS (PARTITION BY dossier_code ORDER BY version_at, row_hash)
+),
+per_dossier AS (
+    SELECT
+        dossier_code,
+        arg_min(due_date, version_no) AS first_due_date,
+        count(*) FILTER (due_date <> previous_due) AS times_moved,
+        count(*) FILTER (due_date > previous_due) AS times_moved_later,
+        min(version_at) FILTER (due_date <> previous_due) AS first_moved_at,
+        count(*) AS versions
+    FROM steps
+    GROUP BY dossier_code
+)
+SELECT
+    p.dossier_code,
+    d.unit_code,
+    u.name AS unit_name,
+    d.procedure_code,
+    d.status,
+    d.received_date,
+    p.first_due_date,
+    d.due_date AS current_due_date,
+    d.due_date - p.first_due_date AS days_moved,
+    p.times_moved,
+    p.times_moved_later,
+    d.due_date > p.first_due_date AS moved_later,
+    timezone('UTC', p.first_moved_at) AS first_moved_at,
+    p.versions,
+    l.closed_date,
+    l.closed_timeliness,
+    l.closed_date > p.first_due_date AS late_by_first_due,
+    coalesce(l.closed_timeliness IN ('before_due', 'on_due') AND l.closed_date > p.first_due_date,
+             FALSE) AS on_time_only_by_moved_due
+FROM per_dossier p
+JOIN core_onestop__dossiers d USING (dossier_code)
+LEFT JOIN out_onestop__dossier_lifecycle l USING (dossier_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = d.unit_code
+WHERE p.times_moved > 0
+ORDER BY p.dossier_code;
+
+COMMENT ON VIEW out_onestop__moved_due_dates IS 'One row per dossier whose due date (NgayHenTra, as a calendar day in Asia/Ho_Chi_Minh) changed between the versions received after reception that the raw layer keeps: first_due_date is the due date of the earliest such version (by NgayCapNhat), current_due_date the core row''s, days_moved = current - first (positive: later), times_moved how often it changed from one version to the next (times_moved_later: to a later day), first_moved_at the version that first changed it. late_by_first_due: closed after the first promised day; on_time_only_by_moved_due: counted on time (before or on the due day) only because the due date moved. Versions with no readable due date are skipped. `cchc report form06 --due original` counts timeliness against first_due_date.';
+
 -- E-documents (incoming and outgoing registers) with Vietnamese labels.
 -- Labels and the electronic transport codes come from sources/eoffice/vocabulary.py.
 CREATE OR REPLACE VIEW out_eoffice__documents AS

@@ -1,0 +1,122 @@
+"""Due dates moved later after reception, found per load (the alert input).
+
+The view ``out_onestop__moved_due_dates`` (views.sql) answers "which dossiers ever had their due
+date changed" from every version in the raw layer. After a load, :func:`moved_in_load` asks the
+narrower question an alert needs: which moves to a later day (dossier, from day, to day, between
+consecutive versions in NgayCapNhat order) appear once this load's versions are added and did not
+appear without them — so the load that brings the moving version, or an older version arriving
+late that reveals the move, reports it, and a file export of versions pulled before does not
+report it again.
+
+Why a view over the raw layer and not a flag on the core row computed at load: the core merge
+keeps only the newest version, and versions arrive in any order (a file with older versions may
+come after the pull with newer ones), so a flag computed from one batch would go stale; a
+recomputation at every load would read the raw versions of every touched dossier each time. The
+view reads them only when someone asks, and is always consistent with the raw layer, undone
+loads included. Dates are read from the raw text by the ``cchc_instant`` macro (views.sql), the
+same formats as ``transforms.dates``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warehouse.writer import Warehouse
+
+log = logging.getLogger(__name__)
+
+FINDING_KEY = "due_date_moved_later"
+SCOPE = "loads"
+
+_DOSSIER = (
+    "upper(regexp_replace(regexp_replace(nfc_normalize(MaHoSo), "
+    "'[\\s\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}]', '', 'g'), '[\\x{2010}-\\x{2015}\\x{2212}]', '-', 'g'))"
+)
+
+MOVED_IN_LOAD_SQL = f"""
+WITH touched AS (
+    SELECT DISTINCT MaHoSo FROM raw_onestop__dossier_versions WHERE load_id = $load_id
+),
+versions AS (
+    SELECT {_DOSSIER} AS dossier_code, cchc_instant(NgayCapNhat) AS version_at,
+           (cchc_instant(NgayHenTra) + INTERVAL 7 HOUR)::DATE AS due_date, row_hash,
+           load_id = $load_id AS of_load
+    FROM raw_onestop__dossier_versions
+    WHERE MaHoSo IN (SELECT MaHoSo FROM touched) AND cchc_instant(NgayTiepNhan) IS NOT NULL
+),
+-- consecutive due dates with this load's versions (now) and without them (before it)
+now_steps AS (
+    SELECT dossier_code, due_date, lag(due_date) OVER w AS previous_due
+    FROM versions WHERE due_date IS NOT NULL AND version_at IS NOT NULL
+    WINDOW w AS (PARTITION BY dossier_code ORDER BY version_at, row_hash)
+),
+before_steps AS (
+    SELECT dossier_code, due_date, lag(due_date) OVER w AS previous_due
+    FROM versions WHERE due_date IS NOT NULL AND version_at IS NOT NULL AND NOT of_load
+    WINDOW w AS (PARTITION BY dossier_code ORDER BY version_at, row_hash)
+),
+new_moves AS (
+    SELECT dossier_code, previous_due, due_date FROM now_steps WHERE due_date > previous_due
+    EXCEPT
+    SELECT dossier_code, previous_due, due_date FROM before_steps WHERE due_date > previous_due
+)
+SELECT dossier_code, max(due_date - previous_due) AS days
+FROM new_moves
+GROUP BY dossier_code
+ORDER BY dossier_code
+"""
+
+
+@dataclass(frozen=True)
+class MovedInLoad:
+    """Dossiers whose due date a load shows moved later, and by how many days at most."""
+
+    dossiers: list[str]
+    max_days: int
+
+    @property
+    def count(self) -> int:
+        return len(self.dossiers)
+
+
+def moved_in_load(wh: Warehouse, load_id: str) -> MovedInLoad:
+    """The dossiers whose due date moved to a later day between a version of ``load_id`` and
+    its neighbour in the raw layer."""
+    rows = wh.con.execute(MOVED_IN_LOAD_SQL, {"load_id": load_id}).fetchall()
+    return MovedInLoad([r[0] for r in rows], max((int(r[1]) for r in rows), default=0))
+
+
+def findings(moved: MovedInLoad, load_id: str) -> list:
+    """The alert findings (``warehouse.alerts.Finding``): one when any due date moved later."""
+    if not moved.count:
+        return []
+    from warehouse.alerts import Finding
+
+    sample = ", ".join(moved.dossiers[:5]) + (" …" if moved.count > 5 else "")
+    return [Finding(
+        key=FINDING_KEY,
+        severity="warning",
+        message=(f"{moved.count} hồ sơ bị lùi ngày hẹn trả sau khi đã tiếp nhận (lùi tối đa "
+                 f"{moved.max_days} ngày), ví dụ: {sample}. Ngày hẹn lùi có thể che giấu hồ sơ "
+                 "trễ hạn: kiểm tra lý do gia hạn; xem out_onestop__moved_due_dates và "
+                 "cchc report form06 --due original."),
+        message_en=(f"{moved.count} dossier(s) had their due date moved later after reception "
+                    f"(by up to {moved.max_days} days), e.g. {sample}. A moved due date can hide "
+                    "lateness: check the reasons; see out_onestop__moved_due_dates and "
+                    "`cchc report form06 --due original`."),
+        counts={"dossiers": moved.count, "max_days_moved": moved.max_days},
+        load_id=load_id,
+    )]
+
+
+def check_moved_due_dates(wh: Warehouse, load_id: str, source_system: str = "onestop") -> list[str]:
+    """Record the ``moved_due_date`` check of one load (opens, refreshes or resolves its alert);
+    returns the ids of the alerts opened."""
+    from warehouse.alerts import MOVED_DUE_DATE, record_check
+
+    moved = moved_in_load(wh, load_id)
+    return record_check(wh, MOVED_DUE_DATE, source_system, scope=SCOPE,
+                        findings=findings(moved, load_id))
