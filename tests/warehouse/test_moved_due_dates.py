@@ -1,0 +1,117 @@
+"""Due dates moved after reception: the raw-date macro, the view, form 06 --due, the load check."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from warehouse_fixtures import UNITS_CSV, core_frame, dossier
+
+from transforms.dates import parse_instants
+from warehouse.ddl import ensure_schema
+from warehouse.form06 import form06
+from warehouse.moved_due_dates import MOVED_IN_LOAD_SQL, findings
+from warehouse.seeds import load_admin_units
+from warehouse.strategies import write_frame
+from warehouse.tables import CORE_ONESTOP_DOSSIERS, DIM_ADMIN_UNIT, RAW_ONESTOP_DOSSIER_VERSIONS
+from warehouse.views import create_views
+
+SAMPLES = [
+    "2021-03-14T23:30:00Z", "2021-03-14T23:30:00.250Z", "2021-03-15T06:30:00+07:00",
+    "2021-03-15 06:30:00+07:00", "15/03/2021 06:30", "15/03/2021 06:30:15", "15/03/2021",
+    "2021-03-15T06:30:00", "2021-03-15 06:30:00", "2021-03-15T06:30", "2021-03-15",
+    "15-03-2021 06:30", "15-03-2021", "44270.4375", "44270", " 15/03/2021 17:00 ",
+    "30/02/2021", "garbage", "", "123",
+]  # fmt: skip
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    seed = tmp_path / "units.csv"
+    seed.write_text(UNITS_CSV, encoding="utf-8")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_schema(con)
+    write_frame(con, DIM_ADMIN_UNIT, load_admin_units(seed))
+    create_views(con)
+    return con
+
+
+def test_the_sql_reading_of_raw_dates_agrees_with_the_transform(con) -> None:
+    ours = parse_instants(pl.Series("t", SAMPLES)).dt.replace_time_zone(None).to_list()
+    sql = [con.execute("SELECT cchc_instant(?)", [s]).fetchone()[0] for s in SAMPLES]
+    assert sql == ours
+    assert sum(v is not None for v in sql) == 16
+
+
+def _version(code: str, updated: str, due: str | None, load_id: str, received: str | None =
+             "2022-03-01T02:00:00Z", fmt: str = "api") -> dict:
+    return {"MaHoSo": code, "NgayTiepNhan": received, "NgayHenTra": due, "NgayCapNhat": updated,
+            "row_hash": f"{code}|{updated}|{due}|{fmt}", "load_id": load_id}
+
+
+def _load(con, versions: list[dict], core: list[dict]) -> dict[str, list]:
+    """Write the versions load by load, running the load check after each (as the pipeline
+    does); then the core rows. Returns each load's check result."""
+    found = {}
+    for load_id in dict.fromkeys(v["load_id"] for v in versions):
+        write_frame(con, RAW_ONESTOP_DOSSIER_VERSIONS,
+                    pl.DataFrame([v for v in versions if v["load_id"] == load_id]))
+        found[load_id] = con.execute(MOVED_IN_LOAD_SQL, {"load_id": load_id}).fetchall()
+    write_frame(con, CORE_ONESTOP_DOSSIERS, core_frame(*core), "L2")
+    return found
+
+
+def test_view_lists_dossiers_whose_due_date_changed_after_reception(con) -> None:
+    in_load = _load(con, [
+        # moved later once (10:00 UTC = 17:00 local); finished between the two due days
+        _version("moved", "2022-03-01T02:00:00Z", "2022-03-04T10:00:00Z", "L1"),
+        _version("moved", "2022-03-02T02:00:00Z", "2022-03-09T10:00:00Z", "L2"),
+        _version("moved", "2022-03-08T02:00:00Z", "08/03/2022 17:00", "L2", fmt="file"),
+        # the same instant as text from a file, and a time change only: not a move
+        _version("same", "2022-03-01T02:00:00Z", "2022-03-04T10:00:00Z", "L1"),
+        _version("same", "2022-03-02T02:00:00Z", "04/03/2022 08:00", "L2"),
+        # submitted online (no reception, no due date yet), then received: not a move
+        _version("online", "2022-02-28T02:00:00Z", None, "L1", received=None),
+        _version("online", "2022-03-01T02:00:00Z", "2022-03-04T10:00:00Z", "L1"),
+        # moved earlier, then later again
+        _version("twice", "2022-03-01T02:00:00Z", "2022-03-10T10:00:00Z", "L1"),
+        _version("twice", "2022-03-02T02:00:00Z", "2022-03-07T10:00:00Z", "L1"),
+        _version("twice", "2022-03-03T02:00:00Z", "2022-03-11T10:00:00Z", "L1"),
+    ], [
+        dossier("MOVED", received_date="2022-03-01", due_date="2022-03-08", finished_date="2022-03-07"),
+        dossier("SAME", received_date="2022-03-01", due_date="2022-03-04", finished_date="2022-03-04"),
+        dossier("ONLINE", received_date="2022-03-01", due_date="2022-03-04", finished_date="2022-03-04"),
+        dossier("TWICE", received_date="2022-03-01", due_date="2022-03-11", finished_date="2022-03-11"),
+    ])  # fmt: skip
+    view = con.execute("SELECT * FROM out_onestop__moved_due_dates").pl()
+    rows = {r["dossier_code"]: r for r in view.iter_rows(named=True)}
+    assert set(rows) == {"MOVED", "TWICE"}
+    moved, twice = rows["MOVED"], rows["TWICE"]
+    assert (moved["first_due_date"], moved["current_due_date"]) == (date(2022, 3, 4), date(2022, 3, 8))
+    assert (moved["days_moved"], moved["times_moved"], moved["times_moved_later"]) == (4, 2, 1)
+    assert moved["late_by_first_due"] and moved["on_time_only_by_moved_due"]
+    assert (twice["days_moved"], twice["times_moved"], twice["times_moved_later"]) == (1, 2, 1)
+    assert twice["late_by_first_due"] and twice["on_time_only_by_moved_due"]  # closed on the 11th
+
+    current = form06(con, date(2022, 3, 1), date(2022, 3, 31)).row(-1, named=True)
+    original = form06(con, date(2022, 3, 1), date(2022, 3, 31), due="original").row(-1, named=True)
+    assert (current["c8"] + current["c9"], current["c10"], current["late_by_first_due"]) == (4, 0, 2)
+    assert (original["c8"] + original["c9"], original["c10"], original["late_by_first_due"]) == (2, 2, 2)
+    with pytest.raises(ValueError, match="due must be"):
+        form06(con, date(2022, 3, 1), date(2022, 3, 31), due="latest")  # type: ignore[arg-type]
+
+    # The load check: moves that appear with a load's versions and not without them.
+    assert in_load == {"L1": [("TWICE", 4)], "L2": [("MOVED", 5)]}
+
+
+def test_findings_one_warning_naming_the_dossiers_or_none() -> None:
+    from warehouse.moved_due_dates import MovedInLoad
+
+    assert findings(MovedInLoad([], 0), "L1") == []
+    (finding,) = findings(MovedInLoad(["A", "B"], 5), "L1")
+    assert finding.severity == "warning" and finding.counts == {"dossiers": 2, "max_days_moved": 5}
+    assert "2 hồ sơ" in finding.message and "A, B" in finding.message_en and finding.load_id == "L1"
