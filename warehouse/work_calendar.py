@@ -64,8 +64,9 @@ def _fail(path: Path, row: int, field: str, message: str) -> ValueError:
 
 def load_day_off_swaps(path: Path = SWAPS_CSV) -> pl.DataFrame:
     """The announced swaps (``date``, ``kind``, ``reason``, ``decision``), checked row by row:
-    a day off must be a weekday, a make-up working day a Saturday or Sunday, and every row
-    cites its decision."""
+    a day off must be a weekday, and every row cites its decision. A ``working_day`` is a
+    Saturday or Sunday worked, or a weekday the package wrongly lists as a holiday (checked by
+    :func:`build_calendar`)."""
     raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
     missing = [c for c in SWAP_COLUMNS if c not in raw.columns]
     if missing:
@@ -82,8 +83,6 @@ def load_day_off_swaps(path: Path = SWAPS_CSV) -> pl.DataFrame:
         weekend = day.weekday() in (SATURDAY, SUNDAY)
         if rec["kind"] == "day_off" and weekend:
             raise _fail(path, row, "kind", f"{day} is a weekend day: it is a day off already")
-        if rec["kind"] == "working_day" and not weekend:
-            raise _fail(path, row, "kind", f"{day} is a weekday: it is a working day already")
         for field in ("reason", "decision"):
             if not rec[field]:
                 raise _fail(path, row, field, "is empty: every swap cites what it comes from")
@@ -108,6 +107,9 @@ def build_calendar(first_year: int, last_year: int, swaps: pl.DataFrame) -> pl.D
     vn = holidays.country_holidays("VN", years=years, language="vi")
     package_workdays = {d for d in getattr(vn, "weekend_workdays", ()) if d.year in years}
     swap = {r["date"]: r for r in swaps.iter_rows(named=True)}
+    for day, s in swap.items():
+        if s["kind"] == "working_day" and day.weekday() not in (SATURDAY, SUNDAY) and day not in vn:
+            raise ValueError(f"swap {day} (working_day): a weekday that is no holiday is a working day already")
     first, last = date(first_year, 1, 1), date(last_year, 12, 31)
     rows = []
     for i in range((last - first).days + 1):
