@@ -155,7 +155,7 @@ def on_time_chart(monthly: pl.DataFrame) -> Chart:
         monthly, "chart-on-time", "Tỷ lệ giải quyết đúng hạn theo tháng",
         "Hồ sơ giải quyết trước hạn và đúng hạn / hồ sơ đã giải quyết trong tháng (cột 8, 9 "
         "và 7 của biểu 06). Đường đậm: tổng cộng.",
-        "resolved_on_time", pl.col("resolved"), "Đúng hạn")
+        "on_time_numerator", pl.col("on_time_denominator"), "Đúng hạn")
 
 
 def online_chart(monthly: pl.DataFrame) -> Chart:
@@ -163,8 +163,7 @@ def online_chart(monthly: pl.DataFrame) -> Chart:
         monthly, "chart-online", "Tỷ lệ hồ sơ trực tuyến theo tháng",
         "Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận trong tháng (trực tuyến, trực tiếp và bưu "
         "chính). Đường đậm: tổng cộng.",
-        "received_online", pl.col("received_online") + pl.col("received_counter_postal"),
-        "Trực tuyến")
+        "online_numerator", pl.col("online_denominator"), "Trực tuyến")
 
 
 def targeted_indicators() -> list[tuple[str, str]]:

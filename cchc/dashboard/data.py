@@ -2,9 +2,9 @@
 
 Every figure comes from the definitions the reports use: the service-index indicators
 (``warehouse.indicators``: form-06 counts, e-document counts, rates, national targets and
-verdicts) for the period figures and the rates against the targets; the views
-``out_onestop__rates_by_unit_month``, ``out_onestop__overdue_open``, ``out_quality__*`` and the
-table ``dq_alerts`` for the rest. Nothing here writes; a snapshot with no rows yet gives empty
+verdicts) for the period figures and the rates against the targets, and its view by unit and
+month (``out_onestop__indicators_by_unit_month``) for the trends; the views
+``out_onestop__overdue_open``, ``out_quality__*`` and the table ``dq_alerts`` for the rest. Nothing here writes; a snapshot with no rows yet gives empty
 frames, not errors.
 """
 
@@ -187,15 +187,15 @@ def period_indicators(con: duckdb.DuckDBPyConnection, period: Period) -> pl.Data
 
 
 def monthly(con: duckdb.DuckDBPyConnection, reference: date) -> pl.DataFrame:
-    """Per unit and month, the last :data:`TREND_MONTHS` months up to the reference month:
-    received (online, counter/postal), resolved and resolved on time."""
+    """Per unit and month, the last :data:`TREND_MONTHS` months up to the reference month
+    (``out_onestop__indicators_by_unit_month``: each month its own form-06 period): dossiers
+    received, and the on-time and online rates' numerators and denominators."""
     first = _months_before(reference.replace(day=1), TREND_MONTHS - 1)
     return con.execute(
         """
-        SELECT unit_code, coalesce(unit_name, unit_code) AS unit_name, month,
-               received, received_online, received_counter_postal,
-               resolved, resolved_before_due + resolved_on_due AS resolved_on_time
-        FROM out_onestop__rates_by_unit_month
+        SELECT unit_code, coalesce(unit_name, unit_code) AS unit_name, month, received,
+               on_time_numerator, on_time_denominator, online_numerator, online_denominator
+        FROM out_onestop__indicators_by_unit_month
         WHERE month BETWEEN $first AND $last AND unit_code IS NOT NULL
         ORDER BY unit_code, month
         """,

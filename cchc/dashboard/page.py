@@ -79,11 +79,14 @@ def day(value: date | None) -> str:
 
 
 def ago(hours: float | None) -> str:
-    """How long ago, in Vietnamese: ``5 phút trước``, ``3 giờ trước``, ``2 ngày trước``."""
+    """How long ago, in Vietnamese: ``vừa xong``, ``5 phút trước``, ``3 giờ trước``,
+    ``2 ngày trước``."""
     if hours is None:
         return DASH
+    if hours < 1 / 60:
+        return "vừa xong"
     if hours < 1:
-        return f"{max(int(hours * 60), 0)} phút trước"
+        return f"{int(hours * 60)} phút trước"
     if hours < 48:
         return f"{int(hours)} giờ trước"
     return f"{int(hours // 24)} ngày trước"
@@ -120,6 +123,7 @@ def environment() -> jinja2.Environment:
         status_class=lambda s: LOAD_STATUSES.get(s, ("", "muted"))[1],
         severity=_label(SEVERITIES), alert_kind=_label(ALERT_KINDS),
         verdict=lambda meets: {True: "good", False: "warn"}.get(meets, ""),
+        severity_class=lambda s: {"critical": "bad", "warning": "warn"}.get(s, "muted"),
     )
     return env
 

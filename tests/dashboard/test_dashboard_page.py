@@ -79,7 +79,7 @@ def test_numbers_and_rates_are_written_the_vietnamese_way() -> None:
     assert number(87221) == "87.221" and number(None) == "—" and number(1.5) == "1,5"
     assert percent(0.98523) == "98,5 %" and percent(0.0117, 2) == "1,17 %"
     assert percent(None) == "—"
-    assert ago(0.2) == "12 phút trước" and ago(5.5) == "5 giờ trước" and ago(72) == "3 ngày trước"
+    assert ago(0.001) == "vừa xong" and ago(0.2) == "12 phút trước" and ago(5.5) == "5 giờ trước" and ago(72) == "3 ngày trước"
 
 
 def test_a_failing_page_never_fails_the_publish(published_empty: Settings,
