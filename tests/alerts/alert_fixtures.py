@@ -59,7 +59,7 @@ class SmtpInbox:
 class JsonReceiver:
     """A tiny HTTP server (a thread) that keeps every JSON body POSTed to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -77,7 +77,7 @@ class JsonReceiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

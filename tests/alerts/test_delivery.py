@@ -113,16 +113,7 @@ def test_a_dead_channel_keeps_the_message_pending_until_a_retry(settings: Settin
     assert (status, attempts) == ("pending", 1) and error
     assert deliver_pending(s).claimed == 0  # backing off: not tried again at once
 
-    receiver = JsonReceiver()
-    receiver.server.server_close()  # rebind the same port: the channel comes back
-    from http.server import ThreadingHTTPServer
-
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", port), receiver.server.RequestHandlerClass)
-    receiver.port = port
-    import threading
-
-    receiver.thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    receiver.start()
+    receiver = JsonReceiver(port=port).start()  # the channel comes back
     try:
         report = deliver_pending(s, now=utc_now() + timedelta(minutes=2))
         assert (report.sent, report.failed) == (1, 0) and len(receiver.received) == 1

@@ -1,7 +1,9 @@
 """The real pull flow (Prefect) three nights in a row: twice the source renames a required key,
 once it is fixed. The gate's alert reaches a real SMTP server once, its resolution once, and
-the rejected pull raises no second (pull_failed) alert. The API is an in-process fake with the
-one-stop API's paging, as in tests/integration/test_renamed_api_key_gate.py."""
+the rejected pull raises no second (pull_failed) alert. A second channel (a JSON webhook) is
+down all along: the load still succeeds, and once the webhook is back a later round delivers
+both messages. The API is an in-process fake with the one-stop API's paging, as in
+tests/integration/test_renamed_api_key_gate.py."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-from alert_fixtures import SmtpInbox
+from alert_fixtures import JsonReceiver, SmtpInbox, free_port
 
-from cchc.config import load_settings
+from cchc.config import load_settings, utc_now
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +63,17 @@ def _serve(monkeypatch: pytest.MonkeyPatch, served: list[list[dict[str, Any]]]) 
 
 def test_two_nights_of_a_renamed_key_then_fixed(data_dir: Path, prefect_harness: None,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from cchc.notify import deliver_pending
     from flows.pull import PullRejected, pull_onestop
 
     smtp = SmtpInbox().start()
+    webhook_port = free_port()  # nothing listens there yet
     try:
         monkeypatch.setenv("CCHC_ONESTOP_URL", BASE)
-        monkeypatch.setenv("CCHC_ALERT_URLS", smtp.url)  # channels from the environment
+        monkeypatch.setenv("CCHC_ALERT_URLS",  # channels from the environment
+                           f"{smtp.url} json://127.0.0.1:{webhook_port}/cchc")
         window = dict(since="2021-01-01T00:00:00Z", until="2021-04-01T00:00:00Z")
         served = [_dossiers(renamed=True)]
         _serve(monkeypatch, served)
@@ -84,6 +91,13 @@ def test_two_nights_of_a_renamed_key_then_fixed(data_dir: Path, prefect_harness:
         assert pull_onestop(**window)["status"] == "succeeded"
         assert len(smtp.messages) == 2, smtp.subjects()
         assert "đã khắc phục" in smtp.subjects()[1] and "ĐÃ KHẮC PHỤC" in smtp.bodies()[1]
+
+        webhook = JsonReceiver(port=webhook_port).start()  # the webhook is back
+        try:
+            report = deliver_pending(load_settings(), now=utc_now() + timedelta(minutes=30))
+        finally:
+            webhook.stop()
+        assert report.sent == 2 and [m["type"] for m in webhook.received] == ["failure", "success"]
     finally:
         smtp.stop()
     con = duckdb.connect(str(load_settings().warehouse_path), read_only=True)
@@ -91,8 +105,8 @@ def test_two_nights_of_a_renamed_key_then_fixed(data_dir: Path, prefect_harness:
         alerts = con.execute("SELECT kind, status, seen_count FROM dq_alerts "
                              "WHERE severity <> 'info' ORDER BY raised_at").fetchall()
         sent = con.execute("SELECT event, status FROM dq_alert_deliveries "
-                           "ORDER BY created_at").fetchall()
+                           "ORDER BY created_at, channel LIKE 'json%'").fetchall()
     finally:
         con.close()
     assert alerts == [("gate_failed", "resolved", 2)]
-    assert sent == [("opened", "sent"), ("resolved", "sent")]
+    assert sent == [("opened", "sent")] * 2 + [("resolved", "sent")] * 2
