@@ -181,6 +181,7 @@ def print_status(settings: Settings) -> None:
             ("Open alerts (cchc alerts ack ID)",
              "SELECT alert_id, status, severity, kind, source_system, last_seen_at, seen_count, "
              "message FROM dq_alerts WHERE status IN ('open', 'acknowledged') "
+             "AND severity <> 'info' "
              "ORDER BY severity = 'critical' DESC, raised_at DESC LIMIT 20"),
         ]:
             rel = con.execute(sql)
