@@ -28,8 +28,8 @@ from datetime import date
 
 import polars as pl
 
-from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from sources.idhash import applicant_key_expr
+from sources.onestop.fields import RAW_FIELDS, SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from transforms import labels
 from transforms.codes import procedure_code_expr
 from transforms.context import CoreBatch, TransformContext
