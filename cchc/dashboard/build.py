@@ -9,6 +9,7 @@ page that cannot be drawn must not fail a load that succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -51,12 +52,25 @@ def build_page(settings: Settings, snapshot: Path | None = None) -> str:
     return render_page(data, message=message, snapshot=snapshot)
 
 
+STALE_TEMP_S = 600.0  # a temporary page this old was left by a process that died
+
+
+def remove_stale_temporaries(path: Path, now: float | None = None) -> None:
+    """Temporary pages a killed process left beside ``path`` (never one being written now)."""
+    now = time.time() if now is None else now
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > STALE_TEMP_S:
+                tmp.unlink()
+
+
 def write_atomically(path: Path, content: str) -> None:
     """``content`` to ``path`` through a temporary file in the same folder: mode as the
     snapshot's (0640), fsync, rename."""
     from warehouse.permissions import PUBLISHED_FILE_MODE
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:

@@ -4,8 +4,10 @@ never becomes markup; the after-publish hook never fails a load; ``cchc dashboar
 from __future__ import annotations
 
 import logging
+import os
 import re
 import stat
+import time
 from html import unescape
 
 import pytest
@@ -29,6 +31,17 @@ def test_publish_writes_the_page_beside_the_snapshot_with_the_snapshot_mode(
     assert stat.S_IMODE(page.stat().st_mode) == stat.S_IMODE(published.published_path.stat().st_mode)
     assert stat.S_IMODE(page.stat().st_mode) == 0o640
     assert [p.name for p in page.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_temporary_pages_a_killed_writer_left_are_removed(published_empty: Settings) -> None:
+    page = dashboard_path(published_empty)
+    old, fresh = (page.parent / f".{page.name}.{name}.tmp" for name in ("killed", "writing"))
+    for tmp in (old, fresh):
+        tmp.write_text("half a page", encoding="utf-8")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    assert refresh_after_publish(published_empty) is not None
+    assert not old.exists() and fresh.exists()  # one being written now is left alone
+    fresh.unlink()
 
 
 def test_the_page_is_self_contained(published: Settings) -> None:
