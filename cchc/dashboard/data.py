@@ -4,13 +4,13 @@ Every figure comes from the definitions the reports use: the service-index indic
 (``warehouse.indicators``: form-06 counts, e-document counts, rates, national targets and
 verdicts) for the period figures and the rates against the targets, and its view by unit and
 month (``out_onestop__indicators_by_unit_month``) for the trends; the views
-``out_onestop__overdue_open``, ``out_quality__*`` and the table ``dq_alerts`` for the rest. Nothing here writes; a snapshot with no rows yet gives empty
-frames, not errors.
+``out_onestop__overdue_open``, ``out_quality__*`` and the table ``dq_alerts`` for the rest.
+Nothing here writes; a snapshot with no rows yet gives empty frames, not errors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +71,6 @@ class Freshness:
     """When a source system last loaded successfully, and whether that is too long ago."""
 
     system: str
-    title: str
     last_success: datetime | None
     hours_since: float | None
     stale: bool
@@ -98,7 +97,6 @@ class DashboardData:
     alerts_total: int  # open alerts (or all alerts), of which ``alerts`` lists the newest
     alerts_open_only: bool  # True: dq_alerts has a status and only open alerts are listed
     stale_after_hours: float = 26.0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -271,7 +269,7 @@ def freshness(con: duckdb.DuckDBPyConnection, settings: Settings,
     for spec in SOURCES:
         when = last_success(con, spec.system)
         hours = (now - when).total_seconds() / 3600 if when is not None else None
-        out.append(Freshness(spec.system, spec.title, when, hours,
+        out.append(Freshness(spec.system, when, hours,
                              stale=hours is None or hours > threshold))
     return out
 
