@@ -102,6 +102,7 @@ def ack_command(
     import getpass
 
     from cchc.config import load_settings
+    from cchc.dashboard.build import refresh_after_publish
     from warehouse.alerts import acknowledge
     from warehouse.writer import Warehouse
 
@@ -113,6 +114,7 @@ def ack_command(
             wh.publish()
     except (KeyError, ValueError) as exc:
         raise _fail(str(exc.args[0] if exc.args else exc)) from None
+    refresh_after_publish(settings)  # the page lists open alerts only
     typer.echo(f"acknowledged {row['alert_id']} ({row['kind']} {row['source_system'] or '-'}) "
                f"by {who}: no more reminders; it is resolved when its check passes")
 

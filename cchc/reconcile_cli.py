@@ -81,6 +81,7 @@ def reconcile(settings: Settings, against: list[str], date_from: date, date_to: 
               by: str = "unit") -> list[ReconciliationRun]:
     """Read every other side first (no lock held while a source answers), then compare,
     record, alert and publish in one writer session."""
+    from cchc.dashboard.build import refresh_after_publish
     from warehouse.form06 import Form06IdentityError
     from warehouse.reconcile_store import run_reconciliation
     from warehouse.writer import Warehouse
@@ -96,6 +97,7 @@ def reconcile(settings: Settings, against: list[str], date_from: date, date_to: 
         except Form06IdentityError as exc:
             raise ReconcileError(str(exc)) from None
         wh.publish()
+    refresh_after_publish(settings)  # the page shows the alerts the run opened or resolved
     return runs
 
 

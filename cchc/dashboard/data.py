@@ -287,7 +287,8 @@ def open_alerts(con: duckdb.DuckDBPyConnection,
     """The newest ``limit`` open alerts when ``dq_alerts`` records a status (else the newest
     alerts), how many there are in all, and whether only open ones are counted."""
     open_only = has_column(con, "dq_alerts", "status")
-    where = "WHERE status = 'open'" if open_only else ""
+    # info rows (per-load row warnings) are recorded, never sent: the page lists what is sent
+    where = "WHERE status = 'open' AND severity <> 'info'" if open_only else ""
     frame = con.execute(
         f"SELECT raised_at, severity, kind, source_system, message FROM dq_alerts {where} "
         "ORDER BY raised_at DESC LIMIT $limit",
