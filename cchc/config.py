@@ -53,10 +53,29 @@ class SimulatorSettings:
 
 @dataclass(frozen=True)
 class ScopeSettings:
-    """The administrative scope this installation reports on (statistics-office codes)."""
+    """The administrative scope this installation reports on (statistics-office codes).
+
+    A province and the districts or communes within it: ``district_code`` and ``units`` (more
+    district or commune codes; none at all: the whole province). Codes may be named before or
+    after the 1 July 2025 reform; the scope follows its units across it
+    (``warehouse.admin_units``, docs/figures.md §2–§3).
+    """
 
     province_code: str = "64"
     district_code: str = "637"
+    units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # TOML gives a list (or one code as text): kept as a tuple of text codes.
+        units = (self.units,) if isinstance(self.units, str | int) else self.units
+        object.__setattr__(self, "units", tuple(str(u).strip() for u in units if str(u).strip()))
+        object.__setattr__(self, "province_code", str(self.province_code or "").strip())
+        object.__setattr__(self, "district_code", str(self.district_code or "").strip())
+
+    @property
+    def unit_codes(self) -> tuple[str, ...]:
+        """Every district or commune code named: ``district_code`` first, then ``units``."""
+        return tuple(dict.fromkeys(c for c in (self.district_code, *self.units) if c))
 
 
 @dataclass(frozen=True)

@@ -413,6 +413,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
         units=wh.units(),
         province_code=settings.scope.province_code,
         district_code=settings.scope.district_code,
+        unit_codes=settings.scope.units,
         as_of=as_of,
         observed_at=datetime.now(UTC).replace(microsecond=0),
         **transform_reference(wh.con),  # working calendar, procedure catalogue

@@ -133,7 +133,7 @@ def _rebuild_core(wh, settings: Settings, spec: SourceSpec, rows: pl.DataFrame) 
     raw = raw.drop("load_id", "row_hash")
     ctx = TransformContext(
         units=wh.units(), province_code=settings.scope.province_code,
-        district_code=settings.scope.district_code,
+        district_code=settings.scope.district_code, unit_codes=settings.scope.units,
         as_of=datetime.now(UTC).astimezone(pipeline._local_tz()).date(),
         observed_at=datetime.now(UTC).replace(microsecond=0), **transform_reference(wh.con))
     core = spec.transform()(raw, ctx).frame

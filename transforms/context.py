@@ -16,8 +16,9 @@ from transforms.working_days import WorkingCalendar
 class TransformContext:
     """The facts a transform needs that are not in the rows.
 
-    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code`` and
-    ``district_code`` scope unit resolution; ``as_of`` is the local day open items are judged
+    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code``,
+    ``district_code`` and ``unit_codes`` (more district or commune codes) scope unit
+    resolution; ``as_of`` is the local day open items are judged
     overdue against (the load's date); ``observed_at`` (UTC) is when the batch was read: the
     version time of rows whose source gives none (a register export has no update time).
     ``calendar`` (``dim_calendar``) and ``procedures`` (``dim_procedure``) let a transform check
@@ -31,6 +32,7 @@ class TransformContext:
     observed_at: datetime
     calendar: WorkingCalendar | None = None
     procedures: pl.DataFrame | None = None
+    unit_codes: tuple[str, ...] = ()
 
 
 @dataclass

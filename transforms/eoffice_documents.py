@@ -172,10 +172,6 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
     def coded(field: str, mapping: dict, dtype: pl.DataType = pl.String) -> pl.Series:
         return _coded(cleaned[field], unrepaired[field], mapping, dtype)
 
-    units_found = resolve_units(
-        cleaned.select("MaDVHC", "TenDonVi"), ctx.units, ctx.province_code, ctx.district_code
-    )
-
     update_text = clean_text_series(raw["NgayCapNhat"].cast(pl.String), collapse=False)
     updated_at = parse_instants(update_text)
     observed = pl.lit(_utc(ctx.observed_at), dtype=UTC_DTYPE)
@@ -185,8 +181,6 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
         "direction": coded("LoaiVanBan", DIRECTION),
         "body_unit_id": cleaned["MaDonVi"],
         "body_name": cleaned["TenDonVi"],
-        "unit_code": units_found["unit_code"],
-        "unit_code_source": units_found["unit_code_source"],
         "incoming_number": register_numbers(cleaned["SoDen"]),
         "outgoing_number": register_numbers(cleaned["SoVanBan"]),
         "notation": cleaned["SoKyHieu"],
@@ -217,6 +211,22 @@ def to_core(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
         )
 
     frame = pl.DataFrame([v.alias(k) for k, v in columns.items()])
+    # The unit valid on the day the document entered its register (incoming: NgayDen;
+    # outgoing: NgayBanHanh; a date with a fault is no day): codes reused after the 2025 reform.
+    received = pl.when(pl.col("received_date_fault").is_null()).then(pl.col("received_date"))
+    issued = pl.when(pl.col("issued_date_fault").is_null()).then(pl.col("issued_date"))
+    unit_day = frame.select(
+        pl.when(pl.col("direction") == "DI")
+        .then(pl.coalesce(issued, received))
+        .otherwise(pl.coalesce(received, issued))
+    ).to_series()
+    units_found = resolve_units(
+        cleaned.select("MaDVHC", "TenDonVi"), ctx.units, ctx.province_code, ctx.district_code,
+        day=unit_day, unit_codes=ctx.unit_codes,
+    )
+    frame = frame.with_columns(
+        units_found.select("unit_code", "unit_valid_from", "unit_code_source", "unit_fault")
+    )
 
     direction = pl.col("direction")
     secret = pl.col("secrecy").is_null() | pl.col("secrecy").is_in(list(SECRET_CODES))

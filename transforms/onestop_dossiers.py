@@ -127,11 +127,13 @@ def to_core(
     as_of: date,
     calendar: WorkingCalendar | None = None,
     procedures: pl.DataFrame | None = None,
+    unit_codes: tuple[str, ...] = (),
 ) -> CoreBatch:
     """The CORE FRAME of a RAW FRAME (see the module docstring), with repair notes.
 
-    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code`` and
-    ``district_code`` scope unit resolution; ``as_of`` is the day open dossiers are judged
+    ``units`` is ``dim_admin_unit`` (``aliases`` as a list of strings); ``province_code``,
+    ``district_code`` and ``unit_codes`` scope unit resolution (``transforms.units``: the unit
+    valid on the reception day); ``as_of`` is the day open dossiers are judged
     overdue against (the load's local date); ``calendar`` and ``procedures`` give the statutory
     due day (``transforms.statutory_due``; without them its columns are null).
     """
@@ -147,10 +149,6 @@ def to_core(
     cleaned, repairs = repair_frame(cleaned, TEXT_FIELDS + LABEL_FIELDS)
     cleaned, code_notes = canonical_frame(cleaned, {f: f in UPPER_CASE_IDS for f in ID_FIELDS})
 
-    units_found = resolve_units(
-        cleaned.select("MaDVHC", "TenDonVi"), units, province_code, district_code
-    )
-
     columns: dict[str, pl.Series | pl.Expr] = {
         "dossier_code": cleaned["MaHoSo"],
         "procedure_code_raw": raw["MaTTHC"],
@@ -165,8 +163,6 @@ def to_core(
         "service_level": labels.service_level(cleaned["MucDo"]),
         "receiving_unit_id": cleaned["MaDonVi"],
         "receiving_unit_name": cleaned["TenDonVi"],
-        "unit_code": units_found["unit_code"],
-        "unit_code_source": units_found["unit_code_source"],
         "channel": labels.channel(cleaned["KenhThucHien"]),
         "applicant_type": labels.applicant_type(cleaned["LoaiDoiTuong"]),
         "applicant_name": cleaned["ChuHoSo"],
@@ -200,6 +196,20 @@ def to_core(
         ).alias(fault)
         for raw_name, fault in DATE_FAULTS.items()
     )
+    # The unit valid on the reception day (else submission; a date with a fault is no day): a
+    # code reused after the 1 July 2025 reform names the old unit before it, the new one after.
+    unit_day = frame.select(pl.coalesce(
+        pl.when(pl.col("received_date_fault").is_null()).then(pl.col("received_date")),
+        pl.when(pl.col("submitted_date_fault").is_null())
+        .then(local_date_expr(pl.col("submitted_at"))),
+    )).to_series()
+    units_found = resolve_units(
+        cleaned.select("MaDVHC", "TenDonVi"), units, province_code, district_code,
+        day=unit_day, unit_codes=unit_codes,
+    )
+    frame = frame.with_columns(
+        units_found.select("unit_code", "unit_valid_from", "unit_code_source", "unit_fault")
+    )
     frame = frame.with_columns(
         timeliness_expr(pl.col("status"), pl.col("due_date"), pl.col("finished_date"), as_of).alias(
             "timeliness"
@@ -216,4 +226,5 @@ def transform(raw: pl.DataFrame, ctx: TransformContext) -> CoreBatch:
     """:func:`to_core` with the arguments every source's transform receives (``sources.spec``)."""
     return to_core(raw, ctx.units, province_code=ctx.province_code,
                    district_code=ctx.district_code, as_of=ctx.as_of,
-                   calendar=ctx.calendar, procedures=ctx.procedures)
+                   calendar=ctx.calendar, procedures=ctx.procedures,
+                   unit_codes=ctx.unit_codes)

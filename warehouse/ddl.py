@@ -17,7 +17,7 @@ from warehouse.schema import Column, Strategy, Table
 from warehouse.tables import ALL_TABLES
 
 # Bump when a change needs more than adding a nullable column, and add its step to MIGRATIONS.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_TABLE = "etl_schema_versions"
 
 
@@ -38,8 +38,31 @@ def _personal_data_split(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _units_keyed_by_validity(con: duckdb.DuckDBPyConnection) -> None:
+    """3: ``dim_admin_unit`` keyed by (unit_code, valid_from): the new communes of the 2025
+    reform reuse old codes. Core rows gained ``unit_valid_from`` (added, null, just before this
+    step): every unit they name is a pre-reform one, the only kind the old table held. The table
+    itself is rebuilt from the seeds right after the schema check, as on every open."""
+    from warehouse.tables import DIM_ADMIN_UNIT
+
+    for core in ("core_onestop__dossiers", "core_eoffice__documents"):
+        if _existing_columns(con, core).get("unit_valid_from"):
+            con.execute(
+                f"UPDATE {quote(core)} AS c SET unit_valid_from = u.valid_from "
+                "FROM dim_admin_unit u WHERE u.unit_code = c.unit_code "
+                "AND c.unit_valid_from IS NULL"
+            )
+    con.execute(f"DROP TABLE IF EXISTS {quote(DIM_ADMIN_UNIT.name)}")
+    con.execute(create_table_sql(DIM_ADMIN_UNIT))
+    for stmt in comment_sql(DIM_ADMIN_UNIT):
+        con.execute(stmt)
+
+
 # version -> step that brings a warehouse from version - 1 to version.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _personal_data_split}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _personal_data_split,
+    3: _units_keyed_by_validity,
+}
 
 
 def quote(name: str) -> str:

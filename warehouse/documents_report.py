@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING, Literal
 
 from sources.eoffice.vocabulary import ELECTRONIC_CODES
 from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
-from warehouse.report_units import UNITS_CTES
+from warehouse.report_units import (
+    Units,
+    check_units,
+    report_unit_columns,
+    report_unit_join,
+    unit_join_sql,
+    unit_label_sql,
+    unit_map_cte,
+    units_ctes,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,7 +83,10 @@ _DOCS = """
 docs AS (
     SELECT * FROM (
         SELECT
-            unit_code, direction, transport, deadline_date, completed_date, digitally_signed,
+            unit_code,
+            cchc_unit_from(unit_code, unit_valid_from, coalesce(received_date, issued_date))
+                AS unit_valid_from,
+            direction, transport, deadline_date, completed_date, digitally_signed,
             CASE direction WHEN 'DEN' THEN received_date WHEN 'DI' THEN issued_date END
                 AS report_date
         FROM core_eoffice__documents
@@ -87,21 +99,27 @@ docs AS (
 # district(s) that existed during it (a commune with nothing to report keeps its zero row).
 BY_UNIT_SQL = f"""
 WITH {_DOCS},
+{{unit_map}},
 p AS (SELECT $date_from::DATE AS period_from, $date_to::DATE AS period_to),
-f AS (
-    SELECT d.unit_code, {_COUNTS}
-    FROM docs d CROSS JOIN p
-    GROUP BY d.unit_code
+keyed AS (
+    SELECT x.* EXCLUDE (unit_code, unit_valid_from),
+           {report_unit_columns("x", "x.unit_valid_from")}
+    FROM docs x {report_unit_join("x", "x.unit_valid_from")}
 ),
-{UNITS_CTES}
+f AS (
+    SELECT d.unit_code, d.unit_valid_from, {_COUNTS}
+    FROM keyed d CROSS JOIN p
+    GROUP BY d.unit_code, d.unit_valid_from
+),
+{units_ctes()}
 SELECT
-    units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level,
-    p.period_from, p.period_to,
+    units.unit_code AS code, {unit_label_sql()} AS c2, u.level,
+    units.unit_valid_from AS _valid_from, p.period_from, p.period_to,
     {", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in COUNT_COLUMNS)}
 FROM units
 CROSS JOIN p
-LEFT JOIN f USING (unit_code)
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN f USING (unit_code, unit_valid_from)
+{unit_join_sql()}
 """
 
 # One row per calendar month of the period (cut to it) and one for the whole period (the total).
@@ -180,6 +198,7 @@ def documents_report(
     by: By = "unit",
     *,
     strict: bool = True,
+    units: Units = "received",
 ) -> pl.DataFrame:
     """The e-document report per unit or per month, then a "Tổng cộng" row (whole period).
 
@@ -188,7 +207,9 @@ def documents_report(
     ``period_from``, ``period_to`` (the row's period: the month cut to [from, to] by month),
     ``c3``…``c12`` (Int64), then ``electronic_rate`` = (c4+c11)/(c3+c10), ``signed_rate`` =
     c12/c10, ``on_time_rate`` = c6/(c6+c7) (fractions rounded to 4 places, null when the
-    denominator is 0). With ``strict``, a broken identity raises :class:`DocumentsIdentityError`.
+    denominator is 0). ``units``: rows by the register holder (``received``) or by today's
+    successor of that unit (``new``; warehouse/report_units.py). With ``strict``, a broken
+    identity raises :class:`DocumentsIdentityError`.
     """
     import polars as pl
 
@@ -196,14 +217,16 @@ def documents_report(
         raise ValueError(f"the period starts ({date_from}) after it ends ({date_to})")
     if by not in ("unit", "month"):
         raise ValueError(f"by must be 'unit' or 'month', not {by!r}")
-    sql = BY_UNIT_SQL if by == "unit" else BY_MONTH_SQL
+    check_units(units)
+    sql = (BY_UNIT_SQL if by == "unit" else BY_MONTH_SQL).replace("{unit_map}", unit_map_cte(units))
     rows = con.execute(sql, {"date_from": date_from, "date_to": date_to}).pl()
     rows = rows.with_columns(
         [pl.col(c).cast(pl.Int64) for c in COUNT_COLUMNS]
         + [pl.col("period_from", "period_to").cast(pl.Date)]
     )
     if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code")
+        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
+                         "_valid_from").drop("_valid_from")
         total = rows.select(
             pl.lit(None, pl.String).alias("code"),
             pl.lit(TOTAL_LABEL).alias("c2"),

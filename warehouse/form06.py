@@ -29,7 +29,16 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from warehouse.report_units import UNITS_CTES
+from warehouse.report_units import (
+    Units,
+    check_units,
+    report_unit_columns,
+    report_unit_join,
+    unit_join_sql,
+    unit_label_sql,
+    unit_map_cte,
+    units_ctes,
+)
 from warehouse.views import expand
 
 if TYPE_CHECKING:
@@ -107,16 +116,24 @@ def _in_scope(due: Due) -> str:
 _ALL_COUNTS = COUNT_COLUMNS + EXTRA_COLUMNS + DUE_COLUMNS
 _ZEROS = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in _ALL_COUNTS)
 
-# Rows per unit: every unit with dossiers, plus the other units of the same district(s) that
-# existed during the period, so a commune with nothing to report still has its (zero) row.
+# Rows per unit (the receiving one, or its successor: warehouse/report_units.py): every unit
+# with dossiers, plus the other units of the same district(s) that existed during the period,
+# so a commune with nothing to report still has its (zero) row.
 BY_UNIT_SQL = f"""
-WITH scoped AS ({{in_scope}}),
-f AS (SELECT unit_code, {_COUNTS} FROM scoped GROUP BY unit_code),
-{UNITS_CTES}
-SELECT units.unit_code AS code, coalesce(u.name, units.unit_code) AS c2, u.level, {_ZEROS}
+WITH {{unit_map}},
+scoped AS ({{in_scope}}),
+keyed AS (
+    SELECT s.* EXCLUDE (unit_code, unit_valid_from),
+           {report_unit_columns("s", "s.unit_valid_from")}
+    FROM scoped s {report_unit_join("s", "s.unit_valid_from")}
+),
+f AS (SELECT unit_code, unit_valid_from, {_COUNTS} FROM keyed GROUP BY ALL),
+{units_ctes()}
+SELECT units.unit_code AS code, {unit_label_sql()} AS c2, u.level,
+       units.unit_valid_from AS _valid_from, {_ZEROS}
 FROM units
-LEFT JOIN f USING (unit_code)
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN f USING (unit_code, unit_valid_from)
+{unit_join_sql()}
 """
 
 BY_FIELD_SQL = f"""
@@ -161,13 +178,16 @@ def form06(
     *,
     strict: bool = True,
     due: Due = "current",
+    units: Units = "received",
 ) -> pl.DataFrame:
     """The 13 columns of form 06 per unit or per field, then a "Tổng cộng" row.
 
     Columns: ``c1`` (row number), ``code``, ``c2`` (unit or field), ``level`` (unit level),
     ``c3``…``c13``, then ``no_due_date``, ``open_no_due_date``, ``withdrawn``,
     ``late_by_first_due``. ``due`` is the due day timeliness is judged against: ``current`` (the
-    newest version's) or ``original`` (the first promised after reception). With ``strict``, a
+    newest version's) or ``original`` (the first promised after reception). ``units``: rows
+    by the unit that received the dossier (``received``) or by today's successor of that unit
+    (``new``; warehouse/report_units.py); the total is the same. With ``strict``, a
     broken identity raises :class:`Form06IdentityError`.
     """
     import polars as pl
@@ -178,12 +198,15 @@ def form06(
         raise ValueError(f"by must be 'unit' or 'field', not {by!r}")
     if due not in _DUE_DAY:
         raise ValueError(f"due must be 'current' or 'original', not {due!r}")
+    check_units(units)
     sql = (BY_UNIT_SQL if by == "unit" else BY_FIELD_SQL).replace("{in_scope}", _in_scope(due))
+    sql = sql.replace("{unit_map}", unit_map_cte(units))
     rows = con.execute(sql, {"date_from": date_from, "date_to": date_to}).pl()
     counts = [pl.col(c).cast(pl.Int64) for c in _ALL_COUNTS]
     rows = rows.with_columns(counts)
     if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code")
+        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
+                         "_valid_from")
     rows = rows.with_columns(c1=pl.int_range(1, rows.height + 1, dtype=pl.Int64))
     total = rows.select(
         pl.lit(None, pl.Int64).alias("c1"),

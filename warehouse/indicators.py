@@ -40,7 +40,16 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from warehouse.documents_report import month_label
 from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
-from warehouse.report_units import UNITS_CTES
+from warehouse.report_units import (
+    Units,
+    check_units,
+    report_unit_columns,
+    report_unit_join,
+    unit_join_sql,
+    unit_label_sql,
+    unit_map_cte,
+    units_ctes,
+)
 from warehouse.targets import target_for
 from warehouse.views import expand
 
@@ -110,16 +119,30 @@ COLUMNS = SUBJECT_COLUMNS + COUNT_COLUMNS + tuple(c for k in KEYS for c in indic
 # Counts per (period, unit) for the periods p(period_code, period_from, period_to): the rules of
 # form 06 (warehouse/form06.py) with p's bounds for $date_from / $date_to.
 _COUNTS_SQL = expand("""
+{unit_map},
+lifecycle AS (  -- dossiers under their report unit (warehouse/report_units.py)
+    SELECT l.* EXCLUDE (unit_code, unit_valid_from),
+           """ + report_unit_columns("l", "l.unit_valid_from") + """
+    FROM out_onestop__dossier_lifecycle l """ + report_unit_join("l", "l.unit_valid_from") + """
+),
+documents_keyed AS (
+    SELECT d.* EXCLUDE (unit_code, unit_valid_from),
+           """ + report_unit_columns("d", "d.day_unit") + """
+    FROM (SELECT *, cchc_unit_from(unit_code, unit_valid_from,
+                                   coalesce(received_date, issued_date)) AS day_unit
+          FROM core_eoffice__documents) d
+    """ + report_unit_join("d", "d.day_unit") + """
+),
 scoped AS (
     SELECT p.period_code, p.period_from, p.period_to, l.*
     FROM periods p
-    JOIN out_onestop__dossier_lifecycle l
+    JOIN lifecycle l
       ON l.received_date <= p.period_to
      AND (l.closed_date IS NULL OR l.closed_date >= p.period_from)
 ),
 dossiers AS (
     SELECT
-        period_code, unit_code,
+        period_code, unit_code, unit_valid_from,
         count(*) AS c3,
         count(*) FILTER (received_date >= period_from
                          AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
@@ -151,36 +174,36 @@ dossiers AS (
         count(*) FILTER (closed_date <= period_to AND rating IN {{codes onestop.SATISFIED}})
             AS satisfied
     FROM scoped
-    GROUP BY period_code, unit_code
+    GROUP BY period_code, unit_code, unit_valid_from
 ),
 offered AS (
-    SELECT unit_code, procedure_code, min(received_date) AS offered_from
-    FROM out_onestop__dossier_lifecycle
+    SELECT unit_code, unit_valid_from, procedure_code, min(received_date) AS offered_from
+    FROM lifecycle
     WHERE service_level IN {{codes onestop.ONLINE_LEVELS}} AND procedure_code IS NOT NULL
-    GROUP BY unit_code, procedure_code
+    GROUP BY unit_code, unit_valid_from, procedure_code
 ),
 used_online AS (
-    SELECT DISTINCT p.period_code, l.unit_code, l.procedure_code
+    SELECT DISTINCT p.period_code, l.unit_code, l.unit_valid_from, l.procedure_code
     FROM periods p
-    JOIN out_onestop__dossier_lifecycle l
+    JOIN lifecycle l
       ON l.received_date BETWEEN p.period_from AND p.period_to
     WHERE l.channel IN {{codes onestop.ONLINE_CHANNELS}}
 ),
 uptake AS (
     SELECT
-        p.period_code, o.unit_code,
+        p.period_code, o.unit_code, o.unit_valid_from,
         count(*) AS procedures_offered_online,
         count(u.procedure_code) AS procedures_with_online
     FROM periods p
     JOIN offered o ON o.offered_from <= p.period_to
     LEFT JOIN used_online u
       ON u.period_code = p.period_code AND u.unit_code = o.unit_code
-     AND u.procedure_code = o.procedure_code
-    GROUP BY p.period_code, o.unit_code
+     AND u.unit_valid_from = o.unit_valid_from AND u.procedure_code = o.procedure_code
+    GROUP BY p.period_code, o.unit_code, o.unit_valid_from
 ),
 documents AS (
     SELECT
-        p.period_code, d.unit_code,
+        p.period_code, d.unit_code, d.unit_valid_from,
         count(*) FILTER (d.direction = 'DEN') AS docs_received,
         count(*) FILTER (d.direction = 'DEN' AND d.transport IN {{codes eoffice.ELECTRONIC_CODES}})
             AS docs_received_electronic,
@@ -190,26 +213,26 @@ documents AS (
         count(*) FILTER (d.direction = 'DI' AND d.digitally_signed) AS docs_issued_signed
     FROM periods p
     JOIN (
-        SELECT unit_code, direction, transport, digitally_signed,
+        SELECT unit_code, unit_valid_from, direction, transport, digitally_signed,
                CASE direction WHEN 'DEN' THEN received_date WHEN 'DI' THEN issued_date END
                    AS report_date
-        FROM core_eoffice__documents
+        FROM documents_keyed
     ) d ON d.report_date BETWEEN p.period_from AND p.period_to
-    GROUP BY p.period_code, d.unit_code
+    GROUP BY p.period_code, d.unit_code, d.unit_valid_from
 ),
 counted AS (
-    SELECT period_code, unit_code FROM dossiers
-    UNION SELECT period_code, unit_code FROM uptake
-    UNION SELECT period_code, unit_code FROM documents
+    SELECT period_code, unit_code, unit_valid_from FROM dossiers
+    UNION SELECT period_code, unit_code, unit_valid_from FROM uptake
+    UNION SELECT period_code, unit_code, unit_valid_from FROM documents
 ),
 counts AS (
     SELECT
-        k.period_code, k.unit_code,
+        k.period_code, k.unit_code, k.unit_valid_from,
         """ + ",\n        ".join(f"coalesce({c}, 0) AS {c}" for c in COUNT_COLUMNS) + """
     FROM counted k
-    LEFT JOIN dossiers USING (period_code, unit_code)
-    LEFT JOIN uptake USING (period_code, unit_code)
-    LEFT JOIN documents USING (period_code, unit_code)
+    LEFT JOIN dossiers USING (period_code, unit_code, unit_valid_from)
+    LEFT JOIN uptake USING (period_code, unit_code, unit_valid_from)
+    LEFT JOIN documents USING (period_code, unit_code, unit_valid_from)
 )""")
 
 _ZEROS = ", ".join(f"coalesce(c.{col}, 0) AS {col}" for col in COUNT_COLUMNS)
@@ -221,15 +244,16 @@ WITH periods AS (
     SELECT 'period' AS period_code, $date_from::DATE AS period_from, $date_to::DATE AS period_to
 ),
 {_COUNTS_SQL},
-f AS (SELECT DISTINCT unit_code FROM counts),
-{UNITS_CTES}
+f AS (SELECT DISTINCT unit_code, unit_valid_from FROM counts),
+{units_ctes()}
 SELECT
-    units.unit_code AS code, coalesce(u.name, units.unit_code) AS name, u.level,
+    units.unit_code AS code, {unit_label_sql()} AS name, u.level,
+    units.unit_valid_from AS _valid_from,
     $date_from::DATE AS period_from, $date_to::DATE AS period_to,
     {_ZEROS}
 FROM units
-LEFT JOIN counts c USING (unit_code)
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN counts c USING (unit_code, unit_valid_from)
+{unit_join_sql()}
 """
 
 # One row per calendar month of the period (cut to it) and one for the whole period, summed
@@ -293,11 +317,13 @@ def _with_rates(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def indicators(
-    con: duckdb.DuckDBPyConnection, date_from: date, date_to: date, by: By = "unit"
+    con: duckdb.DuckDBPyConnection, date_from: date, date_to: date, by: By = "unit",
+    *, units: Units = "received",
 ) -> pl.DataFrame:
     """The indicators per unit (district first, then its communes by code) or per month, then
     the "Tổng cộng" row. Columns: :data:`COLUMNS` (``code``, ``name``, ``level``,
-    ``period_from``, ``period_to``, the counts, then five columns per indicator)."""
+    ``period_from``, ``period_to``, the counts, then five columns per indicator). ``units``:
+    rows by the receiving unit or by today's successor (warehouse/report_units.py)."""
     import polars as pl
 
     if date_from > date_to:
@@ -305,14 +331,16 @@ def indicators(
     if by not in ("unit", "month"):
         raise ValueError(f"by must be 'unit' or 'month', not {by!r}")
     params = {"date_from": date_from, "date_to": date_to}
-    sql = BY_UNIT_SQL if by == "unit" else BY_MONTH_SQL
+    check_units(units)
+    sql = (BY_UNIT_SQL if by == "unit" else BY_MONTH_SQL).replace("{unit_map}", unit_map_cte(units))
     rows = con.execute(sql, params).pl()
     rows = rows.with_columns(
         [pl.col(c).cast(pl.Int64) for c in COUNT_COLUMNS]
         + [pl.col("period_from", "period_to").cast(pl.Date)]
     )
     if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code")
+        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
+                         "_valid_from")
         total = rows.select(
             pl.lit(None, pl.String).alias("code"),
             pl.lit(TOTAL_LABEL).alias("name"),

@@ -162,3 +162,26 @@ def date_fault_column(name: str, source_field: str) -> Column:
                   values=(DATE_IMPLAUSIBLE,)),
         ),
     )
+
+
+UNIT_FAULT_REASON = (
+    "the unit it names did not exist on that day (units before the 1 July 2025 reform ended on "
+    "30 June 2025; the new communes began on 1 July 2025)"
+)
+
+
+def unit_validity_columns() -> tuple[Column, Column]:
+    """``unit_valid_from`` (which unit a reused code meant) and ``unit_fault`` (CRITICAL).
+
+    ``transforms.units.resolve_units`` fills both from the reception day; the reason quotes the
+    field, its value and the day: ``unit_fault='MaDVHC "24082" on 2025-08-01': the unit …``.
+    """
+    return (
+        Column("unit_valid_from", "DATE",
+               "valid_from of the dim_admin_unit row unit_code means: the unit valid on the "
+               "reception day (a code reused after the 2025 reform names two units)."),
+        Column("unit_fault", "VARCHAR",
+               "Null, or the field, value and day of a unit that did not exist on that day "
+               "(e.g. a commune merged away on 1 July 2025). Such rows are quarantined.",
+               checks=(Check("matches", Severity.CRITICAL, UNIT_FAULT_REASON, pattern=r"^$"),)),
+    )

@@ -30,8 +30,12 @@ from warehouse.work_calendar import DIM_CALENDAR
 
 DIM_ADMIN_UNIT = Table(
     name="dim_admin_unit",
-    description="Administrative units, before and after the July 2025 reform, with name variants.",
-    key=("unit_code",),
+    description=(
+        "Administrative units of the configured scope, before and after the 1 July 2025 reform, "
+        "with validity, successor and name variants. A code reused by a new commune is a second "
+        "row: a unit is (unit_code, valid_from)."
+    ),
+    key=("unit_code", "valid_from"),
     strategy=Strategy.REPLACE,
     columns=(
         Column("unit_code", "VARCHAR", "Statistics-office code (text: leading zeros matter).", nullable=False),
@@ -39,9 +43,10 @@ DIM_ADMIN_UNIT = Table(
         Column("level", "VARCHAR", "province, district, commune, ward or town."),
         Column("province_code", "VARCHAR", "Statistics-office code of the province."),
         Column("district_code", "VARCHAR", "Statistics-office code of the district (null after 2025)."),
-        Column("valid_from", "DATE", "First day the unit existed in this form."),
+        Column("valid_from", "DATE", "First day the unit existed in this form (with unit_code, the key).",
+               nullable=False),
         Column("valid_to", "DATE", "Last day the unit existed in this form (null: still exists)."),
-        Column("successor_code", "VARCHAR", "Unit it merged into on 1 July 2025 (crosswalk)."),
+        Column("successor_code", "VARCHAR", "Unit it merged into on 1 July 2025 (crosswalk; the row of that code valid from the next day)."),
         Column("aliases", "VARCHAR[]", "Other spellings seen in exports (Ia Dreh, IaRsươm, …)."),
     ),
 )

@@ -8,6 +8,17 @@
 -- them from sources/onestop/vocabulary.py (statuses, status groups NOT_RECEIVED, FINISHED,
 -- WITHDRAWN, WAITING, ...) and sources/eoffice/vocabulary.py.
 
+-- Which dim_admin_unit row a row's unit_code means: its unit_valid_from when the transform set
+-- it (the unit valid on the reception day), else the unit with that code that began last on or
+-- before `day`, else the oldest with that code. Codes reused by the new communes of the
+-- 1 July 2025 reform name two rows; the fallbacks serve rows written before units had validity.
+CREATE OR REPLACE MACRO cchc_unit_from(code, valid_from, day) AS coalesce(
+    valid_from,
+    (SELECT max(f.valid_from) FROM dim_admin_unit f
+     WHERE f.unit_code = code AND f.valid_from <= day),
+    (SELECT min(f.valid_from) FROM dim_admin_unit f WHERE f.unit_code = code)
+);
+
 -- The life of every received dossier as form 06 counts it. One definition, used by form 06
 -- (warehouse/form06.py) and the rate views, so they cannot disagree.
 CREATE OR REPLACE VIEW out_onestop__dossier_lifecycle AS
@@ -31,7 +42,9 @@ closed AS (
     FROM received
 )
 SELECT
-    dossier_code, unit_code, procedure_code, field_code, field_name, service_level, channel,
+    dossier_code, unit_code,
+    cchc_unit_from(unit_code, unit_valid_from, received_date) AS unit_valid_from,
+    procedure_code, field_code, field_name, service_level, channel,
     status, received_date, due_date, closed_date,
     CASE
         WHEN closed_date IS NULL THEN NULL
@@ -92,7 +105,8 @@ SELECT
     d.dq_warnings,
     d.load_id
 FROM core_onestop__dossiers d
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = d.unit_code
+    AND u.valid_from = cchc_unit_from(d.unit_code, d.unit_valid_from, d.received_date)
 LEFT JOIN dim_calendar c_recv ON c_recv.date = d.received_date
 LEFT JOIN dim_calendar c_fin ON c_fin.date = d.finished_date
 LEFT JOIN dim_calendar c_due ON c_due.date = d.due_date;
@@ -156,7 +170,8 @@ SELECT
     round(satisfied / nullif(rated, 0), 4) AS satisfaction_rate
 FROM received
 FULL OUTER JOIN resolved USING (unit_code, month)
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = unit_code
+    AND u.valid_from = cchc_unit_from(unit_code, NULL, month)
 ORDER BY unit_code, month;
 
 COMMENT ON VIEW out_onestop__rates_by_unit_month IS 'Per unit and calendar month. Reception figures count dossiers received in the month (form 06 columns 4 and 5); resolution figures count dossiers closed in the month (columns 7 to 10). online_rate = online / (online + counter and postal), carried-over dossiers excluded; on_time_rate = (before + on the due day) / resolved, where on the due day includes withdrawals and dossiers without a due date (resolved_no_due_date says how many: the vendor counts them as on time). digitised_rate, online_payment_rate: share of dossiers received; electronic_result_rate: share of finished (status 9, 10); satisfaction_rate: (very) satisfied / rated.';
@@ -177,7 +192,7 @@ SELECT
     (current_timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')::DATE - l.due_date AS days_overdue
 FROM out_onestop__dossier_lifecycle l
 JOIN core_onestop__dossiers d USING (dossier_code)
-LEFT JOIN dim_admin_unit u ON u.unit_code = l.unit_code
+LEFT JOIN dim_admin_unit u ON u.unit_code = l.unit_code AND u.valid_from = l.unit_valid_from
 WHERE l.closed_date IS NULL
   AND l.due_date < (current_timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')::DATE
 ORDER BY days_overdue DESC, l.dossier_code;
@@ -267,6 +282,7 @@ FROM per_dossier p
 JOIN core_onestop__dossiers d USING (dossier_code)
 LEFT JOIN out_onestop__dossier_lifecycle l USING (dossier_code)
 LEFT JOIN dim_admin_unit u ON u.unit_code = d.unit_code
+    AND u.valid_from = cchc_unit_from(d.unit_code, d.unit_valid_from, d.received_date)
 WHERE p.times_moved > 0
 ORDER BY p.dossier_code;
 
@@ -316,7 +332,8 @@ SELECT
     d.dq_warnings,
     d.load_id
 FROM core_eoffice__documents d
-LEFT JOIN dim_admin_unit u USING (unit_code);
+LEFT JOIN dim_admin_unit u ON u.unit_code = d.unit_code AND u.valid_from = cchc_unit_from(
+    d.unit_code, d.unit_valid_from, coalesce(d.received_date, d.issued_date));
 
 COMMENT ON VIEW out_eoffice__documents IS 'One row per official document (incoming DEN / outgoing DI) in its newest known state, with Vietnamese labels for direction, secrecy, urgency, handling status and transport (from sources/eoffice/vocabulary.py), the register holder''s name from dim_admin_unit, register_number (số đến for incoming, số văn bản for outgoing), handling_days = completed_date - received_date, and electronic = transport DienTu or CaHai. The signer (personal data) is left out; secret documents carry no summary or issuing body.';
 
@@ -367,7 +384,8 @@ SELECT
     round(issued_signed / nullif(issued, 0), 4) AS signed_rate,
     round(completed_on_time / nullif(completed_on_time + completed_late, 0), 4) AS on_time_rate
 FROM counts c
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code
+    AND u.valid_from = cchc_unit_from(c.unit_code, NULL, c.month)
 ORDER BY c.unit_code, c.month;
 
 COMMENT ON VIEW out_eoffice__rates_by_unit_month IS 'Per register holder and calendar month, the e-document report (docs/figures.md §5) with the month as its own period, judged at the month''s last day: received (3, NgayDen in the month), received_electronic (4, DienTu or CaHai), with_deadline (5), completed_on_time (6, completed on or before the deadline and by the month end), completed_late (7), open_overdue (8, not completed by the month end, deadline before it), open_within_deadline (9, deadline on or after the month end), issued (10, NgayBanHanh in the month), issued_electronic (11), issued_signed (12). with_deadline = 6 + 7 + 8 + 9. electronic_rate = (4 + 11) / (3 + 10); signed_rate = 12 / 10; on_time_rate = 6 / (6 + 7). The current month is provisional. Incoming documents received earlier and still open are in no month''s columns.';
@@ -406,7 +424,8 @@ SELECT
     r.updated_at,
     r.load_id
 FROM repeated r
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = r.unit_code AND u.valid_from = cchc_unit_from(
+    r.unit_code, r.unit_valid_from, coalesce(r.received_date, r.issued_date))
 WHERE r.documents_sharing > 1
 ORDER BY r.unit_code, r.register_year, r.direction, r.register_number, r.document_id;
 
@@ -439,6 +458,7 @@ SELECT
 FROM core_onestop__dossiers ds
 JOIN core_eoffice__documents doc ON doc.linked_dossier_code = ds.dossier_code
 LEFT JOIN dim_admin_unit u ON u.unit_code = ds.unit_code
+    AND u.valid_from = cchc_unit_from(ds.unit_code, ds.unit_valid_from, ds.received_date)
 ORDER BY ds.dossier_code, doc.issued_date, doc.document_id;
 
 COMMENT ON VIEW out_onestop__dossier_result_documents IS 'One row per dossier and document that carries its result (core_eoffice__documents.linked_dossier_code = dossier_code): the dossier''s unit, procedure, status, finish and return days; the document''s register number, number and notation, issue date, days from the dossier''s finish to the issue, transport (label, electronic) and digital signature. Dossiers without such a document are not listed; no personal data.';
@@ -630,7 +650,8 @@ SELECT
     rated AS satisfaction_denominator,
     round(satisfied / nullif(rated, 0), 4) AS satisfaction_rate
 FROM counts c
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code
+    AND u.valid_from = cchc_unit_from(c.unit_code, NULL, c.month)
 ORDER BY c.unit_code, c.month;
 
 COMMENT ON VIEW out_onestop__indicators_by_unit_month IS 'Service-index indicators (Decision 766/QĐ-TTg) per unit and calendar month, each month its own form-06 period judged at its last day (the current month is provisional): c3 … c13 equal form 06 for that month (warehouse/form06.py). received = c4 + c5; digitised (TrangThaiSoHoa 1, 2, 3), paid_online: of received; finished: resolved in the month with a result (status 9, 10), electronic_results of them; rated: resolved in the month with a rating, satisfied (very satisfied or satisfied) of them; procedures_offered_online: procedures of which the unit had received a dossier at level 3 or 4 by the month end, procedures_with_online: of them, those with a dossier received online in the month. Each rate has its numerator and denominator beside it: on_time (c8+c9)/c7, progress (c8+c9+c12)/c3, online c4/(c4+c5), online_uptake, digitised, electronic_result, online_payment, satisfaction; null on a zero denominator. Targets: warehouse/targets.py (applied by cchc report indicators).';
@@ -655,7 +676,8 @@ SELECT
     r.issued AS edoc_signed_denominator,
     r.signed_rate AS edoc_signed_rate
 FROM out_eoffice__rates_by_unit_month r
-LEFT JOIN dim_admin_unit u USING (unit_code)
+LEFT JOIN dim_admin_unit u ON u.unit_code = r.unit_code
+    AND u.valid_from = cchc_unit_from(r.unit_code, NULL, r.month)
 ORDER BY r.unit_code, r.month;
 
 COMMENT ON VIEW out_eoffice__indicators_by_unit_month IS 'The e-document rates of the service index per register holder and calendar month, as the e-document report defines them (docs/figures.md §5): edoc_electronic = (incoming + outgoing exchanged electronically, DienTu or CaHai) / (incoming received + outgoing issued); edoc_signed = outgoing digitally signed / outgoing issued; numerators and denominators beside each rate, and the unit level (national target: 80 % for the district, 60 % for communes, warehouse/targets.py).';

@@ -28,6 +28,7 @@ import polars as pl
 
 from cchc.config import Settings
 from warehouse import audit
+from warehouse.admin_units import build_admin_units
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
 from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
@@ -96,7 +97,7 @@ class Warehouse:
         settings: Settings,
         *,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-        admin_units_csv: Path = ADMIN_UNITS_CSV,
+        admin_units_csv: Path | None = None,  # None: built for the scope
         publish_if_stale: bool = True,
     ) -> Iterator[Warehouse]:
         """Lock, open and prepare the private warehouse; close and unlock on exit.
@@ -128,13 +129,15 @@ class Warehouse:
             finally:
                 con.close()
 
-    def _prepare(self, admin_units_csv: Path) -> None:
+    def _prepare(self, admin_units_csv: Path | None) -> None:
         with self.transaction():
             for action in ensure_schema(self.con):
                 log.info("warehouse schema: %s", action)
             for action in ensure_schema(self._personal, tuple(COMPANIONS.values())):
                 log.info("personal-data schema: %s", action)
-            if admin_units_csv.is_file():
+            if admin_units_csv is None:  # the scope's units, old and new (warehouse.admin_units)
+                self.write(DIM_ADMIN_UNIT, build_admin_units(self.settings.scope, ADMIN_UNITS_CSV))
+            elif admin_units_csv.is_file():
                 self.write(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
             else:
                 log.warning("seed %s is missing: dim_admin_unit left as it was", admin_units_csv)

@@ -22,7 +22,7 @@ from warehouse.layers import (
     raw_versions_table,
     updated_at_column,
 )
-from warehouse.schema import Check, Column, Severity, date_fault_column
+from warehouse.schema import Check, Column, Severity, date_fault_column, unit_validity_columns
 
 C, W = Severity.CRITICAL, Severity.WARNING
 INCOMING = "direction == 'DEN'"
@@ -63,6 +63,7 @@ CORE_EOFFICE_DOCUMENTS = core_table(
                source_field="MaDVHC",
                checks=(Check("not_null", C, "body not recognised (neither Mã ĐVHC nor the body name)"),)),
         Column("unit_code_source", "VARCHAR", "How unit_code was found: 'code' (MaDVHC) or 'name' (folded TenDonVi)."),
+        *unit_validity_columns(),
         Column("incoming_number", "INTEGER", "SoDen: incoming register number, from 1 each year per body.",
                source_field="SoDen"),
         Column("outgoing_number", "INTEGER", "SoVanBan: outgoing number, from 1 each year per body.",

@@ -18,7 +18,7 @@ from sources.onestop.vocabulary import (
     STATUS_LABELS,
 )
 from warehouse.layers import core_table, quarantine_table, raw_versions_table, updated_at_column
-from warehouse.schema import Check, Column, Severity, date_fault_column
+from warehouse.schema import Check, Column, Severity, date_fault_column, unit_validity_columns
 
 C, W = Severity.CRITICAL, Severity.WARNING
 
@@ -72,6 +72,7 @@ CORE_ONESTOP_DOSSIERS = core_table(
             checks=(Check("not_null", C, "receiving unit not recognised (neither Mã ĐVHC nor the unit name)"),),
         ),
         Column("unit_code_source", "VARCHAR", "How unit_code was found: 'code' (MaDVHC) or 'name' (folded TenDonVi)."),
+        *unit_validity_columns(),
         Column(
             "channel", "TINYINT", "KenhThucHien: 1 counter, 2 online, 3 postal.",
             source_field="KenhThucHien",

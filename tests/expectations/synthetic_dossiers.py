@@ -139,6 +139,8 @@ def make_frames(
         receiving_unit_name=pl.lit("UBND xã Ia Rsai"),
         unit_code=unit.cast(pl.String),
         unit_code_source=pl.lit("code"),
+        unit_valid_from=pl.lit(None, pl.Date),
+        unit_fault=pl.lit(None, pl.String),
         channel=channel.cast(pl.Int8),
         applicant_type=applicant.cast(pl.String),
         applicant_name=pl.lit("Nguyễn Văn A"),
