@@ -284,13 +284,14 @@ def _published_entries(rows: pl.DataFrame) -> dict[str, Entry]:
 
 def match_form_rows(rows: pl.DataFrame, ours: pl.DataFrame, by: str,
                     units: pl.DataFrame | None = None, province_code: str = "",
-                    district_code: str | None = None) -> pl.DataFrame:
+                    district_code: str | None = None, day: date | None = None) -> pl.DataFrame:
     """``rows`` (``label``, ``code`` or null, ``is_total``, …) with the ``key`` of our form-06
     row each stands for. The total row is :data:`TOTAL_KEY`. Units: a code of ours (given, or
     found in the name: "Xã Uar (24109)"), else the name resolved like a dossier's receiving unit
     (``transforms.units``: folded, office and type words removed, aliases). Fields: the code,
     else the folded name. A row that matches nothing keeps ``?`` + its label as key (a unit
-    missing from our side)."""
+    missing from our side). ``day``: names are read as the units valid that day (the period's
+    last), since a name may belong to another code after the 1 July 2025 reform."""
     our_keys = _our_keys(ours, by)
     codes = {c for c in ours["code"].drop_nulls().to_list()}
     by_fold = {fold_key(label): key for key, label in zip(our_keys, ours["c2"], strict=True)}
@@ -302,7 +303,8 @@ def match_form_rows(rows: pl.DataFrame, ours: pl.DataFrame, by: str,
 
         found = resolve_units(rows.select(pl.lit(None, pl.String).alias("MaDVHC"),
                                           pl.col("label").alias("TenDonVi")),
-                              units, province_code, district_code)
+                              units, province_code, district_code,
+                              day=pl.Series([day] * rows.height, dtype=pl.Date))
         resolved = found["unit_code"].to_list()
     keys: list[str] = []
     for i, (label, code, total) in enumerate(
@@ -367,7 +369,8 @@ def quarantined_by_key(rows: pl.DataFrame, ours: pl.DataFrame, by: str, date_fro
         from transforms.units import resolve_units
 
         found = resolve_units(rows.select("MaDVHC", "TenDonVi"), units, province_code,
-                              district_code) if units is not None and rows.height else None
+                              district_code, day=received.filter(in_period.fill_null(False)),
+                              ) if units is not None and rows.height else None
         keys = (found["unit_code"] if found is not None
                 else pl.Series([None] * rows.height, dtype=pl.String)).to_list()
     else:

@@ -115,7 +115,7 @@ def compare(con, theirs: pl.DataFrame, against: Against, date_from: date, date_t
         kind: rc.Kind = "published"
     else:
         keyed = rc.match_form_rows(theirs, ours, by, units, scope.province_code,
-                                   scope.district_code)
+                                   scope.district_code, day=date_to)
         kind = "form"
     closed = facts.closed_after_period(con, date_from, date_to, by)  # type: ignore[arg-type]
     quarantined = rc.quarantined_by_key(facts.quarantined_dossiers(con), ours, by, date_from,
