@@ -53,6 +53,19 @@ class DueDay(StrEnum):
     original = "original"
 
 
+class ReportUnits(StrEnum):
+    """Rows by the unit that received (before or after the 2025 reform), or by today's units."""
+
+    received = "received"
+    new = "new"
+
+
+UnitsOption = Annotated[ReportUnits, typer.Option(
+    "--units", help="received: one row per unit that received (a code reused after the 1 July "
+                    "2025 reform shows twice, with its validity); new: old units' figures under "
+                    "today's successors (the district's own desk keeps its row).")]
+
+
 class DocumentsBy(StrEnum):
     unit = "unit"
     month = "month"
@@ -287,6 +300,7 @@ def form06_command(
     due: Annotated[DueDay, typer.Option(
         "--due", help="Judge timeliness against the current due date or the first one promised "
                       "after reception (a due date moved later can hide lateness).")] = DueDay.current,
+    units: UnitsOption = ReportUnits.received,
 ) -> None:
     """Form 06 (biểu II.06a): dossiers received and resolved, computed from the dossier rows."""
     from warehouse.form06 import (
@@ -300,7 +314,7 @@ def form06_command(
 
     first, last = date_from.date(), date_to.date()
     def compute(con, first, last, by):
-        return form06(con, first, last, by, due=due.value)
+        return form06(con, first, last, by, due=due.value, units=units.value)
 
     frame = _report("form06", compute, (Form06IdentityError,), write_form06_xlsx, with_headers,
                     first, last, by.value, format, out)
@@ -340,6 +354,7 @@ def documents_command(
         "--by", help="One row per unit (register holder) or per month.")] = DocumentsBy.unit,
     format: Format = ReportFormat.table,
     out: Out = None,
+    units: UnitsOption = ReportUnits.received,
 ) -> None:
     """E-documents: incoming received and handled, outgoing issued, electronic and signed."""
     from warehouse.documents_report import (
@@ -351,7 +366,10 @@ def documents_command(
     )
 
     first, last = date_from.date(), date_to.date()
-    frame = _report("documents", documents_report, (DocumentsIdentityError,), write_documents_xlsx,
+    def compute(con, first, last, by):
+        return documents_report(con, first, last, by, units=units.value)
+
+    frame = _report("documents", compute, (DocumentsIdentityError,), write_documents_xlsx,
                     with_headers, first, last, by.value, format, out)
     if frame is None:
         return
@@ -377,6 +395,7 @@ def indicators_command(
         IndicatorsFormat, typer.Option("--format", "-f", help="Output format.")
     ] = IndicatorsFormat.table,
     out: Out = None,
+    units: UnitsOption = ReportUnits.received,
 ) -> None:
     """Service-index indicators (Decision 766/QĐ-TTg): each rate beside its national target."""
     from warehouse.indicators import (
@@ -393,7 +412,7 @@ def indicators_command(
     first, last = date_from.date(), date_to.date()
     settings, con = _snapshot()
     try:
-        frame = indicators(con, first, last, by.value)
+        frame = indicators(con, first, last, by.value, units=units.value)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     finally:
