@@ -19,7 +19,7 @@ import polars as pl
 from simulator.dirt import Manifest, emit, system_state
 from simulator.generate import Generated, combine, generate, shards
 from simulator.options import SimOptions
-from simulator.report06 import report06
+from simulator.report06 import report06, report06_new_units
 
 INSTANT_FIELDS = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayCapNhat")
 API_FIELDS = ("MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "MucDo", "MaDonVi", "TenDonVi",
@@ -77,6 +77,8 @@ class Dataset:
                           by: str = "unit") -> dict[str, Any]:
         """Form 06 by the vendor's rules over the system's state (what /reports/06 answers)."""
         f, t = date_from or self.period[0], date_to or self.period[1]
+        if by == "new_unit":  # krongpa-2024-2026: by today's units (report06_new_units)
+            return report06_new_units(self.state, f, t)
         return report06(self.state, f, t, by, self.generated.units)
 
     def window(self, since_s: int, until_s: int) -> tuple[int, int]:

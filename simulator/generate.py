@@ -23,8 +23,16 @@ from simulator import calendar as cal_
 from simulator import people, timeline
 from simulator.blocks import KIND_CODES, krongpa_blocks, proc_arrays, procs, scale_blocks
 from simulator.catalog import FIELD_CODES, FIELDS
-from simulator.options import SimOptions
-from simulator.units import KRONGPA_UNITS, UNKNOWN_UNITS, Unit, scale_units
+from simulator.options import REFORM_SCENARIO, SimOptions
+from simulator.units import (
+    KRONGPA_NEW_UNITS,
+    KRONGPA_UNITS,
+    RECEIVES_AFTER_REFORM,
+    REFORM_DAY,
+    UNKNOWN_UNITS,
+    Unit,
+    scale_units,
+)
 
 # Version stages: columns of Generated.times / .statuses.
 SUB, RECV, PROC, SUPP, FIN, RET, RATE = range(7)
@@ -116,6 +124,8 @@ def generate(options: SimOptions, shard: Shard | None = None) -> Generated:
         rng = np.random.default_rng([options.seed, 0])
         return _assemble(rng, KRONGPA_UNITS, krongpa_blocks(rng, KRONGPA_UNITS), (date(2021, 1, 1), date(2022, 12, 31)),
                          KRONGPA_FIGURES)
+    if options.scenario == REFORM_SCENARIO:
+        return _across_reform(options)
     if shard is None:
         return combine([generate(options, s) for s in shards(options)])
     units = scale_units(options.units)
@@ -123,6 +133,22 @@ def generate(options: SimOptions, shard: Shard | None = None) -> Generated:
     rng = np.random.default_rng([options.seed, 0] + ([shard.index] if shard.index else []))
     blocks = scale_blocks(rng, units, np.array(shard.units), shard.dossiers, first, last)
     return _assemble(rng, units, blocks, (date(first, 1, 1), date(last, 12, 31)), None)
+
+
+def _across_reform(options: SimOptions) -> Generated:
+    """Krông Pa 2024-2026: the old units receive until 30 June 2025, the new communes from
+    1 July 2025 (codes reused, new MaDonVi); a dossier keeps the unit that received it, so those
+    received before and still open after the reform stay with the old unit."""
+    units = KRONGPA_UNITS + KRONGPA_NEW_UNITS
+    rng = np.random.default_rng([options.seed, 0])
+    blocks = scale_blocks(rng, units, np.arange(len(KRONGPA_UNITS)), options.dossiers, 2024, 2026)
+    new_index = {u.code: len(KRONGPA_UNITS) + i for i, u in enumerate(KRONGPA_NEW_UNITS)}
+    after = np.array([new_index[RECEIVES_AFTER_REFORM[u.code]] for u in KRONGPA_UNITS])
+    reform_day = cal_.day_of(REFORM_DAY.isoformat())
+    for b in blocks:
+        day = cal_.local_day(np.where(b["t_recv"] >= 0, b["t_recv"], b["t_sub"]))
+        b["unit"] = np.where(day >= reform_day, after[b["unit"]], b["unit"])
+    return _assemble(rng, units, blocks, (date(2024, 1, 1), date(2026, 12, 31)), None)
 
 
 def combine(parts: list[Generated]) -> Generated:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-SCENARIOS = ("krongpa-2021-2022", "scale")
+SCENARIOS = ("krongpa-2021-2022", "scale", "krongpa-2024-2026")
+# Krông Pa across the 1 July 2025 reform: ``dossiers`` over 2024-2026, uncalibrated.
+REFORM_SCENARIO = "krongpa-2024-2026"
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class SimOptions:
     @property
     def data_key(self) -> tuple[Any, ...]:
         """What determines the emitted data (faults, token and the files-only switch do not)."""
-        shape = (self.dossiers, self.units, self.years, self.start_year) if self.scenario == "scale" else ()
+        shape = (self.dossiers, self.units, self.years, self.start_year) if self.scenario == "scale" \
+            else (self.dossiers,) if self.scenario == REFORM_SCENARIO else ()
         return (self.scenario, self.seed, shape, replace(self.dirt, codes_as_numbers=0.0), self.now)
 
     @property

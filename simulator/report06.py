@@ -80,3 +80,17 @@ def report06(state: pl.DataFrame, date_from: date, date_to: date, by: str = "uni
     total = classified.select(sums).row(0, named=True)
     return {"from": date_from.isoformat(), "to": date_to.isoformat(), "by": by,
             "rows": rows.select("code", "name", *COLUMNS).to_dicts(), "total": total}
+
+
+def report06_new_units(state: pl.DataFrame, date_from: date, date_to: date) -> dict[str, Any]:
+    """Form 06 by TODAY's units (scenario krongpa-2024-2026): each old commune's dossiers under
+    the new commune it became, carried-over ones included; the district's own desk keeps its
+    row (it has no successor). The old and new units are told apart by ``MaDonVi``."""
+    from simulator.units import KRONGPA_NEW_UNITS, KRONGPA_UNITS, SUCCESSORS
+
+    report_code = {u.unit_id: SUCCESSORS.get(u.code) or u.code for u in KRONGPA_UNITS}
+    report_code |= {u.unit_id: u.code for u in KRONGPA_NEW_UNITS}
+    rows = (KRONGPA_UNITS[0], *KRONGPA_NEW_UNITS)
+    keyed = state.with_columns(
+        pl.col("MaDonVi").replace_strict(report_code, default=None).alias("MaDVHC"))
+    return report06(keyed, date_from, date_to, "unit", rows)

@@ -8,6 +8,7 @@ were not found, so the district is ``000.00.37.H21`` and its communes ``000.NN.3
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,28 @@ KRONGPA_UNITS: tuple[Unit, ...] = (
     Unit("24115", "UBND xã Krông Năng", "000.14.37.H21", "commune", 4.4, 2.0, False,
          ("UBND xã Krông Năng",)),
 )
+
+# The 1 July 2025 reform (scenario krongpa-2024-2026): the district level ends, Gia Lai becomes
+# province 52, and the 14 units become 4 communes that keep one old code each. Their MaDonVi
+# are new (SIMULATED, like the old ones: no district part any more).
+REFORM_DAY = date(2025, 7, 1)
+NEW_PROVINCE_CODE = "52"
+KRONGPA_NEW_UNITS: tuple[Unit, ...] = (
+    Unit("24076", "UBND xã Phú Túc", "000.01.00.H21", "commune", 40.0, 50.0, False),
+    Unit("24100", "UBND xã Ia Dreh", "000.02.00.H21", "commune", 13.0, 6.0, True),
+    Unit("24109", "UBND xã Uar", "000.03.00.H21", "commune", 15.0, 9.0, True),
+    Unit("24112", "UBND xã Ia Rsai", "000.04.00.H21", "commune", 14.0, 8.0, False),
+)
+# Old unit code -> code of the new commune it became (the district's desk: none; its dossiers
+# received from 1 July 2025 go to Phú Túc, the former district seat).
+SUCCESSORS: dict[str, str | None] = {
+    "637": None,
+    "24076": "24076", "24088": "24076", "24091": "24076", "24097": "24076", "24106": "24076",
+    "24100": "24100", "24103": "24100", "24115": "24100",
+    "24109": "24109", "24082": "24109", "24094": "24109",
+    "24079": "24112", "24085": "24112", "24112": "24112",
+}
+RECEIVES_AFTER_REFORM: dict[str, str] = {old: new or "24076" for old, new in SUCCESSORS.items()}
 
 DISTRICT_CODE = "637"
 PROVINCE_CODE = "64"

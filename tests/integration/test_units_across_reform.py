@@ -1,0 +1,91 @@
+"""Scenario krongpa-2024-2026 loaded with the default scope (province 64, district 637): the
+district totals are the same grouped by the units that received or by today's units, and each
+new commune's form 06 equals the simulator's own report by today's units.
+
+A few months either side of 1 July 2025, a low volume, exported as CSV and loaded by the
+pipeline's own functions (``stage_file``, ``load_batch``; no Prefect). Unit names without a
+code (dirt ``unit_variants``) and dossiers received before and still open after the reform are
+in it. About 10 s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cchc.config import load_settings
+from simulator.report06 import COLUMNS
+from simulator.testing import simulated_dataset
+from simulator.units import KRONGPA_NEW_UNITS
+from warehouse.form06 import TOTAL_LABEL, form06
+from warehouse.reader import open_snapshot
+
+pytestmark = pytest.mark.integration
+
+OPTIONS = dict(scenario="krongpa-2024-2026", dossiers=2500, dirt="clean", unit_variants=0.3,
+               now=datetime(2026, 12, 1, tzinfo=UTC))
+WINDOW = (date(2025, 4, 1), date(2025, 9, 30))
+PERIODS = {
+    "before": (date(2025, 4, 1), date(2025, 6, 30)),
+    "after": (date(2025, 7, 1), date(2025, 9, 30)),
+    "across": WINDOW,
+}
+
+
+@pytest.fixture(scope="module")
+def reform(tmp_path_factory: pytest.TempPathFactory):
+    """A published warehouse holding the window; yields a reader connection."""
+    from cchc.pipeline import load_batch, publish, stage_file
+    from simulator.exports import export_dossiers
+
+    root = tmp_path_factory.mktemp("reform")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CCHC_DATA_DIR", str(root / "data"))
+        env.delenv("CCHC_CONFIG", raising=False)
+        env.chdir(root)
+        settings = load_settings()
+        path = export_dossiers(root / "dossiers.csv", "csv", dataset=simulated_dataset(**OPTIONS),
+                               date_from=WINDOW[0], date_to=WINDOW[1]).path
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        summary = load_batch(settings, stage_file(settings, Path(path), sha))
+        assert summary.status == "succeeded" and summary.rows_quarantined == 0, summary
+        publish(settings)
+        con = open_snapshot(settings)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _counts(row: dict) -> dict:
+    return {c: row[c] for c in COLUMNS}
+
+
+def test_totals_agree_by_received_or_new_units_and_new_communes_equal_the_truth(reform) -> None:
+    dataset = simulated_dataset(**OPTIONS)
+    for label, (first, last) in PERIODS.items():
+        received = form06(reform, first, last, units="received")
+        new = form06(reform, first, last, units="new")
+        truth = dataset.expected_report06(first, last, by="new_unit")
+        assert _counts(received.row(-1, named=True)) == _counts(new.row(-1, named=True)) \
+            == truth["total"], label
+        # by today's units: the district's desk and the four new communes, nothing else
+        assert new["code"].to_list() == ["637", *sorted(u.code for u in KRONGPA_NEW_UNITS),
+                                         None], label
+        expected = {r["code"]: _counts(r) for r in truth["rows"]}
+        for row in new.filter(pl.col("c2") != TOTAL_LABEL).iter_rows(named=True):
+            assert _counts(row) == expected[row["code"]], (label, row["code"])
+    # by the units that received: a reused code before and after the reform is two rows
+    across = form06(reform, *PERIODS["across"], units="received")
+    uar = across.filter(pl.col("code") == "24109")["c2"].to_list()
+    assert uar == ["Xã Uar (đến 30/06/2025)", "Xã Uar (từ 01/07/2025)"]
+    # after the reform the old units receive nothing, but keep the dossiers they carried over
+    carried = form06(reform, *PERIODS["after"], units="received")
+    new_codes = [u.code for u in KRONGPA_NEW_UNITS]
+    old_rows = carried.filter(pl.col("c2").str.contains("đến 30/06/2025")
+                              | (~pl.col("code").is_in(new_codes) & pl.col("code").is_not_null()))
+    assert old_rows["c6"].sum() > 0 and old_rows["c4"].sum() + old_rows["c5"].sum() == 0
