@@ -1,23 +1,21 @@
-"""Which administrative unit received a dossier: statistics-office code from MaDVHC or the name.
+"""Which administrative unit received a dossier or holds a register, on the day it did.
 
 Records carry ``MaDVHC`` (the statistics-office code) in most cases; some leave it blank and
 only name the receiving office ("UBND xã Ia Rsươm", "Ủy ban nhân dân xã Ia RSươm",
 "UBND huyện Krông Pa"). Names are matched on a folded key (see ``transforms.text``) after
 removing the words that name the *office* rather than the place ("UBND", "Ủy ban nhân dân")
 and the unit type ("xã", "thị trấn", "huyện", ...), against the official names and aliases of
-``dim_admin_unit``. Every match is scoped to the installation's province and district: "Krông
-Năng" is a commune of Krông Pa and also a district of Đắk Lắk, and a code or name from outside
-the scope must stay unresolved rather than land on the wrong unit (docs/figures.md §2). The district's
-own office resolves to the district code (637 for Krông Pa; docs/source-systems.md §4–5).
+``dim_admin_unit``. Every match is scoped to the installation's units (:func:`scope_units`):
+"Krông Năng" is a commune of Krông Pa and also a district of Đắk Lắk, and a code or name from
+outside the scope must stay unresolved rather than land on the wrong unit (docs/figures.md §2).
+The district's own office resolves to the district code (637 for Krông Pa).
 
-The join is always on the code; the name is only a way to find the code.
-
-Post-2025 units (sources: the MIT-licensed ``vietnamadminunits`` 1.0.4 data, table
-``admin_units``; the GSO kept one old code for each merged commune): Phú Túc 24076, Ia Dreh
-24100, Uar 24109, Ia Rsai 24112, in the new Gia Lai province 52. They reuse codes of
-pre-2025 units, so a unit is only identified by (code, validity); scoping by province and
-district keeps the two generations apart here (the old units have district 637, the new ones
-none).
+Since the 1 July 2025 reform a code may name two units: the new communes Phú Túc 24076, Ia Dreh
+24100, Uar 24109 and Ia Rsai 24112 (province 52, no district) reuse old codes. A unit is
+therefore (code, validity), and a row belongs to the unit valid on its reception day; a row
+naming a unit that did not exist that day gets a ``unit_fault`` and is quarantined
+(docs/figures.md §3). The join is always on the code (with ``unit_valid_from``); the name is
+only a way to find it.
 """
 
 from __future__ import annotations
