@@ -11,6 +11,11 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# One identity-number hash key for every warehouse a test builds, child processes included:
+# warehouses built in separate folders (a killed run and a clean one) must hash the same
+# applicant alike to compare equal. The generated-key path is tested with explicit environments
+# (tests/sources/test_identity_hashing.py).
+os.environ.setdefault("CCHC_ID_HASH_KEY", "cchc-test-suite-identity-key-0123456789")
 
 
 @pytest.fixture
