@@ -1,83 +1,114 @@
-"""Benchmark: load N dossiers from a CSV export end to end, as a ratio to DuckDB's own read.
+"""Benchmark: `cchc ingest` of an N-dossier CSV export, end to end, against DuckDB's own read.
 
-The baseline, measured in the same run on the same file, is DuckDB's
-``CREATE TABLE AS SELECT * FROM read_csv(...)`` — the floor any load is measured against
-(README.md, "Development"). cchc's figure covers the whole load: read the CSV into raw frames,
-stage, transform, validate with Great Expectations, quarantine, merge into DuckDB, audit, publish.
-Prefect's fixed start-up cost (≈ 10 s, not proportional to N) is left out: the flow calls these
-same steps.
+Both sides run in one invocation on the same file, each in its own process tree:
 
-Each side runs in its own child process, so peak memory (ru_maxrss) is that side's alone.
+* the floor: DuckDB's ``CREATE TABLE AS SELECT * FROM read_csv(...)`` into an empty file;
+* cchc: the ``cchc ingest FILE`` command exactly as a user runs it — Prefect (a temporary
+  server, or the one ``PREFECT_API_URL`` names), staging, transform, Great Expectations,
+  quarantine, the merge into DuckDB, audit, alerts, publish and the dashboard — into an empty
+  data folder.
 
-    python bench/load_csv.py --rows 1000000 [--rows 250000 ...]
+Memory is the peak of the whole process tree's resident set (the command, the temporary Prefect
+server and any other child), sampled with psutil every 50 ms: what the machine must have free.
+The stage times come from the pipeline's own log lines (``cchc.pipeline``: "stage timings",
+"load timings", "publish timings").
 
-Prints one line per size: seconds, ratio, peak RSS. Targets: ratio ≤ 4, peak RSS flat in N
-past ~1 GiB.
+    .venv/bin/python bench/load_csv.py --rows 1000000 [--rows 5000000 ...] [--workdir DIR]
+
+Targets (docs/performance.md): ratio ≤ 4 and peak RSS ≤ 1 GiB, flat in N.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
+CCHC = Path(sys.executable).with_name("cchc")
+SAMPLE_S = 0.05
+TIMINGS = re.compile(r"(?:stage|load|publish) timings: (\{.*?\})")
 
 
-def _run(code: str, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run python code in a child; return (wall seconds, peak RSS MiB, stdout)."""
+@dataclass
+class Run:
+    """One side's wall time, peak resident memory of its process tree, and output."""
+
+    seconds: float
+    peak_mib: float
+    output: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants (processes that vanish count 0)."""
+    total = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += p.memory_info().rss
+    return total
+
+
+def run_tree(cmd: list[str], env: dict[str, str]) -> Run:
+    """Run ``cmd``; sample its process tree's RSS until it ends."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, cwd=ROOT)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            cwd=ROOT)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(root))
+        time.sleep(SAMPLE_S)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"child failed ({status}):\n{code}")
-    return wall, usage.ru_maxrss / 1024, out
+    reader.join()
+    out = b"".join(chunks).decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
+    timings: dict[str, float] = {}
+    for found in TIMINGS.findall(out):
+        timings.update(json.loads(found))
+    return Run(wall, peak / 2**20, out, timings)
 
 
 def make_csv(rows: int, path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "cchc.cli", "simulate", "export", "--format", "csv", "--out", str(path),
+        [str(CCHC), "simulate", "export", "--format", "csv", "--out", str(path),
          "--scenario", "scale", "--dossiers", str(rows)],
         check=True, cwd=ROOT,
     )
 
 
 BASELINE = """
-import duckdb, time
+import duckdb
 con = duckdb.connect({db!r})
-t = time.perf_counter()
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv({csv!r})")
 con.close()
 """
 
-CCHC = """
-import json, time
-from pathlib import Path
-from cchc.config import load_settings
-from cchc import pipeline
-from sources.onestop.files import file_sha256
-s = load_settings()
-path = Path({csv!r})
-t0 = time.perf_counter()
-batch = pipeline.stage_file(s, path, file_sha256(path))
-t1 = time.perf_counter()
-summary = pipeline.load_batch(s, batch)
-t2 = time.perf_counter()
-pipeline.publish(s)
-t3 = time.perf_counter()
-pipeline.cleanup(batch)
-print(json.dumps(dict(stage=t1 - t0, load=t2 - t1, publish=t3 - t2, rows_in=summary.rows_in,
-                      loaded=summary.rows_loaded, quarantined=summary.rows_quarantined,
-                      balanced=summary.balanced, status=summary.status)))
-"""
+
+def _data_rows(csv: Path) -> int:
+    import duckdb
+
+    return duckdb.sql(f"SELECT count(*) FROM read_csv('{csv}')").fetchone()[0]
 
 
 def bench(rows: int, workdir: Path) -> dict:
@@ -87,31 +118,57 @@ def bench(rows: int, workdir: Path) -> dict:
     baseline_db, data_dir = workdir / f"baseline-{rows}.duckdb", workdir / f"data-{rows}"
     baseline_db.unlink(missing_ok=True)  # both sides start empty on every run
     shutil.rmtree(data_dir, ignore_errors=True)
-    base_s, base_mb, _ = _run(BASELINE.format(db=str(baseline_db), csv=str(csv)))
-    env = dict(os.environ, CCHC_DATA_DIR=str(data_dir), GX_ANALYTICS_ENABLED="false")
-    ours_s, ours_mb, out = _run(CCHC.format(csv=str(csv)), env=env)
-    detail = json.loads(out.strip().splitlines()[-1])
-    return dict(rows=rows, csv_mb=csv.stat().st_size / 2**20, baseline_s=base_s, baseline_peak_mb=base_mb,
-                cchc_s=ours_s, cchc_peak_mb=ours_mb, ratio=ours_s / base_s, **detail)
+    env = dict(os.environ)
+    base = run_tree([sys.executable, "-c", BASELINE.format(db=str(baseline_db), csv=str(csv))], env)
+    env = dict(os.environ, CCHC_DATA_DIR=str(data_dir), COLUMNS="200")
+    ours = run_tree([str(CCHC), "ingest", str(csv)], env)
+    summary = _summary(data_dir)
+    baseline_db.unlink(missing_ok=True)
+    return dict(rows=rows, csv_rows=_data_rows(csv), csv_mb=csv.stat().st_size / 2**20,
+                baseline_s=base.seconds, baseline_peak_mib=base.peak_mib, cchc_s=ours.seconds,
+                cchc_peak_mib=ours.peak_mib, ratio=ours.seconds / base.seconds,
+                timings=ours.timings, **summary)
+
+
+def _summary(data_dir: Path) -> dict:
+    """The load's row accounting, from the published snapshot."""
+    import duckdb
+
+    con = duckdb.connect(str(data_dir / "published" / "cchc.duckdb"), read_only=True)
+    try:
+        status, rows_in, dup, loaded, quarantined = con.execute(
+            "SELECT status, rows_in, rows_duplicate, rows_loaded, rows_quarantined FROM etl_loads "
+            "WHERE source_system = 'onestop' ORDER BY started_at DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return dict(status=status, rows_in=rows_in, duplicate=dup, loaded=loaded,
+                quarantined=quarantined, balanced=rows_in == dup + loaded + quarantined)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, action="append", help="dossier rows (repeatable)")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, action="append", help="dossiers (repeatable)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the CSV files here (default: a temporary folder)")
     args = parser.parse_args()
     sizes = args.rows or [1_000_000]
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        print(f"{'rows':>10} {'csv MB':>8} {'duckdb s':>9} {'cchc s':>8} {'ratio':>6} "
-              f"{'duckdb MiB':>10} {'cchc MiB':>9}  stage/load/publish s   accounted")
+        print(f"{'dossiers':>10} {'rows':>10} {'csv MB':>7} {'duckdb s':>9} {'cchc s':>8} "
+              f"{'ratio':>6} {'duckdb MiB':>10} {'cchc MiB':>9}  status, accounted")
         for rows in sizes:
             r = bench(rows, workdir)
-            print(f"{r['rows']:>10,} {r['csv_mb']:>8.0f} {r['baseline_s']:>9.2f} {r['cchc_s']:>8.2f} "
-                  f"{r['ratio']:>6.2f} {r['baseline_peak_mb']:>10.0f} {r['cchc_peak_mb']:>9.0f}  "
-                  f"{r['stage']:.1f}/{r['load']:.1f}/{r['publish']:.1f}   "
-                  f"{'yes' if r['balanced'] else 'NO'} ({r['loaded']:,} loaded, {r['quarantined']:,} quarantined)")
+            print(f"{r['rows']:>10,} {r['csv_rows']:>10,} {r['csv_mb']:>7.0f} "
+                  f"{r['baseline_s']:>9.2f} {r['cchc_s']:>8.2f} {r['ratio']:>6.2f} "
+                  f"{r['baseline_peak_mib']:>10.0f} {r['cchc_peak_mib']:>9.0f}  {r['status']}, "
+                  f"{'balanced' if r['balanced'] else 'NOT BALANCED'} ({r['loaded']:,} loaded, "
+                  f"{r['quarantined']:,} quarantined, {r['duplicate']:,} duplicate)")
+            if r["timings"]:
+                print("           stages s: " + ", ".join(
+                    f"{k} {v:.1f}" for k, v in r["timings"].items()))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

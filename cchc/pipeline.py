@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from cchc.config import LOCAL_TZ, Settings
+from cchc.stage_clock import StageClock
 from cchc.staging import (
     LOAD_FILE,
     StagedBatch,
@@ -97,6 +98,7 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     from sources.pull import pull_to_parquet
 
     src = settings.source_settings(spec.system)
+    _warm_up_validation()
     out_dir = new_staging_dir(settings, f"{spec.system}-pull")
     with spec.client_class().from_settings(src) as client:
         result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows,
@@ -118,7 +120,25 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     ))
 
 
+def _warm_up_validation() -> None:
+    """Get Great Expectations ready while the input is staged (expectations.validate.warm_up):
+    staging runs in native code, so its seconds of import are hidden rather than added."""
+    from expectations.validate import warm_up
+
+    warm_up(spec.core_table for spec in SOURCES)
+
+
 def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
+    """Read one export of any system into parquet parts (SourceFileError for unreadable files);
+    see :func:`_stage_file`."""
+    clock = StageClock()
+    with clock.stage("stage"):
+        batch = _stage_file(settings, path, sha256)
+    clock.log(log, "stage", f"of {batch.rows} rows")
+    return batch
+
+
+def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     """Read one export of any system into parquet parts (SourceFileError for unreadable files).
 
     The header tells which system made the export. A plain CSV export streams straight into
@@ -128,6 +148,7 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     from sources.csv_stream import stage_plain_csv
     from sources.files import read_export
 
+    _warm_up_validation()
     layouts = [spec.layout for spec in SOURCES]
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":
@@ -246,9 +267,10 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
         wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
         _alert_on_gate(wh, spec, batch, load_id, gate)
         return summary
+    clock = StageClock()
     try:
-        dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of)
-        with wh.transaction():
+        dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
+        with clock.stage("audit"), wh.transaction():
             # Last: the watermark moves only once every part is in.
             if batch.kind == "pull" and batch.window_to:
                 wh.set_watermark(spec.watermark_stream, parse_instant(batch.window_to), load_id)
@@ -270,9 +292,13 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
         raise
     # Audit rows commit on their own cursor: mark success only once the data has committed.
     summary.status = status
-    _finish(wh, load_id, summary)
-    _alert_on_quality(wh, spec, batch, summary)
-    _check_moved_due_dates(wh, spec, summary)
+    with clock.stage("audit"):
+        _finish(wh, load_id, summary)
+    with clock.stage("alerts"):
+        _alert_on_quality(wh, spec, batch, summary)
+    with clock.stage("moved_due_dates"):
+        _check_moved_due_dates(wh, spec, summary)
+    clock.log(log, "load", load_id)
     return summary
 
 
@@ -402,12 +428,12 @@ def _reason_key(reason: str) -> str:
 
 
 def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadSummary,
-                settings: Settings, as_of: date) -> list[dict]:
+                settings: Settings, as_of: date, clock: StageClock | None = None) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows."""
-    from expectations.validate import validate
     from transforms.context import TransformContext
     from warehouse.reference import transform_reference
 
+    clock = clock or StageClock()
     to_core = spec.transform()
     ctx = TransformContext(
         units=wh.units(),
@@ -423,19 +449,39 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()
     for part in batch.parts:
+        # One part at a time, its frames freed before the next is read: memory stays flat.
+        seen = _load_part(wh, spec, part, load_id, s, settings, to_core, ctx, seen, dq,
+                          q_reasons, w_reasons, clock)
+    s.quarantine_reasons = dict(q_reasons.most_common())
+    s.warning_reasons = dict(w_reasons.most_common())
+    return list(dq.values())
+
+
+def _load_part(wh, spec: SourceSpec, part: str, load_id: str, s: LoadSummary,
+               settings: Settings, to_core, ctx, seen: pl.Series, dq: dict[tuple, dict],
+               q_reasons: Counter[str], w_reasons: Counter[str], clock: StageClock) -> pl.Series:
+    """Transform, validate and write one staged part; returns the row hashes seen so far."""
+    from expectations.validate import validate
+
+    with clock.stage("read"):
         raw = pl.read_parquet(part)
-        s.rows_in += raw.height
+    s.rows_in += raw.height
+    with clock.stage("transform"):
         result = to_core(raw, ctx)
-        core = result.frame
-        for note in result.notes:
-            if note not in s.notes:
-                s.notes.append(note)
+    core = result.frame
+    for note in result.notes:
+        if note not in s.notes:
+            s.notes.append(note)
+    del result
+    with clock.stage("duplicates"):
         # Exact duplicates: same raw content as an earlier row of this input.
         first = core["row_hash"].is_first_distinct() & ~core["row_hash"].is_in(seen.implode())
         s.rows_duplicate += int((~first).sum())
-        raw, core = raw.filter(first), core.filter(first)
+        if not first.all():
+            raw, core = raw.filter(first), core.filter(first)
         seen = pl.concat([seen, core["row_hash"]])
 
+    with clock.stage("validate"):
         checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
         bad = checked.critical.list.len() > 0
         for reasons in checked.critical.filter(bad).to_list():
@@ -445,27 +491,30 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
             w_reasons.update(_reason_key(r) for r in reasons)
         _accumulate(dq, checked.results)
 
-        if WITHHELD_COLUMN in raw.columns:
-            s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
-        with wh.transaction():
-            _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned)
-    s.quarantine_reasons = dict(q_reasons.most_common())
-    s.warning_reasons = dict(w_reasons.most_common())
-    return list(dq.values())
+    if WITHHELD_COLUMN in raw.columns:
+        s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
+    with clock.stage("write_with_commit"), wh.transaction():
+        _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned, clock)
+    return seen
 
 
 def _write_part(wh, spec: SourceSpec, s: LoadSummary, load_id: str, raw: pl.DataFrame,
-                core: pl.DataFrame, checked, bad: pl.Series, warned: pl.Series) -> None:
+                core: pl.DataFrame, checked, bad: pl.Series, warned: pl.Series,
+                clock: StageClock) -> None:
     """Quarantine the rows that failed a critical check; keep and merge the others."""
     lid = pl.lit(load_id).alias("load_id")
-    quarantined = _raw_rows(spec, raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
-        checked.critical.filter(bad).alias("reasons"), lid
-    )
-    wh.write(spec.quarantine_table, quarantined.select(spec.quarantine_table.column_names))
-    good_raw = _raw_rows(spec, raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
-    s.rows_new_versions += wh.write(spec.raw_table, good_raw.select(spec.raw_table.column_names)).inserted
-    good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
-    merged = wh.write(spec.core_table, good.select(spec.core_table.column_names))
+    with clock.stage("write_quarantine"):
+        quarantined = _raw_rows(spec, raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
+            checked.critical.filter(bad).alias("reasons"), lid
+        )
+        wh.write(spec.quarantine_table, quarantined.select(spec.quarantine_table.column_names))
+    with clock.stage("write_raw"):
+        good_raw = _raw_rows(spec, raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
+        s.rows_new_versions += wh.write(spec.raw_table,
+                                        good_raw.select(spec.raw_table.column_names)).inserted
+    with clock.stage("write_core"):
+        good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
+        merged = wh.write(spec.core_table, good.select(spec.core_table.column_names))
     s.core_inserted += merged.inserted
     s.core_updated += merged.updated
     s.rows_quarantined += int(bad.sum())
@@ -498,8 +547,12 @@ def publish(settings: Settings) -> Path:
     from cchc.dashboard import refresh_after_publish
     from warehouse.writer import publish as _publish
 
-    _publish(settings)
-    refresh_after_publish(settings)
+    clock = StageClock()
+    with clock.stage("publish"):
+        _publish(settings)
+    with clock.stage("dashboard"):
+        refresh_after_publish(settings)
+    clock.log(log, "publish")
     return settings.published_path
 
 

@@ -18,8 +18,9 @@ Why it is shaped this way (measured at 1M rows on the 2-core machine, docs in RE
 from __future__ import annotations
 
 import ast
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -29,6 +30,8 @@ import polars as pl
 
 from expectations import suites
 from warehouse.schema import Severity, Table
+
+log = logging.getLogger(__name__)
 
 ROW_ID = "__cchc_row"
 # Each chunk pays GX's fixed cost again (≈ 0.35 s for the dossier suite); frames are narrow, so
@@ -122,9 +125,38 @@ def _skip_frame_fingerprint() -> None:
 _GX_LOCK = threading.RLock()
 
 
-@cache
+_RUNTIME: list[_Runtime] = []
+
+
 def _runtime() -> _Runtime:
-    return _Runtime()
+    """The process's runtime, built once, even when a warm-up thread builds it meanwhile."""
+    if not _RUNTIME:
+        with _GX_LOCK:
+            if not _RUNTIME:
+                _RUNTIME.append(_Runtime())
+    return _RUNTIME[0]
+
+
+def warm_up(tables: Iterable[Table]) -> threading.Thread:
+    """Import GX and build its runtime and the suites of ``tables`` in a background thread.
+
+    Importing GX and building a context costs seconds of GIL-bound Python, once per process.
+    A load starts this while it stages its input (polars' and DuckDB's native code leaves
+    the GIL free), so the first :func:`validate` finds GX ready instead of waiting for it;
+    a ``validate`` call that comes first simply waits on the lock."""
+    wanted = tuple(tables)
+
+    def build() -> None:
+        try:
+            with _GX_LOCK:
+                for table in wanted:
+                    _plans(table)
+        except Exception:  # validate() builds them again and reports the error there
+            log.debug("GX warm-up failed", exc_info=True)
+
+    thread = threading.Thread(target=build, name="cchc-gx-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @cache

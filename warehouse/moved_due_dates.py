@@ -40,12 +40,20 @@ MOVED_IN_LOAD_SQL = f"""
 WITH touched AS (
     SELECT DISTINCT MaHoSo FROM raw_onestop__dossier_versions WHERE load_id = $load_id
 ),
+-- a move needs two different due dates, hence two different texts: only the dossiers whose
+-- versions give two are parsed (reading every version's dates costs seconds per 100k rows)
+candidates AS (
+    SELECT {_DOSSIER} AS dossier_code, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
+    FROM raw_onestop__dossier_versions
+    WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
+    QUALIFY count(DISTINCT NgayHenTra) OVER (PARTITION BY dossier_code) > 1
+),
 versions AS (
-    SELECT {_DOSSIER} AS dossier_code, cchc_instant(NgayCapNhat) AS version_at,
+    SELECT dossier_code, cchc_instant(NgayCapNhat) AS version_at,
            (cchc_instant(NgayHenTra) + INTERVAL 7 HOUR)::DATE AS due_date, row_hash,
            load_id = $load_id AS of_load
-    FROM raw_onestop__dossier_versions
-    WHERE MaHoSo IN (SELECT MaHoSo FROM touched) AND cchc_instant(NgayTiepNhan) IS NOT NULL
+    FROM candidates
+    WHERE cchc_instant(NgayTiepNhan) IS NOT NULL
 ),
 -- consecutive due dates with this load's versions (now) and without them (before it)
 now_steps AS (

@@ -22,6 +22,7 @@ from warehouse.schema import Strategy, Table
 FRAME = "_cchc_frame"
 STAGE = "_cchc_stage"
 TIE_BREAK = "row_hash"
+_ROW = "__cchc_row"
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,24 @@ def _wins(table: Table, new: str, old: str) -> str:
 
 def _one_per_key(table: Table, frame: pl.DataFrame, *, newest: bool) -> pl.DataFrame:
     """Keep one row per key: the newest version (MERGE) or the first seen (APPEND_NEW)."""
-    if frame.select(pl.struct(table.key).is_unique().all()).item():
+    key = list(table.key)
+    if frame.select(pl.struct(key).is_unique().all()).item():
         return frame
     if not newest:
-        return frame.unique(subset=list(table.key), keep="first", maintain_order=True)
+        return frame.unique(subset=key, keep="first", maintain_order=True)
     order = _version_columns(table)
     if not order:  # unversioned: the last row of the frame is the latest write
-        return frame.unique(subset=list(table.key), keep="last", maintain_order=True)
+        return frame.unique(subset=key, keep="last", maintain_order=True)
+    # Decide on the key and version columns only, then take the winning rows once: sorting the
+    # whole (wide) frame would move every column.
     descending = [True] + [False] * (len(order) - 1)  # newest version, then smallest hash
-    return frame.sort(order, descending=descending, nulls_last=True).unique(
-        subset=list(table.key), keep="first", maintain_order=True
+    winners = (
+        frame.select(*dict.fromkeys([*key, *order])).with_row_index(_ROW)
+        .sort(order, descending=descending, nulls_last=True, maintain_order=True)
+        .unique(subset=key, keep="first", maintain_order=True)
+        .get_column(_ROW).sort()
     )
+    return frame[winners]
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:

@@ -298,3 +298,19 @@ def test_a_check_gx_cannot_evaluate_stops_validation() -> None:
     core, raw = frames_for(broken, [{"n": "1"}, {"n": "2"}])
     with pytest.raises(ValidationError, match="could not evaluate"):
         validate(core, raw, broken)
+
+
+def test_warm_up_threads_share_one_runtime_with_validate(broken) -> None:
+    """Warm-ups started while a load stages (and a validate racing them) build GX once."""
+    import threading
+
+    from expectations import validate as v
+
+    core, raw, _ = broken
+    threads = [v.warm_up([T]) for _ in range(3)]
+    racer = threading.Thread(target=lambda: validate(core, raw, T))
+    racer.start()
+    for t in (*threads, racer):
+        t.join(timeout=60)
+    assert len(v._RUNTIME) == 1
+    assert validate(core, raw, T).critical.to_list() == broken[2].critical.to_list()

@@ -108,6 +108,17 @@ def test_view_lists_dossiers_whose_due_date_changed_after_reception(con) -> None
     assert in_load == {"L1": [("TWICE", 4)], "L2": [("MOVED", 5)]}
 
 
+def test_load_check_finds_a_move_between_two_spellings_of_one_dossier_code(con) -> None:
+    """Each spelling alone has one due date; only as one dossier (canonical code) do they
+    show the move: the check must not skip a dossier because each raw spelling looks unmoved."""
+    in_load = _load(con, [
+        _version("hs\u200b-7", "2022-03-01T02:00:00Z", "2022-03-04T10:00:00Z", "L1"),
+        _version("HS-7", "2022-03-02T02:00:00Z", "2022-03-09T10:00:00Z", "L1"),
+        _version("hs-8", "2022-03-01T02:00:00Z", "2022-03-04T10:00:00Z", "L1"),
+    ], [dossier("HS-7", received_date="2022-03-01", due_date="2022-03-09")])
+    assert in_load == {"L1": [("HS-7", 5)]}
+
+
 def test_findings_one_warning_naming_the_dossiers_or_none() -> None:
     from warehouse.moved_due_dates import MovedInLoad
 
