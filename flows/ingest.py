@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 
 from cchc import inbox, pipeline
 from cchc.config import Settings, load_settings
-from flows.common import deliver_alerts_task, load_task, publish_task
+from flows.common import deliver_alerts_task, publish_task
 from flows.pull import flow_state_hooks
 
 
@@ -36,13 +36,78 @@ def stage_task(settings: Settings, path: str, sha256: str) -> pipeline.StagedBat
         return FileRejection(str(exc))
 
 
-@task(name="already-loaded")
-def already_loaded_task(settings: Settings, sha256: str) -> str | None:
-    """The load id of a successful earlier load of the same content, if any."""
+@task(name="already-published")
+def already_published_task(settings: Settings, sha256: str) -> str | None:
+    """The load id of a successful earlier load of the same content, read from the published
+    snapshot: no writer lock, so a file loaded before costs no wait and no staging. The load
+    step asks the private warehouse again, under the lock."""
+    from warehouse.reader import SnapshotUnavailable, open_snapshot
+
+    try:
+        con = open_snapshot(settings)
+    except SnapshotUnavailable:
+        return None
+    try:
+        row = con.execute(
+            "SELECT load_id FROM etl_loads WHERE file_sha256 = ? "
+            "AND status IN ('succeeded', 'recovered') ORDER BY started_at DESC LIMIT 1",
+            [sha256]).fetchone()
+    except Exception:  # an older snapshot without the column: the load step decides
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+@task(name="load-and-publish", task_run_name="load {batch.system} file")
+def load_and_publish_task(settings: Settings, batch: pipeline.StagedBatch) -> pipeline.LoadSummary:
+    """Load a staged file and publish, holding the writer slot once and opening the warehouse
+    once (``Warehouse.session``): the schema check, seeds and views run once per file, and the
+    rows are visible as soon as this returns. Content loaded meanwhile is skipped."""
+    from prefect.concurrency.sync import concurrency
+
+    from cchc.names import WRITER_LIMIT
+    from warehouse.alerts import GATE_FAILED
     from warehouse.writer import Warehouse
 
-    with Warehouse.open(settings) as wh:
-        return wh.load_for_file(sha256)
+    logger = get_run_logger()
+    with concurrency(WRITER_LIMIT, occupy=1, strict=False), Warehouse.session(settings) as wh:
+        previous = wh.load_for_file(batch.file_sha256) if batch.file_sha256 else None
+        if previous:
+            logger.info("%s has the same content as load %s: not loaded again", batch.source,
+                        previous)
+            return pipeline.LoadSummary(previous, batch.source, "skipped",
+                                        message=f"same content as load {previous}")
+        summary = pipeline.load_batch(settings, batch)
+        wh.publish()  # a gate's rejection too: its audit rows are shown
+        if summary.status == "succeeded":  # an earlier unreadable file of this name: resolved
+            wh.record_check(GATE_FAILED, UNKNOWN_SYSTEM, Path(batch.source).name, [])
+    _log_summary(logger, summary)
+    return summary
+
+
+def _log_summary(logger, summary: pipeline.LoadSummary) -> None:
+    logger.info(
+        "load %s %s: %d in = %d duplicate + %d loaded + %d quarantined; %d warned; "
+        "core +%d new, %d updated", summary.load_id, summary.status, summary.rows_in,
+        summary.rows_duplicate, summary.rows_loaded, summary.rows_quarantined,
+        summary.rows_warned, summary.core_inserted, summary.core_updated)
+    for reason, n in summary.quarantine_reasons.items():
+        logger.warning("quarantined %d row(s): %s", n, reason)
+    if summary.rows_withheld:
+        logger.error("%d secret record(s) arrived with withheld fields: dropped before storing",
+                     summary.rows_withheld)
+    if summary.status == "rejected":
+        logger.error("batch rejected: %s", summary.message)
+
+
+@task(name="draw-dashboard")
+def dashboard_task(settings: Settings) -> None:
+    """Redraw the dashboard page from the new snapshot (after the writer lock is released;
+    never fails the run)."""
+    from cchc.dashboard import refresh_after_publish
+
+    refresh_after_publish(settings)
 
 
 @task(name="record-rejected-file")
@@ -61,16 +126,6 @@ def record_rejection_task(settings: Settings, path: str, sha256: str | None, rea
                         [unreadable_file_finding(Path(path).name, reason, load_id)])
     publish_task.fn(settings)
     return load_id
-
-
-@task(name="resolve-unreadable-file")
-def resolve_unreadable_task(settings: Settings, path: str) -> None:
-    """A file of this name loaded: an earlier unreadable one's alert is resolved."""
-    from warehouse.alerts import GATE_FAILED
-    from warehouse.writer import Warehouse
-
-    with Warehouse.open(settings) as wh:
-        wh.record_check(GATE_FAILED, UNKNOWN_SYSTEM, Path(path).name, [])
 
 
 UNKNOWN_SYSTEM = "unknown"  # etl_loads.source_system of a file no reader recognised
@@ -143,7 +198,7 @@ def _ingest_file(s: Settings, path: str, from_inbox: bool) -> dict:
 def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) -> tuple[dict, bool]:
     """One read of ``file``; returns the summary and whether it may be archived now (True) or
     was moved to rejected/ or must stay (False)."""
-    previous = already_loaded_task(s, sha)
+    previous = already_published_task(s, sha)
     if previous:
         logger.info("%s has the same content as load %s: not loaded again", file, previous)
         return pipeline.LoadSummary(previous, str(file), "skipped",
@@ -155,13 +210,12 @@ def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) ->
         return pipeline.LoadSummary(load_id, str(file), "rejected",
                                     message=batch.reason).as_dict(), False
     logger.info("%s is a %s export", file.name, batch.system)
-    summary = load_task(s, batch)
-    publish_task(s)  # rejected by a batch gate: only its audit rows were written; show them too
-    if summary.status == "succeeded":
-        pipeline.cleanup(batch)
-        resolve_unreadable_task(s, str(file))
-        return summary.as_dict(), True
+    summary = load_and_publish_task(s, batch)  # an error keeps the staged batch for recovery
     pipeline.cleanup(batch)
+    if summary.status != "skipped":
+        dashboard_task(s)
+    if summary.status in ("succeeded", "skipped"):
+        return summary.as_dict(), True
     _reject(s, logger, file, summary.message or summary.status, from_inbox)
     return summary.as_dict(), False
 

@@ -17,6 +17,7 @@ on the main row's ``row_hash``) and the next load of the same input writes the m
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -47,6 +48,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+
+_SESSION = threading.local()  # the Warehouse of an active ``Warehouse.session`` in this thread
+
+
+def _session_warehouse(settings: Settings) -> Warehouse | None:
+    wh = getattr(_SESSION, "warehouse", None)
+    if wh is not None and wh.settings.warehouse_path == settings.warehouse_path:
+        return wh
+    return None
 
 
 class UnfinishedLoadError(RuntimeError):
@@ -104,7 +115,12 @@ class Warehouse:
 
         Before handing the warehouse over, put right what a killed writer left: finish or undo
         its unfinished load, remove its staging leftovers, and publish a committed state that
-        was never published (``publish_if_stale``)."""
+        was never published (``publish_if_stale``). Inside :meth:`session` on the same file
+        (same thread), the session's warehouse is handed over as it is: nothing is opened."""
+        current = _session_warehouse(settings)
+        if current is not None:
+            yield current
+            return
         with writer_lock(settings.warehouse_path, lock_timeout_s):
             con = connect(settings.warehouse_path, settings)
             try:
@@ -114,6 +130,23 @@ class Warehouse:
                 yield wh
             finally:
                 con.close()
+
+    @classmethod
+    @contextmanager
+    def session(cls, settings: Settings, **open_options: Any) -> Iterator[Warehouse]:
+        """``open`` once for a whole step (a file's check, load and publish): every
+        ``Warehouse.open`` of the same file in this thread meanwhile reuses this one, so the
+        schema check, seeds and views run once and the writer lock is held throughout."""
+        current = _session_warehouse(settings)
+        if current is not None:
+            yield current
+            return
+        with cls.open(settings, **open_options) as wh:
+            _SESSION.warehouse = wh
+            try:
+                yield wh
+            finally:
+                _SESSION.warehouse = None
 
     @classmethod
     @contextmanager

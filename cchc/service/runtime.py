@@ -47,7 +47,7 @@ from flows.deployments import (
 log = logging.getLogger("cchc.service")
 
 RUNNER_LIMIT = 4  # flow processes at once; writers queue on the writer slot anyway
-RUNNER_POLL_S = 0.5  # how often the runner asks for due runs (one small API call)
+RUNNER_POLL_S = 0.25  # how often the runner asks for due runs (one small API call)
 
 
 class ServiceAlreadyRunning(RuntimeError):
@@ -265,6 +265,7 @@ def run_service(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS, *, catch_up:
                 asyncio.run(_serve(settings, specs, len(refs.pulls), sock, info, catch_up,
                                    on_ready))
             finally:
+                warm_start.disable()
                 if sock is not None:
                     sock.close()
                 from cchc.service.events import flush_events
