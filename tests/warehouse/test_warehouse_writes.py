@@ -135,6 +135,7 @@ def test_append_and_replace() -> None:
         assert write_frame(con, DQ_RESULTS, pl.DataFrame([result])) == WriteResult(1, 0)
     assert con.execute("SELECT count(*) FROM dq_results").fetchone() == (2,)
     units = pl.DataFrame([{"unit_code": "1", "name": "X"}, {"unit_code": "2", "name": "Y"}])
+    units = units.with_columns(valid_from=pl.date(2008, 1, 1))  # part of the key
     write_frame(con, DIM_ADMIN_UNIT, units)
     write_frame(con, DIM_ADMIN_UNIT, units.head(1))
     assert con.execute("SELECT unit_code FROM dim_admin_unit").fetchall() == [("1",)]
