@@ -1,7 +1,9 @@
 """The pipeline commands: ``cchc run``, ``cchc ingest``, ``cchc demo``, ``cchc status``.
 
-Each runs the real Prefect flows (with a temporary Prefect server when none is configured), so a
-run from the command line is recorded exactly as a scheduled one.
+Each runs the real Prefect flows, so a run from the command line is recorded exactly as a
+scheduled one. When ``cchc serve`` runs on the same data folder, ``cchc run`` and ``cchc ingest``
+hand the work to its deployments and wait for the result (``cchc.service.handoff``); otherwise
+they run the flows here, with a temporary Prefect server when none is configured.
 """
 
 from __future__ import annotations
@@ -31,6 +33,40 @@ def _prepare():
     return settings
 
 
+def _running_service(settings):
+    """The ``cchc serve`` of this data folder, if one runs: the command hands it the work
+    (no temporary Prefect server here; ``CCHC_LOCAL=1`` runs locally anyway)."""
+    from cchc.service.handoff import running_service
+
+    service = running_service(settings)
+    if service is not None:
+        from cchc.console import console
+
+        console.print(f"[dim]handing the work to cchc serve (pid {service.pid}) at "
+                      f"{service.api_url}[/]")
+    return service
+
+
+def _on_service(settings, service, flow_name: str, parameters: dict) -> dict:
+    from cchc.names import DEPLOYMENT_NAME
+    from cchc.service.handoff import submit
+
+    return submit(settings, service, f"{flow_name}/{DEPLOYMENT_NAME}", parameters)
+
+
+def _ingest_on_service(settings, service, path: Path) -> dict:
+    """Hand one file to the service's ingest deployment (``cchc.service.handoff``)."""
+    from cchc.service.handoff import hand_off_file, remove_handed_off
+
+    original = path.resolve()
+    copy = hand_off_file(settings, original)
+    try:
+        return _on_service(settings, service, "ingest-file", {
+            "path": str(copy), "handed_off": True, "origin": str(original)})
+    finally:
+        remove_handed_off(settings, copy)  # the flow removes it too; a failed submit leaves none
+
+
 def run_command(
     since: Annotated[str | None, typer.Option(help="Start of the window (ISO, UTC); default: the stored watermark.")] = None,
     until: Annotated[str | None, typer.Option(help="End of the window, exclusive (ISO, UTC); default: now.")] = None,
@@ -48,11 +84,16 @@ def run_command(
     from sources.registry import source
 
     systems = system or settings.enabled_systems()
+    service = _running_service(settings)
     failed = 0
     for name in systems:
         source(name)  # unknown names stop here, with the known ones listed
         try:
-            summary = PULL_FLOWS[name](since=since, until=until)
+            if service is not None:
+                summary = _on_service(settings, service, f"{PULL_FLOWS[name].name}",
+                                      {"since": since, "until": until})
+            else:
+                summary = PULL_FLOWS[name](since=since, until=until)
         except Exception as exc:  # the next system still runs; the failure is recorded and shown
             failed += 1
             console.print(f"[bold red]{name}: pull failed[/] {type(exc).__name__}: "
@@ -69,16 +110,21 @@ def ingest_command(
     """Load exports (dossier lists, document registers; XLSX/CSV) and publish. The header tells
     which system made each file. Every file is tried, whatever happened to the one before;
     exits 1 if any file was rejected or failed."""
-    _prepare()
+    settings = _prepare()
     from rich.markup import escape
 
     from cchc.console import console, print_summary
-    from flows.ingest import ingest_file
 
+    service = _running_service(settings)
+    if service is None:
+        from flows.ingest import ingest_file
     failed = 0
     for path in paths:
         try:
-            summary = ingest_file(path=str(path))
+            if service is not None:
+                summary = _ingest_on_service(settings, service, path)
+            else:
+                summary = ingest_file(path=str(path))
             ok = summary["status"] not in ("rejected", "failed")
             print_summary(summary)
             failed += not ok

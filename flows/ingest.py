@@ -3,6 +3,7 @@ given by path. The file's header tells which system made it (``sources.files``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,32 +148,49 @@ def _wait_until_written(file: Path, timeout_s: float = 600.0) -> None:
 
 @flow(name="ingest-file", log_prints=True, on_failure=flow_state_hooks(None)["on_crashed"],
       **flow_state_hooks(None))
-def ingest_file(path: str, from_inbox: bool = False) -> dict:
+def ingest_file(path: str, from_inbox: bool = False, handed_off: bool = False,
+                origin: str | None = None) -> dict:
     """Load one export (a dossier list or a document register), then publish. With
     ``from_inbox`` the file must lie in the inbox and is moved afterwards: to archive/ when
     loaded (or loaded before), to rejected/ with a reason file when it cannot be loaded. The
     same content is never loaded twice. A file that changed while it was read (size, mtime or
     content) is read again, not archived. A run of the deployment (started by the inbox
-    watcher's event) takes inbox files only."""
+    watcher's event) takes inbox files only, or a file ``cchc ingest`` handed to the service
+    (``handed_off``: under ``handoff/``, removed afterwards; ``origin`` is its path on the
+    command line, recorded as the load's source)."""
     s = load_settings()
     try:
-        return _ingest_file(s, path, from_inbox)
+        return _ingest_file(s, path, from_inbox, handed_off, origin)
     finally:
         deliver_alerts_task(s)
 
 
-def _ingest_file(s: Settings, path: str, from_inbox: bool) -> dict:
-    from sources.files import file_sha256
+def _ingest_file(s: Settings, path: str, from_inbox: bool, handed_off: bool = False,
+                 origin: str | None = None) -> dict:
+    from cchc.service.handoff import checked_handoff_path, remove_handed_off
 
     logger = get_run_logger()
-    if not from_inbox and _deployment_id():
+    if not from_inbox and not handed_off and _deployment_id():
         raise inbox.InboxPathError(
             f"{path}: refused: a deployment run ingests files from the inbox only "
             f"(from_inbox=true, a file directly inside {s.inbox_dir}); to load a file from "
             "elsewhere, drop it in the inbox or run `cchc ingest FILE` on this machine")
+    if handed_off:
+        file = checked_handoff_path(s, path)
+        try:
+            return _read_until_settled(s, logger, file, False, origin or str(file))
+        finally:
+            remove_handed_off(s, file)
     file = inbox.checked_inbox_path(s, path) if from_inbox else Path(path).resolve()
     if not file.is_file():
         raise inbox.InboxPathError(f"{file}: not a regular file")
+    return _read_until_settled(s, logger, file, from_inbox, str(file))
+
+
+def _read_until_settled(s: Settings, logger, file: Path, from_inbox: bool, label: str) -> dict:
+    """Read ``file`` until it stays the same while read (or ``MAX_READS``); archive inbox files."""
+    from sources.files import file_sha256
+
     result: dict = {}
     for _ in range(MAX_READS):
         if from_inbox:
@@ -182,7 +200,7 @@ def _ingest_file(s: Settings, path: str, from_inbox: bool) -> dict:
         with inbox.crash_guard(s, sha) as died:
             if died >= inbox.MAX_CRASHES:
                 return _crashed(s, logger, file, sha, died, from_inbox)
-            result, settled = _ingest_once(s, logger, file, sha, from_inbox)
+            result, settled = _ingest_once(s, logger, file, sha, from_inbox, label)
         if not settled:
             return result
         if inbox.fingerprint(file) == before and file_sha256(file) == sha:
@@ -195,21 +213,24 @@ def _ingest_file(s: Settings, path: str, from_inbox: bool) -> dict:
     return result
 
 
-def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool) -> tuple[dict, bool]:
+def _ingest_once(s: Settings, logger, file: Path, sha: str, from_inbox: bool,
+                 label: str) -> tuple[dict, bool]:
     """One read of ``file``; returns the summary and whether it may be archived now (True) or
     was moved to rejected/ or must stay (False)."""
     previous = already_published_task(s, sha)
     if previous:
         logger.info("%s has the same content as load %s: not loaded again", file, previous)
-        return pipeline.LoadSummary(previous, str(file), "skipped",
+        return pipeline.LoadSummary(previous, label, "skipped",
                                     message=f"same content as load {previous}").as_dict(), True
     batch = stage_task(s, str(file), sha)
     if isinstance(batch, FileRejection):
-        load_id = record_rejection_task(s, str(file), sha, batch.reason)
+        load_id = record_rejection_task(s, label, sha, batch.reason)
         _reject(s, logger, file, batch.reason, from_inbox)
-        return pipeline.LoadSummary(load_id, str(file), "rejected",
+        return pipeline.LoadSummary(load_id, label, "rejected",
                                     message=batch.reason).as_dict(), False
     logger.info("%s is a %s export", file.name, batch.system)
+    if label != batch.source:  # a handed-off file: the load names the file the user gave
+        batch = dataclasses.replace(batch, source=label)
     summary = load_and_publish_task(s, batch)  # an error keeps the staged batch for recovery
     pipeline.cleanup(batch)
     if summary.status != "skipped":

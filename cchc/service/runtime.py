@@ -330,7 +330,10 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
                     query_seconds=RUNNER_POLL_S)
     # aadd_flow (not aadd_deployment): the runner keeps the flow object and starts runs from it
     # in a forked child (warm_start) instead of a fresh `python -m prefect.engine`.
-    ids = [await runner.aadd_flow(spec.flow(), name=DEPLOYMENT_NAME, **spec.options)
+    # persist_result: `cchc ingest` / `cchc run` hand work to these deployments and read the
+    # run's summary back from the result store under the Prefect home (cchc.service.handoff).
+    ids = [await runner.aadd_flow(spec.flow().with_options(persist_result=True),
+                                  name=DEPLOYMENT_NAME, **spec.options)
            for spec in specs]
     pull_ids = ids[:n_pulls]
     async with get_client() as client:
@@ -376,6 +379,9 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
             await asyncio.sleep(0.05)
     log.info("ready: Prefect UI %s, hook %s, inbox %s, dashboard %s", info.ui_url,
              info.hook_url or f"off ({info.hook_off})", info.inbox, info.dashboard_url or "off")
+    from cchc.service.handoff import remove_service_file, write_service_file
+
+    write_service_file(settings, info.api_url)  # commands now hand their work to us
     if on_ready is not None:
         on_ready(info)
 
@@ -385,6 +391,7 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
         if task is not stopper and task.exception() is not None:
             log.error("%s failed: %r; stopping the service", task.get_name(), task.exception())
     log.info("stopping: no new runs; cancelling runs in progress")
+    remove_service_file(settings)
     stop.set()
     if receiver is not None:
         receiver.should_exit = True

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +94,40 @@ def test_dropped_export_becomes_queryable(service: Serve, world: World) -> None:
     archived = service.data_dir / "archive" / staged.name
     wait_for(archived.exists, 60, every_s=0.2, what="the file in archive/")
     assert not (service.data_dir / "inbox" / staged.name).exists()
+
+
+def test_cchc_ingest_hands_the_file_to_the_running_service(service: Serve, world: World) -> None:
+    """With the service up, `cchc ingest` starts no Prefect server of its own: the service's
+    ingest deployment loads the file (from a private hand-off copy, removed afterwards) and the
+    command prints the same summary; the load names the file it was given."""
+    from simulator.exports import export_dossiers
+
+    export = service.data_dir.parent / "handed-2021-02.xlsx"
+    result = export_dossiers(export, dataset=world.dataset, date_from=date(2021, 2, 1),
+                             date_to=date(2021, 2, 10))
+    before = set(core_codes(service.data_dir))
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "cchc.cli", "ingest", str(export)],
+                          env={**service.env, "COLUMNS": "250"}, cwd=service.data_dir.parent,
+                          capture_output=True,
+                          text=True, timeout=180)
+    print(f"\ncchc ingest handed to the service: {time.monotonic() - t0:.1f} s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "handing the work to cchc serve" in done.stdout
+    assert "succeeded" in done.stdout
+    added = set(core_codes(service.data_dir)) - before
+    assert added and added <= world.truth_codes  # (some rows are January dossiers, changed)
+    from warehouse.reader import open_snapshot
+
+    con = open_snapshot(Settings(data_dir=service.data_dir))
+    try:  # the load names the file the user gave, not the hand-off copy
+        loads = con.execute("select status, rows_in from etl_loads where source = ?",
+                            [str(export.resolve())]).fetchall()
+    finally:
+        con.close()
+    assert loads == [("succeeded", result.rows)]
+    assert export.exists()  # the user's file stays where it was
+    assert not any((service.data_dir / "handoff").iterdir())
 
 
 def test_badly_signed_notification_starts_nothing(service: Serve) -> None:
