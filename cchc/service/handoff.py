@@ -31,6 +31,7 @@ from cchc.config import Settings
 
 SERVICE_FILE = "service.json"
 HANDOFF_DIR = "handoff"
+POLL_S = 0.25  # how often the command asks whether its run has ended (Prefect's default: 5 s)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def submit(settings: Settings, service: RunningService, deployment: str,
     # Prefect may have been imported before the service's URL was set: re-read the environment.
     with SettingsContext(profile=get_settings_context().profile, settings=PrefectSettings()):
         flow_run = run_deployment(deployment, parameters=parameters, timeout=None,
-                                  tags=["cli"])
+                                  poll_interval=POLL_S, tags=["cli"])
         return _result(flow_run)
 
 
