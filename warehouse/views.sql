@@ -117,7 +117,7 @@ COMMENT ON VIEW out_onestop__dossiers IS 'One row per dossier in its newest know
 CREATE OR REPLACE VIEW out_onestop__rates_by_unit_month AS
 WITH received AS (
     SELECT
-        unit_code,
+        unit_code, unit_valid_from,
         date_trunc('month', received_date)::DATE AS month,
         count(*) AS received,
         count(*) FILTER (channel IN {{codes onestop.ONLINE_CHANNELS}}) AS received_online,
@@ -132,7 +132,7 @@ WITH received AS (
 ),
 resolved AS (
     SELECT
-        unit_code,
+        unit_code, unit_valid_from,
         date_trunc('month', closed_date)::DATE AS month,
         count(*) AS resolved,
         count(*) FILTER (closed_timeliness = 'before_due') AS resolved_before_due,
@@ -150,6 +150,7 @@ resolved AS (
 )
 SELECT
     unit_code,
+    unit_valid_from,
     u.name AS unit_name,
     month,
     coalesce(received, 0) AS received,
@@ -169,10 +170,9 @@ SELECT
     coalesce(rated, 0) AS rated,
     round(satisfied / nullif(rated, 0), 4) AS satisfaction_rate
 FROM received
-FULL OUTER JOIN resolved USING (unit_code, month)
-LEFT JOIN dim_admin_unit u ON u.unit_code = unit_code
-    AND u.valid_from = cchc_unit_from(unit_code, NULL, month)
-ORDER BY unit_code, month;
+FULL OUTER JOIN resolved USING (unit_code, unit_valid_from, month)
+LEFT JOIN dim_admin_unit u ON u.unit_code = unit_code AND u.valid_from = unit_valid_from
+ORDER BY unit_code, unit_valid_from, month;
 
 COMMENT ON VIEW out_onestop__rates_by_unit_month IS 'Per unit and calendar month. Reception figures count dossiers received in the month (form 06 columns 4 and 5); resolution figures count dossiers closed in the month (columns 7 to 10). online_rate = online / (online + counter and postal), carried-over dossiers excluded; on_time_rate = (before + on the due day) / resolved, where on the due day includes withdrawals and dossiers without a due date (resolved_no_due_date says how many: the vendor counts them as on time). digitised_rate, online_payment_rate: share of dossiers received; electronic_result_rate: share of finished (status 9, 10); satisfaction_rate: (very) satisfied / rated.';
 
@@ -343,6 +343,8 @@ CREATE OR REPLACE VIEW out_eoffice__rates_by_unit_month AS
 WITH docs AS (
     SELECT
         unit_code, direction, transport, deadline_date, completed_date, digitally_signed,
+        cchc_unit_from(unit_code, unit_valid_from, coalesce(received_date, issued_date))
+            AS unit_valid_from,
         date_trunc('month', CASE direction WHEN 'DEN' THEN received_date
                                            WHEN 'DI' THEN issued_date END)::DATE AS month
     FROM core_eoffice__documents
@@ -350,6 +352,7 @@ WITH docs AS (
 counts AS (
     SELECT
         unit_code,
+        unit_valid_from,
         month,
         count(*) FILTER (direction = 'DEN') AS received,
         count(*) FILTER (direction = 'DEN' AND transport IN {{codes eoffice.ELECTRONIC_CODES}})
@@ -371,10 +374,11 @@ counts AS (
         count(*) FILTER (direction = 'DI' AND digitally_signed) AS issued_signed
     FROM docs
     WHERE month IS NOT NULL
-    GROUP BY unit_code, month
+    GROUP BY unit_code, unit_valid_from, month
 )
 SELECT
     c.unit_code,
+    c.unit_valid_from,
     u.name AS unit_name,
     c.month,
     received, received_electronic, with_deadline, completed_on_time, completed_late,
@@ -384,9 +388,8 @@ SELECT
     round(issued_signed / nullif(issued, 0), 4) AS signed_rate,
     round(completed_on_time / nullif(completed_on_time + completed_late, 0), 4) AS on_time_rate
 FROM counts c
-LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code
-    AND u.valid_from = cchc_unit_from(c.unit_code, NULL, c.month)
-ORDER BY c.unit_code, c.month;
+LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code AND u.valid_from = c.unit_valid_from
+ORDER BY c.unit_code, c.unit_valid_from, c.month;
 
 COMMENT ON VIEW out_eoffice__rates_by_unit_month IS 'Per register holder and calendar month, the e-document report (docs/figures.md §5) with the month as its own period, judged at the month''s last day: received (3, NgayDen in the month), received_electronic (4, DienTu or CaHai), with_deadline (5), completed_on_time (6, completed on or before the deadline and by the month end), completed_late (7), open_overdue (8, not completed by the month end, deadline before it), open_within_deadline (9, deadline on or after the month end), issued (10, NgayBanHanh in the month), issued_electronic (11), issued_signed (12). with_deadline = 6 + 7 + 8 + 9. electronic_rate = (4 + 11) / (3 + 10); signed_rate = 12 / 10; on_time_rate = 6 / (6 + 7). The current month is provisional. Incoming documents received earlier and still open are in no month''s columns.';
 
@@ -545,7 +548,7 @@ scoped AS (
 ),
 dossiers AS (
     SELECT
-        unit_code, month,
+        unit_code, unit_valid_from, month,
         count(*) AS c3,
         count(*) FILTER (received_date >= month
                          AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
@@ -577,34 +580,36 @@ dossiers AS (
         count(*) FILTER (closed_date <= month_end AND rating IN {{codes onestop.SATISFIED}})
             AS satisfied
     FROM scoped
-    GROUP BY unit_code, month
+    GROUP BY unit_code, unit_valid_from, month
 ),
 -- (unit, procedure) pairs offered online: a dossier at level 3 or 4 received by then.
 offered AS (
-    SELECT unit_code, procedure_code, min(received_date) AS offered_from
+    SELECT unit_code, unit_valid_from, procedure_code, min(received_date) AS offered_from
     FROM out_onestop__dossier_lifecycle
     WHERE service_level IN {{codes onestop.ONLINE_LEVELS}} AND procedure_code IS NOT NULL
-    GROUP BY unit_code, procedure_code
+    GROUP BY unit_code, unit_valid_from, procedure_code
 ),
 used_online AS (
-    SELECT DISTINCT unit_code, date_trunc('month', received_date)::DATE AS month, procedure_code
+    SELECT DISTINCT unit_code, unit_valid_from, date_trunc('month', received_date)::DATE AS month,
+                    procedure_code
     FROM out_onestop__dossier_lifecycle
     WHERE channel IN {{codes onestop.ONLINE_CHANNELS}}
 ),
 uptake AS (
     SELECT
-        m.month, o.unit_code,
+        m.month, o.unit_code, o.unit_valid_from,
         count(*) AS procedures_offered_online,
         count(u.procedure_code) AS procedures_with_online
     FROM months m
     JOIN offered o ON o.offered_from <= m.month_end
     LEFT JOIN used_online u
-      ON u.month = m.month AND u.unit_code = o.unit_code AND u.procedure_code = o.procedure_code
-    GROUP BY m.month, o.unit_code
+      ON u.month = m.month AND u.unit_code = o.unit_code
+     AND u.unit_valid_from = o.unit_valid_from AND u.procedure_code = o.procedure_code
+    GROUP BY m.month, o.unit_code, o.unit_valid_from
 ),
 counts AS (
     SELECT
-        unit_code, month,
+        unit_code, unit_valid_from, month,
         coalesce(c3, 0) AS c3, coalesce(c4, 0) AS c4, coalesce(c5, 0) AS c5,
         coalesce(c6, 0) AS c6, coalesce(c7, 0) AS c7, coalesce(c8, 0) AS c8,
         coalesce(c9, 0) AS c9, coalesce(c10, 0) AS c10, coalesce(c11, 0) AS c11,
@@ -617,14 +622,15 @@ counts AS (
         coalesce(procedures_offered_online, 0) AS procedures_offered_online,
         coalesce(procedures_with_online, 0) AS procedures_with_online
     FROM dossiers
-    FULL OUTER JOIN uptake USING (unit_code, month)
+    FULL OUTER JOIN uptake USING (unit_code, unit_valid_from, month)
 )
 SELECT
     c.unit_code,
+    c.unit_valid_from,
     u.name AS unit_name,
     u.level,
     c.month,
-    c.* EXCLUDE (unit_code, month),
+    c.* EXCLUDE (unit_code, unit_valid_from, month),
     c8 + c9 AS on_time_numerator,
     c7 AS on_time_denominator,
     round((c8 + c9) / nullif(c7, 0), 4) AS on_time_rate,
@@ -650,9 +656,8 @@ SELECT
     rated AS satisfaction_denominator,
     round(satisfied / nullif(rated, 0), 4) AS satisfaction_rate
 FROM counts c
-LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code
-    AND u.valid_from = cchc_unit_from(c.unit_code, NULL, c.month)
-ORDER BY c.unit_code, c.month;
+LEFT JOIN dim_admin_unit u ON u.unit_code = c.unit_code AND u.valid_from = c.unit_valid_from
+ORDER BY c.unit_code, c.unit_valid_from, c.month;
 
 COMMENT ON VIEW out_onestop__indicators_by_unit_month IS 'Service-index indicators (Decision 766/QĐ-TTg) per unit and calendar month, each month its own form-06 period judged at its last day (the current month is provisional): c3 … c13 equal form 06 for that month (warehouse/form06.py). received = c4 + c5; digitised (TrangThaiSoHoa 1, 2, 3), paid_online: of received; finished: resolved in the month with a result (status 9, 10), electronic_results of them; rated: resolved in the month with a rating, satisfied (very satisfied or satisfied) of them; procedures_offered_online: procedures of which the unit had received a dossier at level 3 or 4 by the month end, procedures_with_online: of them, those with a dossier received online in the month. Each rate has its numerator and denominator beside it: on_time (c8+c9)/c7, progress (c8+c9+c12)/c3, online c4/(c4+c5), online_uptake, digitised, electronic_result, online_payment, satisfaction; null on a zero denominator. Targets: warehouse/targets.py (applied by cchc report indicators).';
 
@@ -661,6 +666,7 @@ COMMENT ON VIEW out_onestop__indicators_by_unit_month IS 'Service-index indicato
 CREATE OR REPLACE VIEW out_eoffice__indicators_by_unit_month AS
 SELECT
     r.unit_code,
+    r.unit_valid_from,
     r.unit_name,
     u.level,
     r.month,
@@ -676,8 +682,7 @@ SELECT
     r.issued AS edoc_signed_denominator,
     r.signed_rate AS edoc_signed_rate
 FROM out_eoffice__rates_by_unit_month r
-LEFT JOIN dim_admin_unit u ON u.unit_code = r.unit_code
-    AND u.valid_from = cchc_unit_from(r.unit_code, NULL, r.month)
-ORDER BY r.unit_code, r.month;
+LEFT JOIN dim_admin_unit u ON u.unit_code = r.unit_code AND u.valid_from = r.unit_valid_from
+ORDER BY r.unit_code, r.unit_valid_from, r.month;
 
 COMMENT ON VIEW out_eoffice__indicators_by_unit_month IS 'The e-document rates of the service index per register holder and calendar month, as the e-document report defines them (docs/figures.md §5): edoc_electronic = (incoming + outgoing exchanged electronically, DienTu or CaHai) / (incoming received + outgoing issued); edoc_signed = outgoing digitally signed / outgoing issued; numerators and denominators beside each rate, and the unit level (national target: 80 % for the district, 60 % for communes, warehouse/targets.py).';

@@ -89,3 +89,22 @@ def test_totals_agree_by_received_or_new_units_and_new_communes_equal_the_truth(
     old_rows = carried.filter(pl.col("c2").str.contains("đến 30/06/2025")
                               | (~pl.col("code").is_in(new_codes) & pl.col("code").is_not_null()))
     assert old_rows["c6"].sum() > 0 and old_rows["c4"].sum() + old_rows["c5"].sum() == 0
+
+
+
+
+def test_the_monthly_views_keep_a_reused_code_before_and_after_the_reform_apart(reform) -> None:
+    """A reused code names the old unit until 30 June 2025 and the new commune from 1 July: the
+    by-month views key their rows by (code, validity), so what a unit received is counted under
+    the unit that existed that month, and both eras of a code are there."""
+    reform_day = date(2025, 7, 1)
+    reused = tuple(u.code for u in KRONGPA_NEW_UNITS)
+    for view in ("out_onestop__rates_by_unit_month", "out_onestop__indicators_by_unit_month"):
+        rows = reform.execute(
+            f"SELECT unit_code, unit_valid_from, month, received FROM {view} "
+            f"WHERE unit_code IN {reused} AND received > 0"
+        ).fetchall()
+        for code, valid_from, month, _ in rows:
+            assert (valid_from == reform_day) == (month >= reform_day), (view, code, month)
+        eras = {(code, valid_from == reform_day) for code, valid_from, _, _ in rows}
+        assert eras == {(code, new) for code in reused for new in (False, True)}, (view, eras)
