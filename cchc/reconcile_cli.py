@@ -130,18 +130,27 @@ def print_reconciliation(run: ReconciliationRun, side: Against, date_from: date,
     result = run.result
     shown = result if result.height <= 30 else result.filter(
         (result["status"] != AGREES) | (result["key"] == TOTAL_KEY))
-    t = Table(title=text(f"Reconciliation with {side.label}, "
+    only = "" if shown["unit"].n_unique() > 1 else f" ({shown['unit'][0]})"
+    t = Table(title=text(f"Reconciliation with {side.label}{only}, "
                          f"{date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}"))
-    for col in ("figure", "unit", "computed as", "warehouse", "other side", "difference", "",
-                "explanation"):
+    by_unit = shown["unit"].n_unique() > 1  # one unit (published figures): said in the title
+    columns = ("figure", "unit", "computed as", "warehouse", "other side", "difference", "")
+    for col in columns if by_unit else tuple(c for c in columns if c != "unit"):
         t.add_column(col, justify="right" if col in ("warehouse", "other side", "difference")
-                     else "left", no_wrap=col in ("figure", ""))
+                     else "left", no_wrap=col in ("figure", "unit", ""))
+    notes: list[str] = []  # explanations below the table: a narrow terminal keeps it readable
     for r in shown.iter_rows(named=True):
         diff = "" if r["status"] == AGREES else _shown(r["difference"], r["figure"])
-        t.add_row(text(r["figure"]), text(r["unit"]), text(r["formula"]),
-                  _shown(r["ours"], r["figure"]), _shown(r["theirs"], r["figure"]), diff,
-                  MARKS[r["status"]], text(r["explanation"]))
+        mark = MARKS[r["status"]]
+        if r["explanation"]:
+            notes.append(f"[{len(notes) + 1}] {r['figure']} ({r['unit']}): {r['explanation']}")
+            mark = f"{mark} [{len(notes)}]"
+        cells = [text(r["figure"]), text(r["unit"]), text(r["formula"]),
+                 _shown(r["ours"], r["figure"]), _shown(r["theirs"], r["figure"]), diff, mark]
+        t.add_row(*(cells if by_unit else cells[:1] + cells[2:]))
     console.print(t)
+    for note in notes:
+        console.print(text(note))
     counts = result["status"].value_counts()
     n = dict(zip(counts["status"], counts["count"], strict=True))
     console.print(f"{result.height:,} figures compared: {n.get('agrees', 0):,} agree, "
