@@ -29,6 +29,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from warehouse.dossier_counts import FORM06, count_sql
 from warehouse.report_units import (
     Units,
     check_units,
@@ -61,30 +62,9 @@ IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Order of unit rows: the district first, then its communes (by code).
 LEVEL_ORDER = {"province": 0, "district": 1}
 
-_COUNTS = expand("""
-    count(*) AS c3,
-    count(*) FILTER (received_date >= $date_from
-                     AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
-    count(*) FILTER (received_date >= $date_from
-                     AND (channel IN {{codes onestop.ONLINE_CHANNELS}}) IS NOT TRUE) AS c5,
-    count(*) FILTER (received_date < $date_from) AS c6,
-    count(*) FILTER (closed_date <= $date_to) AS c7,
-    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'before_due') AS c8,
-    count(*) FILTER (closed_date <= $date_to
-                     AND closed_timeliness IN ('on_due', 'no_due_date', 'withdrawn')) AS c9,
-    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'after_due') AS c10,
-    count(*) FILTER (closed_date IS NULL OR closed_date > $date_to) AS c11,
-    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to)
-                     AND (waiting OR due_date IS NULL OR due_date >= $date_to)) AS c12,
-    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to)
-                     AND NOT waiting AND due_date < $date_to) AS c13,
-    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'no_due_date') AS no_due_date,
-    count(*) FILTER ((closed_date IS NULL OR closed_date > $date_to) AND due_date IS NULL)
-        AS open_no_due_date,
-    count(*) FILTER (closed_date <= $date_to AND closed_timeliness = 'withdrawn') AS withdrawn,
+_COUNTS = expand(count_sql(FORM06, "$date_from", "$date_to") + """,
     count(*) FILTER (closed_date <= $date_to AND current_timeliness IN ('before_due', 'on_due')
-                     AND closed_date > first_due_date) AS late_by_first_due
-""")
+                     AND closed_date > first_due_date) AS late_by_first_due""")
 
 # The due day every count uses: the current one, or the first promised after reception
 # (out_onestop__moved_due_dates; the same as the current one for dossiers whose due never moved).

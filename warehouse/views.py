@@ -114,7 +114,11 @@ def code_list(name: str) -> str:
 
 
 def expand(sql: str) -> str:
-    """Replace the ``{{label …}}`` and ``{{codes …}}`` placeholders of ``sql``."""
+    """Replace the ``{{dossier_counts …}}``, ``{{label …}}`` and ``{{codes …}}`` placeholders
+    of ``sql``."""
+    from warehouse.dossier_counts import expand_placeholders
+
+    sql = expand_placeholders(sql)
     sql = _LABEL.sub(lambda m: label_case(m.group(1), m.group(2)), sql)
     sql = _CODES.sub(lambda m: code_list(m.group(1)), sql)
     left = _MALFORMED.search(sql)

@@ -549,36 +549,7 @@ scoped AS (
 dossiers AS (
     SELECT
         unit_code, unit_valid_from, month,
-        count(*) AS c3,
-        count(*) FILTER (received_date >= month
-                         AND channel IN {{codes onestop.ONLINE_CHANNELS}}) AS c4,
-        count(*) FILTER (received_date >= month
-                         AND (channel IN {{codes onestop.ONLINE_CHANNELS}}) IS NOT TRUE) AS c5,
-        count(*) FILTER (received_date < month) AS c6,
-        count(*) FILTER (closed_date <= month_end) AS c7,
-        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'before_due') AS c8,
-        count(*) FILTER (closed_date <= month_end
-                         AND closed_timeliness IN ('on_due', 'no_due_date', 'withdrawn')) AS c9,
-        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'after_due') AS c10,
-        count(*) FILTER (closed_date IS NULL OR closed_date > month_end) AS c11,
-        count(*) FILTER ((closed_date IS NULL OR closed_date > month_end)
-                         AND (waiting OR due_date IS NULL OR due_date >= month_end)) AS c12,
-        count(*) FILTER ((closed_date IS NULL OR closed_date > month_end)
-                         AND NOT waiting AND due_date < month_end) AS c13,
-        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'no_due_date')
-            AS no_due_date,
-        count(*) FILTER (closed_date <= month_end AND closed_timeliness = 'withdrawn') AS withdrawn,
-        count(*) FILTER (received_date >= month) AS received,
-        count(*) FILTER (received_date >= month
-                         AND digitisation IN {{codes onestop.DIGITISED}}) AS digitised,
-        count(*) FILTER (received_date >= month AND paid_online) AS paid_online,
-        count(*) FILTER (closed_date <= month_end AND status IN {{codes onestop.FINISHED}})
-            AS finished,
-        count(*) FILTER (closed_date <= month_end AND status IN {{codes onestop.FINISHED}}
-                         AND electronic_result) AS electronic_results,
-        count(*) FILTER (closed_date <= month_end AND rating IS NOT NULL) AS rated,
-        count(*) FILTER (closed_date <= month_end AND rating IN {{codes onestop.SATISFIED}})
-            AS satisfied
+    {{dossier_counts index month month_end}}
     FROM scoped
     GROUP BY unit_code, unit_valid_from, month
 ),
