@@ -150,16 +150,14 @@ def end_of_day(day: date) -> datetime:
 def published_version(con: duckdb.DuckDBPyConnection, alias: str,
                       as_of: datetime | None = None) -> tuple[int, datetime] | None:
     """(snapshot id, published at) of the last publication (before ``as_of``), or None."""
-    known = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
-        [alias, PUBLICATIONS]).fetchone()[0]
-    if not known:
-        return None
     where = "WHERE published_at < ?" if as_of is not None else ""
-    row = con.execute(
-        f"SELECT snapshot_id, published_at FROM {alias}.main.{PUBLICATIONS} {where} "
-        "ORDER BY published_at DESC, snapshot_id DESC LIMIT 1",
-        [as_of] if as_of is not None else []).fetchone()
+    try:  # (asking duckdb_tables() first would read every table's metadata: 0.4 s)
+        row = con.execute(
+            f"SELECT snapshot_id, published_at FROM {alias}.main.{PUBLICATIONS} {where} "
+            "ORDER BY published_at DESC, snapshot_id DESC LIMIT 1",
+            [as_of] if as_of is not None else []).fetchone()
+    except duckdb.CatalogException:  # never published
+        return None
     return (int(row[0]), row[1]) if row else None
 
 

@@ -32,6 +32,7 @@ from warehouse import audit, lake
 from warehouse.admin_units import build_admin_units
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
+from warehouse.permissions import PUBLISHED_DIR_MODE
 from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
 from warehouse.publish import build_snapshot, record_snapshot
 from warehouse.reference import write_reference_tables
@@ -397,6 +398,9 @@ class Warehouse:
             record_snapshot(self.con)
             lake.record_publication(self.con)
             marker.unlink(missing_ok=True)
+            # the dashboard page is still written beside where the snapshot file would be
+            self.settings.published_path.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True,
+                                                      exist_ok=True)
             return self.settings.lake_dir
         published = build_snapshot(self.con, self.settings.warehouse_path,
                                    self.settings.published_path)
