@@ -168,6 +168,7 @@ class WarehouseSettings:
     backend: str = "duckdb"
     catalog: str = ""
     data_path: str = ""
+    metadata_schema: str = ""  # the catalog's schema (PostgreSQL: several lakes in one database)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
