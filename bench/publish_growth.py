@@ -124,6 +124,8 @@ def main() -> None:
         export = export_increment(tmp, args.increment)
         template = Settings(data_dir=tmp / "template")
         load_and_publish(template, export)  # warm-up: imports, GX, first open
+        if args.backend != "duckdb":  # the template stays a DuckDB file (fill attaches it)
+            load_and_publish(Settings(data_dir=tmp / "warm", warehouse=backend), export)
         empty = Settings(data_dir=tmp / "empty", warehouse=backend)
         load_0, publish_0, rows = load_and_publish(empty, export)
         big = Settings(data_dir=tmp / "big", warehouse=backend)
