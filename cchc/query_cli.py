@@ -371,6 +371,7 @@ def documents_command(
     format: Format = ReportFormat.table,
     out: Out = None,
     units: UnitsOption = ReportUnits.received,
+    as_of: AsOf = None,
 ) -> None:
     """E-documents: incoming received and handled, outgoing issued, electronic and signed."""
     from warehouse.documents_report import (
@@ -386,7 +387,7 @@ def documents_command(
         return documents_report(con, first, last, by, units=units.value)
 
     frame = _report("documents", compute, (DocumentsIdentityError,), write_documents_xlsx,
-                    with_headers, first, last, by.value, format, out)
+                    with_headers, first, last, by.value, format, out, as_of)
     if frame is None:
         return
     _print_table(compact_table(frame, by.value),
@@ -412,6 +413,7 @@ def indicators_command(
     ] = IndicatorsFormat.table,
     out: Out = None,
     units: UnitsOption = ReportUnits.received,
+    as_of: AsOf = None,
 ) -> None:
     """Service-index indicators (Decision 766/QĐ-TTg): each rate beside its national target."""
     from warehouse.indicators import (
@@ -426,7 +428,7 @@ def indicators_command(
     )
 
     first, last = date_from.date(), date_to.date()
-    settings, con = _snapshot()
+    settings, con = _snapshot(as_of)
     try:
         frame = indicators(con, first, last, by.value, units=units.value)
     except ValueError as exc:

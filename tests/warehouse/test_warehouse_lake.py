@@ -137,6 +137,9 @@ def test_report_as_published_on_a_day(lake_settings: Settings, units_csv: Path) 
     assert today.exit_code == 0, today.output
     before = runner.invoke(app, [*args, "--published-on", "2001-01-01"])
     assert before.exit_code == 1 and "nothing was published before 2001-01-02" in before.output
+    for report in ("documents", "indicators"):
+        old = runner.invoke(app, ["report", report, *args[2:], "--as-of", "2001-01-01"])
+        assert old.exit_code == 1 and "nothing was published before" in old.output
 
 
 @pytest.mark.postgres
