@@ -10,8 +10,11 @@ The large warehouse is filled quickly and realistically: the increment is loaded
 template, and its raw versions and core rows are copied under suffixed keys until the core
 table holds ``--size`` dossiers (the increment's own codes stay new).
 
-    python bench/publish_growth.py [--size 1000000] [--increment 5000] [--keep]
+    python bench/publish_growth.py [--size 1000000] [--increment 5000] [--backend duckdb|ducklake]
     make bench BENCH_SIZE=5000000          # the issue's 5M figure (or CCHC_BENCH_SIZE=...)
+
+``--backend ducklake`` measures the same on the DuckLake warehouse (embedded SQLite catalog,
+Parquet files): there publishing records the committed snapshot instead of copying a file.
 
 Targets: publish after the increment onto ``--size`` ≤ 1.5× the same onto an empty warehouse;
 the whole increment (load + publish) ≤ 1.2×.
@@ -30,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cchc.config import Settings  # noqa: E402
+from cchc.config import Settings, WarehouseSettings  # noqa: E402
 
 SIM = {"scenario": "scale", "years": 1, "dirt": "clean", "seed": 17}
 
@@ -83,7 +86,8 @@ def fill(settings: Settings, template: Settings, size: int) -> int:
                     con.execute(f"INSERT INTO {table} SELECT {_copied(con, table)} "
                                 f"FROM tmpl.{table} t, range({lo}, {hi + 1}) c(i)")
         con.execute("DETACH tmpl")
-        con.execute("CHECKPOINT")
+        if settings.warehouse.backend == "duckdb":
+            con.execute("CHECKPOINT")
         wh.publish()
         return con.execute(f"SELECT count(*) FROM {core}").fetchone()[0]
 
@@ -98,28 +102,40 @@ def _copied(con, table: str) -> str:
         f"t.\"{c}\" || '~' || c.i AS \"{c}\"" for c in texts) + ")"
 
 
+def _size(settings: Settings) -> int:
+    """Bytes of the warehouse: the private file, or the lake's catalog and data files."""
+    if settings.warehouse.backend == "duckdb":
+        return settings.warehouse_path.stat().st_size
+    return sum(p.stat().st_size for p in settings.lake_dir.rglob("*") if p.is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=int(os.environ.get("CCHC_BENCH_SIZE",
                                                                          1_000_000)))
     parser.add_argument("--increment", type=int, default=5000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--backend", choices=("duckdb", "ducklake"), default="duckdb")
     args = parser.parse_args()
+    backend = WarehouseSettings(backend=args.backend)
 
     tmp = Path(tempfile.mkdtemp(prefix="cchc-publish-bench-"))
     try:
         export = export_increment(tmp, args.increment)
         template = Settings(data_dir=tmp / "template")
         load_and_publish(template, export)  # warm-up: imports, GX, first open
-        empty = Settings(data_dir=tmp / "empty")
+        if args.backend != "duckdb":  # the template stays a DuckDB file (fill attaches it)
+            load_and_publish(Settings(data_dir=tmp / "warm", warehouse=backend), export)
+        empty = Settings(data_dir=tmp / "empty", warehouse=backend)
         load_0, publish_0, rows = load_and_publish(empty, export)
-        big = Settings(data_dir=tmp / "big")
+        big = Settings(data_dir=tmp / "big", warehouse=backend)
         t = time.perf_counter()
         held = fill(big, template, args.size)
         fill_s = time.perf_counter() - t
         load_n, publish_n, _ = load_and_publish(big, export)
-        size_mb = big.warehouse_path.stat().st_size / 2**20
-        print(f"increment: {rows:,} dossiers (CSV); large warehouse: {held:,} dossiers, "
+        size_mb = _size(big) / 2**20
+        print(f"backend {args.backend}; increment: {rows:,} dossiers (CSV); large warehouse: "
+              f"{held:,} dossiers, "
               f"{size_mb:,.0f} MB (filled in {fill_s:.0f} s)")
         print(f"publish after the increment: {publish_0:.2f} s onto an empty warehouse "
               f"(baseline), {publish_n:.2f} s onto {held:,}: {publish_n / publish_0:.1f}x "

@@ -151,6 +151,31 @@ class ReferenceSettings:
         return Path(self.procedures_csv).expanduser().resolve() if self.procedures_csv else None
 
 
+BACKENDS = ("duckdb", "ducklake")
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    """Where the warehouse lives (docs/distributed.md).
+
+    ``duckdb`` (the default): one private DuckDB file, byte-copied to the readers' snapshot at
+    every publish. ``ducklake``: a DuckLake whose catalog is ``catalog`` (DuckLake's own form:
+    ``sqlite:/path/catalog.sqlite``, ``postgres:dbname=cchc host=...``, ``/path/catalog.ducklake``;
+    empty: a SQLite catalog in ``<data_dir>/lake/``) and whose Parquet files live under
+    ``data_path`` (empty: ``<data_dir>/lake/files/``); publishing records the committed snapshot
+    and readers attach the lake read-only at it."""
+
+    backend: str = "duckdb"
+    catalog: str = ""
+    data_path: str = ""
+    metadata_schema: str = ""  # the catalog's schema (PostgreSQL: several lakes in one database)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"[warehouse] backend must be one of {', '.join(BACKENDS)}, "
+                             f"not {self.backend!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings; paths are absolute once loaded."""
@@ -162,6 +187,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     reference: ReferenceSettings = field(default_factory=ReferenceSettings)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
@@ -205,6 +231,11 @@ class Settings:
         return self.data_dir / "published" / "cchc.duckdb"
 
     @property
+    def lake_dir(self) -> Path:
+        """The embedded DuckLake's folder (``ducklake`` backend, default catalog and data)."""
+        return self.data_dir / "lake"
+
+    @property
     def staging_dir(self) -> Path:
         return self.data_dir / "staging"
 
@@ -239,6 +270,7 @@ _SECTIONS = {
     "service": ServiceSettings,
     "alerts": AlertSettings,
     "reference": ReferenceSettings,
+    "warehouse": WarehouseSettings,
 }
 
 # Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].
@@ -249,6 +281,8 @@ _ENV = {
     "CCHC_HOOK_SECRET": ("service", "hook_secret"),
     "CCHC_PREFECT_API_URL": ("service", "prefect_api_url"),
     "CCHC_SIMULATOR_PORT": ("simulator", "port"),
+    "CCHC_WAREHOUSE_BACKEND": ("warehouse", "backend"),
+    "CCHC_WAREHOUSE_CATALOG": ("warehouse", "catalog"),
 }
 
 

@@ -24,7 +24,9 @@ def dashboard_command(
     from cchc.dashboard import write_dashboard
 
     settings = load_settings()
-    if not settings.published_path.is_file():
+    from warehouse.lake import is_lake
+
+    if not is_lake(settings) and not settings.published_path.is_file():
         typer.secho(f"cchc dashboard: nothing published yet at {settings.published_path}: run "
                     "`cchc run`, `cchc ingest` or `cchc demo` first", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

@@ -76,14 +76,19 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _snapshot():
-    """Settings and a read-only connection, or a clear exit."""
+def _snapshot(as_of: datetime | None = None):
+    """Settings and a read-only connection (as published before the end of day ``as_of``),
+    or a clear exit."""
     from cchc.config import load_settings
     from warehouse.reader import SnapshotUnavailable, open_snapshot
 
     settings = load_settings()
     try:
-        return settings, open_snapshot(settings)
+        if as_of is None:
+            return settings, open_snapshot(settings)
+        from warehouse.lake import end_of_day
+
+        return settings, open_snapshot(settings, as_of=end_of_day(as_of.date()))
     except SnapshotUnavailable as exc:  # missing or corrupt: one line, and what to run
         raise _fail(str(exc)) from None
 
@@ -229,8 +234,13 @@ def sql_command(
     """Query the published snapshot (read-only; views out_* answer the common questions)."""
     if query is None:
         from cchc.config import load_settings
+        from warehouse.lake import is_lake
 
-        published = load_settings().published_path
+        settings = load_settings()
+        if is_lake(settings):  # the DuckDB CLI (1.5.6) cannot load the 1.5.5 lake extensions
+            _python_shell()
+            return
+        published = settings.published_path
         if not published.is_file():
             raise _fail(
                 f"no published warehouse at {published}: run `cchc run` or `cchc demo` first"
@@ -264,13 +274,18 @@ DateTo = Annotated[
 ]
 Format = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
 Out = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (csv, xlsx).")]
+AsOf = Annotated[datetime | None, typer.Option(
+    "--as-of", "--published-on", formats=["%Y-%m-%d"],
+    help="The figures as published at the end of this day (YYYY-MM-DD): the snapshot published "
+         "last before it ended. Needs [warehouse] backend = \"ducklake\".")]
 
 
 def _report(name: str, compute, errors: tuple[type[Exception], ...], write_xlsx, with_headers,
-            first, last, by: str, format: ReportFormat, out: Path | None) -> pl.DataFrame | None:
-    """Compute a report on the published snapshot and write it as xlsx or csv; for the table
-    format return the frame to the command, which knows how to show it."""
-    settings, con = _snapshot()
+            first, last, by: str, format: ReportFormat, out: Path | None,
+            as_of: datetime | None = None) -> pl.DataFrame | None:
+    """Compute a report on the published snapshot (as published on day ``as_of``) and write it
+    as xlsx or csv; for the table format return the frame to the command, which shows it."""
+    settings, con = _snapshot(as_of)
     try:
         frame = compute(con, first, last, by)
     except (ValueError, *errors) as exc:
@@ -301,6 +316,7 @@ def form06_command(
         "--due", help="Judge timeliness against the current due date or the first one promised "
                       "after reception (a due date moved later can hide lateness).")] = DueDay.current,
     units: UnitsOption = ReportUnits.received,
+    as_of: AsOf = None,
 ) -> None:
     """Form 06 (biểu II.06a): dossiers received and resolved, computed from the dossier rows."""
     from warehouse.form06 import (
@@ -317,7 +333,7 @@ def form06_command(
         return form06(con, first, last, by, due=due.value, units=units.value)
 
     frame = _report("form06", compute, (Form06IdentityError,), write_form06_xlsx, with_headers,
-                    first, last, by.value, format, out)
+                    first, last, by.value, format, out, as_of)
     if frame is None:
         return
     compact = frame.select("c1", "c2", *COUNT_COLUMNS).rename(
@@ -355,6 +371,7 @@ def documents_command(
     format: Format = ReportFormat.table,
     out: Out = None,
     units: UnitsOption = ReportUnits.received,
+    as_of: AsOf = None,
 ) -> None:
     """E-documents: incoming received and handled, outgoing issued, electronic and signed."""
     from warehouse.documents_report import (
@@ -370,7 +387,7 @@ def documents_command(
         return documents_report(con, first, last, by, units=units.value)
 
     frame = _report("documents", compute, (DocumentsIdentityError,), write_documents_xlsx,
-                    with_headers, first, last, by.value, format, out)
+                    with_headers, first, last, by.value, format, out, as_of)
     if frame is None:
         return
     _print_table(compact_table(frame, by.value),
@@ -396,6 +413,7 @@ def indicators_command(
     ] = IndicatorsFormat.table,
     out: Out = None,
     units: UnitsOption = ReportUnits.received,
+    as_of: AsOf = None,
 ) -> None:
     """Service-index indicators (Decision 766/QĐ-TTg): each rate beside its national target."""
     from warehouse.indicators import (
@@ -410,7 +428,7 @@ def indicators_command(
     )
 
     first, last = date_from.date(), date_to.date()
-    settings, con = _snapshot()
+    settings, con = _snapshot(as_of)
     try:
         frame = indicators(con, first, last, by.value, units=units.value)
     except ValueError as exc:

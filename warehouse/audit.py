@@ -111,11 +111,13 @@ def get_watermark(con: duckdb.DuckDBPyConnection, stream: str) -> datetime | Non
 def set_watermark(
     con: duckdb.DuckDBPyConnection, stream: str, value: datetime, load_id: str | None
 ) -> None:
-    """Move a stream's watermark (an upsert on the small keyed table)."""
+    """Move a stream's watermark (an upsert on the small keyed table). MERGE rather than
+    ON CONFLICT: a DuckLake table has no key for ON CONFLICT to find."""
     con.execute(
-        "INSERT INTO etl_watermarks (stream, watermark, load_id, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (stream) DO UPDATE SET watermark = excluded.watermark, "
-        "load_id = excluded.load_id, updated_at = excluded.updated_at",
+        "MERGE INTO etl_watermarks t USING (SELECT ?::VARCHAR AS stream, ?::TIMESTAMPTZ AS "
+        "watermark, ?::VARCHAR AS load_id, ?::TIMESTAMPTZ AS updated_at) s USING (stream) "
+        "WHEN MATCHED THEN UPDATE SET watermark = s.watermark, load_id = s.load_id, "
+        "updated_at = s.updated_at WHEN NOT MATCHED THEN INSERT BY NAME",
         [stream, value, load_id, utc_now()],
     )
 

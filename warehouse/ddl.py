@@ -53,7 +53,7 @@ def _units_keyed_by_validity(con: duckdb.DuckDBPyConnection) -> None:
                 "AND c.unit_valid_from IS NULL"
             )
     con.execute(f"DROP TABLE IF EXISTS {quote(DIM_ADMIN_UNIT.name)}")
-    con.execute(create_table_sql(DIM_ADMIN_UNIT))
+    con.execute(create_table_sql(DIM_ADMIN_UNIT, keys=takes_keys(con)))
     for stmt in comment_sql(DIM_ADMIN_UNIT):
         con.execute(stmt)
 
@@ -89,10 +89,18 @@ def column_sql(column: Column) -> str:
     return f"{quote(column.name)} {column.type}" + ("" if column.nullable else " NOT NULL")
 
 
-def create_table_sql(table: Table) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for one declaration."""
+def takes_keys(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database has PRIMARY KEYs (a DuckLake has none: its
+    keyed tables rely on the write SQL, as the big tables do everywhere)."""
+    row = con.execute("SELECT type FROM duckdb_databases() "
+                      "WHERE database_name = current_database()").fetchone()
+    return not (row and row[0] == "ducklake")
+
+
+def create_table_sql(table: Table, *, keys: bool = True) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for one declaration (``keys``: with its PRIMARY KEY)."""
     parts = [column_sql(c) for c in table.columns]
-    if uses_primary_key(table):
+    if keys and uses_primary_key(table):
         parts.append(f"PRIMARY KEY ({', '.join(quote(k) for k in table.key)})")
     body = ",\n    ".join(parts)
     return f"CREATE TABLE IF NOT EXISTS {quote(table.name)} (\n    {body}\n)"
@@ -163,12 +171,13 @@ def ensure_schema(
         "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL, note VARCHAR)"
     )
     actions: list[str] = []
+    keys = takes_keys(con)
     for table in tables:
         stored = _existing_columns(con, table.name)
         if stored:
             actions += _reconcile(con, table, stored)
             continue
-        con.execute(create_table_sql(table))
+        con.execute(create_table_sql(table, keys=keys))
         for stmt in comment_sql(table):
             con.execute(stmt)
         actions.append(f"created table {table.name}")

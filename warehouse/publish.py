@@ -34,7 +34,8 @@ def redacted_columns() -> list[str]:
     return [f"{name}.{c}" for name, comp in COMPANIONS.items() for c in comp.pii_columns]
 
 
-def _record(con: duckdb.DuckDBPyConnection) -> None:
+def record_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    """Write ``etl_snapshot`` (when, which columns are redacted) in its own transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -69,7 +70,7 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -
     target.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    _record(con)
+    record_snapshot(con)
     con.execute("CHECKPOINT")  # the main database only: personal.duckdb is never published
     try:
         shutil.copyfile(source, tmp)  # copy_file_range/sendfile on Linux

@@ -28,6 +28,8 @@ except ImportError:  # an older typer on the real click
     from click import ClickException as _CommandError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import duckdb
     import polars as pl
 
@@ -87,12 +89,22 @@ class QueryRefused(ValueError):
     """The statement would write, or reach outside the snapshot."""
 
 
-def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A safe-mode, read-only connection on the published snapshot (never the private file)."""
+def open_snapshot(settings: Settings, path: Path | None = None, *,
+                  as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
+    """A safe-mode, read-only connection on the published snapshot (never the private file).
+
+    On the ``ducklake`` backend the lake is attached read-only at its published snapshot, or
+    at the one published last before ``as_of`` (time travel: "as published on day X")."""
     import duckdb
 
     from warehouse.ddl import literal
+    from warehouse.lake import is_lake
 
+    if is_lake(settings) and path in (None, settings.published_path):
+        return _open_lake_snapshot(settings, as_of)
+    if as_of is not None:
+        raise SnapshotUnavailable("reading as published on an earlier day needs the ducklake "
+                                  "warehouse backend ([warehouse] backend = \"ducklake\")")
     path = path or settings.published_path
     if not path.is_file():
         raise SnapshotMissing(
@@ -117,6 +129,48 @@ def open_snapshot(settings: Settings, path: Path | None = None) -> duckdb.DuckDB
             ) from None
         con.execute(f"USE {SNAPSHOT_ALIAS}")
         con.execute("DETACH memory")  # nothing writable left but the session's temp catalog
+        for name, value in SAFE_SETTINGS:
+            con.execute(f"SET {name} = {value}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.DuckDBPyConnection:
+    """The lake attached read-only at the (last before ``as_of``) published snapshot, safe mode
+    limited to the lake's own folders."""
+    import duckdb
+
+    from warehouse import lake
+
+    local = lake.catalog_file(settings)
+    if local is not None and not local.is_file():
+        raise SnapshotMissing(f"no published warehouse: the lake catalog {local} does not exist "
+                              "yet: run `cchc run` or `cchc demo` first")
+    con = duckdb.connect(":memory:", config={
+        **SAFE_CONFIG, "memory_limit": settings.duckdb_memory_limit,
+        "threads": settings.duckdb_threads})
+    try:
+        con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
+        lake.load_extensions(con, settings)
+        head = "_cchc_lake_head"
+        try:
+            con.execute(lake.attach_sql(settings, head, read_only=True))
+            found = lake.published_version(con, head, as_of)
+            con.execute(f"DETACH {head}")
+        except duckdb.Error as exc:
+            raise SnapshotCorrupt(f"the lake catalog {lake.catalog(settings)} cannot be read "
+                                  f"({type(exc).__name__}: {exc})") from None
+        if found is None:
+            when = f" before {as_of:%Y-%m-%d %H:%M %Z}" if as_of is not None else ""
+            raise SnapshotMissing(f"nothing was published{when} in the lake "
+                                  f"{lake.catalog(settings)}: run `cchc run` first")
+        con.execute(lake.attach_sql(settings, SNAPSHOT_ALIAS, read_only=True, version=found[0]))
+        con.execute(f"USE {SNAPSHOT_ALIAS}")
+        con.execute("DETACH memory")
+        dirs = ", ".join("'" + d.replace("'", "''") + "'" for d in lake.reader_directories(settings))
+        con.execute(f"SET allowed_directories = [{dirs}]")
         for name, value in SAFE_SETTINGS:
             con.execute(f"SET {name} = {value}")
     except BaseException:

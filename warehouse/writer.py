@@ -28,12 +28,13 @@ import duckdb
 import polars as pl
 
 from cchc.config import Settings
-from warehouse import audit
+from warehouse import audit, lake
 from warehouse.admin_units import build_admin_units
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
+from warehouse.permissions import PUBLISHED_DIR_MODE
 from warehouse.personal import COMPANIONS, PERSONAL_DB, personal_path
-from warehouse.publish import build_snapshot
+from warehouse.publish import build_snapshot, record_snapshot
 from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
@@ -76,14 +77,17 @@ def connect(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
 
     secure_private(settings, path)  # umask 077; private folders 0700, files 0600
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(
-        str(path),
-        config={
-            "memory_limit": settings.duckdb_memory_limit,
-            "threads": settings.duckdb_threads,
-        },
-    )
-    con.execute("SET TimeZone = 'UTC'")  # the polars schema's timestamps are UTC
+    if lake.is_lake(settings) and path == settings.warehouse_path:
+        con = lake.connect_writer(settings)  # the lake attached and USEd; UTC
+    else:
+        con = duckdb.connect(
+            str(path),
+            config={
+                "memory_limit": settings.duckdb_memory_limit,
+                "threads": settings.duckdb_threads,
+            },
+        )
+        con.execute("SET TimeZone = 'UTC'")  # the polars schema's timestamps are UTC
     con.execute(f"ATTACH {literal(str(personal_path(settings)))} AS {PERSONAL_DB}")
     return con
 
@@ -94,12 +98,20 @@ class Warehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         self.con = con
         self.settings = settings
-        self._audit = con.cursor()  # its own transaction: audit rows survive a rollback
-        self._audit.execute("SET TimeZone = 'UTC'")
+        self._main_db = con.execute("SELECT current_database()").fetchone()[0]
+        self._audit = self.cursor()  # its own transaction: audit rows survive a rollback
         self._personal = con.cursor()  # writes the personal-data file (one database per txn)
         self._personal.execute("SET TimeZone = 'UTC'")
         self._personal.execute(f"USE {PERSONAL_DB}")
         self._in_transaction = False
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the main database (its own transaction), in UTC. A cursor starts in the
+        connection's default database: the lake backend's is in-memory, so USE the lake."""
+        cursor = self.con.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        cursor.execute(f"USE {quote(self._main_db)}")
+        return cursor
 
     @classmethod
     @contextmanager
@@ -180,11 +192,14 @@ class Warehouse:
 
     def _close_interrupted_loads(self) -> None:
         """Loads left 'running' by a process that died: we hold the writer lock, so none runs."""
+        # No RETURNING: a DuckLake UPDATE cannot return rows. Nothing else writes meanwhile.
         closed = self._audit.execute(
-            "UPDATE etl_loads SET status = 'interrupted', finished_at = now(), "
-            "message = 'the process ended before the load finished; its data was rolled back' "
-            "WHERE status = 'running' RETURNING load_id"
-        ).fetchall()
+            "SELECT load_id FROM etl_loads WHERE status = 'running'").fetchall()
+        if closed:
+            self._audit.execute(
+                "UPDATE etl_loads SET status = 'interrupted', finished_at = now(), "
+                "message = 'the process ended before the load finished; its data was rolled "
+                "back' WHERE status = 'running'")
         for (load_id,) in closed:
             log.warning("load %s was interrupted: marked so", load_id)
 
@@ -283,7 +298,7 @@ class Warehouse:
             [f"m.{quote(k)}" for k in decl.key] + [f"p.{quote(c)}" for c in decl.pii_columns]
         )
         name = quote(decl.name)
-        cursor = self.con.cursor()
+        cursor = self.cursor()
         try:
             cursor.register("_cchc_keys", wanted.to_arrow())
             return cursor.execute(
@@ -379,6 +394,14 @@ class Warehouse:
                 "its staged batch or removes its rows (etl_loads: recovered / undone); then "
                 "publish again.")
         marker = unpublished_marker(self.settings)
+        if lake.is_lake(self.settings):  # the committed snapshot itself, recorded: no copy
+            record_snapshot(self.con)
+            lake.record_publication(self.con)
+            marker.unlink(missing_ok=True)
+            # the dashboard page is still written beside where the snapshot file would be
+            self.settings.published_path.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True,
+                                                      exist_ok=True)
+            return self.settings.lake_dir
         published = build_snapshot(self.con, self.settings.warehouse_path,
                                    self.settings.published_path)
         marker.unlink(missing_ok=True)
