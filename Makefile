@@ -30,7 +30,7 @@ test: install  ## the whole test suite (unit, integration, CLI end to end; `-m s
 	$(VENV)/bin/pytest
 
 test-fast: install  ## unit tests only
-	$(VENV)/bin/pytest -m "not integration and not server and not slow"
+	$(VENV)/bin/pytest -m "not integration and not server and not slow and not postgres"
 
 lint: install
 	$(VENV)/bin/ruff check .
