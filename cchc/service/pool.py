@@ -60,14 +60,36 @@ async def register_in_pool(specs: list[DeploymentSpec], pool: str) -> list[UUID]
     ``pool``; returns their ids in ``specs`` order. A worker runs them."""
     from prefect import get_client
 
+    from cchc.names import WRITER_LIMIT
+    from cchc.service.recovery import ensure_writer_limit
+
     async with get_client() as client:
         await ensure_work_pool(client, pool)
+        await ensure_writer_limit(client, WRITER_LIMIT)
     ids = []
     for spec in specs:
         deployment = await spec.flow().with_options(persist_result=True).ato_deployment(
             _deployment_name(), work_pool_name=pool, **spec.options)
         ids.append(await deployment.aapply(work_pool_name=pool))
     return ids
+
+
+async def start_in_pool(client, writer_limit: str, pull_deployment_ids: list[UUID], *,
+                        catch_up: bool = True):
+    """What ``cchc serve`` does at start in the distributed set-up, instead of the embedded
+    default's recovery: make sure the writer limit exists and ask for the catch-up pulls. It
+    neither marks runs in progress Crashed nor frees writer slots: those runs belong to workers
+    that may well be alive (a dead worker's runs are Prefect's to time out, its slot's lease
+    expires)."""
+    from cchc.service.recovery import Recovery, ensure_writer_limit
+
+    done = Recovery()
+    await ensure_writer_limit(client, writer_limit)
+    if catch_up:
+        for deployment_id in pull_deployment_ids:
+            run = await client.create_flow_run_from_deployment(deployment_id, tags=["catch-up"])
+            done.catch_up.append(run.id)
+    return done
 
 
 def _deployment_name() -> str:

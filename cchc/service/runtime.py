@@ -346,9 +346,14 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
                for spec in specs]
     pull_ids = ids[:n_pulls]
     async with get_client() as client:
-        done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
-                             pull_deployment_ids=pull_ids, catch_up=catch_up)
-        await free_pull_slots(client, pull_ids)
+        if pool:  # runs in progress belong to live workers: nothing to crash or free here
+            from cchc.service.pool import start_in_pool
+
+            done = await start_in_pool(client, WRITER_LIMIT, pull_ids, catch_up=catch_up)
+        else:
+            done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
+                                 pull_deployment_ids=pull_ids, catch_up=catch_up)
+            await free_pull_slots(client, pull_ids)
     log.info("deployments: %s", ", ".join(f"{s.flow().name}/{DEPLOYMENT_NAME}" for s in specs))
     if done.crashed:
         log.warning("recovered %d run(s) left in progress; re-ran %d pull(s)",
