@@ -91,6 +91,9 @@ class ServiceSettings:
     stale_after_hours: float = 26.0
     prefect_api_url: str | None = None  # an existing Prefect server; None: cchc starts its own
     prefect_port: int = 4200
+    # Where the server cchc serve starts listens: loopback in the embedded default; the
+    # machine's LAN address when workers on other machines must reach it.
+    prefect_host: str = "127.0.0.1"
     # The distributed set-up (docs/distributed.md): the server's database in PostgreSQL
     # (postgresql+asyncpg://...; None: Prefect's SQLite under the data folder) and a process
     # work pool the deployments go to (None: ``cchc serve`` runs them itself).

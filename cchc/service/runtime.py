@@ -127,7 +127,8 @@ def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None, str | N
         return
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     auth = ensure_auth_string(settings.prefect_home)
-    with start_prefect_server(settings.prefect_home, "127.0.0.1", settings.service.prefect_port,
+    with start_prefect_server(settings.prefect_home, settings.service.prefect_host,
+                              settings.service.prefect_port,
                               log_path=settings.logs_dir / "prefect-server.log",
                               auth_string=auth,
                               database_url=settings.service.prefect_database_url) as server:
