@@ -15,8 +15,10 @@ the cchc installed beside it, so no code is pulled from storage (empty pull step
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
+import sys
 from typing import TYPE_CHECKING
 
 from cchc.config import Settings
@@ -115,7 +117,8 @@ async def run_worker_async(pool: str, name: str, limit: int = WORKER_LIMIT,
     with SettingsContext(profile=get_settings_context().profile, settings=PrefectSettings()):
         async with ProcessWorker(work_pool_name=pool, name=name, limit=limit,
                                  create_pool_if_not_found=True) as worker:
-            await worker.start(run_once=run_once, printer=log.info)
+            # Not the `cchc` logger: Prefect ships that one to the API, which wants a flow run.
+            await worker.start(run_once=run_once, printer=functools.partial(print, file=sys.stderr))
 
 
 def run_worker(settings: Settings, pool: str | None = None, name: str | None = None,
