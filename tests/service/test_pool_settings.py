@@ -40,3 +40,38 @@ def test_a_worker_refuses_to_start_without_a_pool_or_a_server(tmp_path: Path) ->
     with pytest.raises(RuntimeError, match="prefect_api_url"):
         run_worker(settings, pool="p")
     assert worker_name("w1") == "w1" and worker_name().startswith("cchc-")
+
+
+class _FakeClient:
+    """Records what start_in_pool asks of the server."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    async def upsert_global_concurrency_limit_by_name(self, name: str, limit: int) -> None:
+        self.calls.append(("limit", name, limit))
+
+    async def create_flow_run_from_deployment(self, deployment_id, tags=None):
+        from types import SimpleNamespace
+
+        self.calls.append(("run", deployment_id, tuple(tags or ())))
+        return SimpleNamespace(id=f"run-of-{deployment_id}")
+
+    def __getattr__(self, name: str):  # anything else (crash runs, free slots) is a failure
+        raise AssertionError(f"start_in_pool must not call {name}")
+
+
+def test_serve_in_pool_mode_keeps_the_writer_limit_and_leaves_workers_runs_alone() -> None:
+    import asyncio
+
+    from cchc.names import WRITER_LIMIT
+    from cchc.service.pool import start_in_pool
+
+    client = _FakeClient()
+    done = asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1", "d2"], catch_up=True))
+    assert client.calls == [("limit", WRITER_LIMIT, 1), ("run", "d1", ("catch-up",)),
+                            ("run", "d2", ("catch-up",))]
+    assert done.catch_up == ["run-of-d1", "run-of-d2"] and not done.crashed
+    client = _FakeClient()
+    asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1"], catch_up=False))
+    assert client.calls == [("limit", WRITER_LIMIT, 1)]
