@@ -10,7 +10,7 @@ from cchc.alerts_cli import alerts_app
 from cchc.dashboard_cli import dashboard_command
 from cchc.query_cli import report_app, sql_command
 from cchc.reconcile_cli import reconcile_command
-from cchc.service.cli import backfill_command, serve_command
+from cchc.service.cli import backfill_command, serve_command, worker_command
 from simulator.cli import app as simulate_app
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.command("reconcile")(reconcile_command)
 app.add_typer(simulate_app, name="simulate")
 app.command("serve")(serve_command)
 app.command("backfill")(backfill_command)
+app.command("worker")(worker_command)
 app.add_typer(alerts_app, name="alerts")
 
 if __name__ == "__main__":

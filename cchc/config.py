@@ -91,6 +91,14 @@ class ServiceSettings:
     stale_after_hours: float = 26.0
     prefect_api_url: str | None = None  # an existing Prefect server; None: cchc starts its own
     prefect_port: int = 4200
+    # Where the server cchc serve starts listens: loopback in the embedded default; the
+    # machine's LAN address when workers on other machines must reach it.
+    prefect_host: str = "127.0.0.1"
+    # The distributed set-up (docs/distributed.md): the server's database in PostgreSQL
+    # (postgresql+asyncpg://...; None: Prefect's SQLite under the data folder) and a process
+    # work pool the deployments go to (None: ``cchc serve`` runs them itself).
+    prefect_database_url: str | None = None
+    work_pool: str | None = None
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
@@ -280,6 +288,8 @@ _ENV = {
     "CCHC_DATA_DIR": (None, "data_dir"),
     "CCHC_HOOK_SECRET": ("service", "hook_secret"),
     "CCHC_PREFECT_API_URL": ("service", "prefect_api_url"),
+    "CCHC_PREFECT_DATABASE_URL": ("service", "prefect_database_url"),
+    "CCHC_WORK_POOL": ("service", "work_pool"),
     "CCHC_SIMULATOR_PORT": ("simulator", "port"),
     "CCHC_WAREHOUSE_BACKEND": ("warehouse", "backend"),
     "CCHC_WAREHOUSE_CATALOG": ("warehouse", "catalog"),

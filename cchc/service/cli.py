@@ -157,3 +157,26 @@ def _run_with_progress(console, windows, state, run_window, redo: bool) -> None:
 
         ran, skipped = run_backfill(windows, state, run_window, redo=redo, progress=progress)
     console.print(f"backfill finished: {ran} month(s) pulled, {skipped} skipped")
+
+
+def worker_command(
+    pool: Annotated[str | None, typer.Option(
+        help="Work pool to poll (default: [service] work_pool / CCHC_WORK_POOL).")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="Worker name (default: cchc-<host>; one per machine).")] = None,
+    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 2,
+) -> None:
+    """Run flow runs from the work pool on this machine (the distributed set-up): needs the
+    server ([service] prefect_api_url and its auth string), the catalog and the storage.
+    Ctrl-C stops it."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from cchc.service.pool import run_worker
+
+    console = Console(stderr=True)
+    try:
+        run_worker(load_settings(), pool=pool, name=name, limit=limit)
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]cchc worker: {escape(str(exc))}[/]")
+        raise typer.Exit(1) from None

@@ -163,16 +163,22 @@ class PrefectServer:
             self.proc.wait(timeout=10)
 
 
+DATABASE_ENV = "PREFECT_API_DATABASE_CONNECTION_URL"
+
+
 def server_env(home: Path, base: dict[str, str] | None = None,
-               auth_string: str | None = None) -> dict[str, str]:
-    """The child's environment: cchc's Prefect defaults, its own home, no client API URL, and
-    the API auth string (None: an open API)."""
+               auth_string: str | None = None, database_url: str | None = None) -> dict[str, str]:
+    """The child's environment: cchc's Prefect defaults, its own home, no client API URL, the
+    API auth string (None: an open API) and the database (None: SQLite under ``home``)."""
     env = dict(os.environ if base is None else base)
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
+    env.pop(DATABASE_ENV, None)
     env.update(PREFECT_DEFAULTS)
     env.update(SERVER_ENV)
     env["PREFECT_HOME"] = str(home)
+    if database_url:
+        env[DATABASE_ENV] = database_url
     if auth_string:
         env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
         env["PREFECT_API_AUTH_STRING"] = auth_string
@@ -183,9 +189,11 @@ def server_env(home: Path, base: dict[str, str] | None = None,
 def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
                          log_path: Path | None = None,
                          startup_timeout_s: float = STARTUP_TIMEOUT_S,
-                         auth_string: str | None = None) -> Iterator[PrefectServer]:
+                         auth_string: str | None = None,
+                         database_url: str | None = None) -> Iterator[PrefectServer]:
     """Start a Prefect server on ``host:port`` (0: a free port) and stop it on exit. Its API
-    requires ``auth_string`` (default: the one of ``ensure_auth_string(home)``)."""
+    requires ``auth_string`` (default: the one of ``ensure_auth_string(home)``); its database
+    is ``database_url`` (PostgreSQL, ``postgresql+asyncpg://``) or SQLite under ``home``."""
     auth_string = auth_string or ensure_auth_string(home)
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port(host)
@@ -201,7 +209,8 @@ def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=server_env(home, auth_string=auth_string), start_new_session=True,
+            env=server_env(home, auth_string=auth_string, database_url=database_url),
+            start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     server = PrefectServer(proc, api_url, home, log_path, startup_s=0.0, auth_string=auth_string)

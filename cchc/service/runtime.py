@@ -127,9 +127,11 @@ def prefect_api(settings: Settings) -> Iterator[tuple[str, float | None, str | N
         return
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     auth = ensure_auth_string(settings.prefect_home)
-    with start_prefect_server(settings.prefect_home, "127.0.0.1", settings.service.prefect_port,
+    with start_prefect_server(settings.prefect_home, settings.service.prefect_host,
+                              settings.service.prefect_port,
                               log_path=settings.logs_dir / "prefect-server.log",
-                              auth_string=auth) as server:
+                              auth_string=auth,
+                              database_url=settings.service.prefect_database_url) as server:
         yield server.api_url, server.startup_s, auth
 
 
@@ -326,31 +328,47 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     # pause_on_shutdown=False: stopping must not pause the schedules (Prefect would then delete
     # the planned runs); nights missed while down stay on the server as Late runs and start at
     # the next start.
-    runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT,
-                    query_seconds=RUNNER_POLL_S)
-    # aadd_flow (not aadd_deployment): the runner keeps the flow object and starts runs from it
-    # in a forked child (warm_start) instead of a fresh `python -m prefect.engine`.
-    # persist_result: `cchc ingest` / `cchc run` hand work to these deployments and read the
-    # run's summary back from the result store under the Prefect home (cchc.service.handoff).
-    ids = [await runner.aadd_flow(spec.flow().with_options(persist_result=True),
-                                  name=DEPLOYMENT_NAME, **spec.options)
-           for spec in specs]
+    from cchc.service.pool import configured_pool, register_in_pool
+
+    pool = configured_pool(settings)
+    runner = None
+    if pool:  # the distributed set-up: `cchc worker`s run the flows, not this process
+        ids = await register_in_pool(specs, pool)
+        log.info("deployments go to work pool %s: start `cchc worker` to run them", pool)
+    else:
+        runner = Runner(name="cchc-serve", pause_on_shutdown=False, limit=RUNNER_LIMIT,
+                        query_seconds=RUNNER_POLL_S)
+        # aadd_flow (not aadd_deployment): the runner keeps the flow object and starts runs
+        # from it in a forked child (warm_start) instead of a fresh `python -m prefect.engine`.
+        # persist_result: `cchc ingest` / `cchc run` hand work to these deployments and read
+        # the run's summary back from the result store under the Prefect home (handoff).
+        ids = [await runner.aadd_flow(spec.flow().with_options(persist_result=True),
+                                      name=DEPLOYMENT_NAME, **spec.options)
+               for spec in specs]
     pull_ids = ids[:n_pulls]
     async with get_client() as client:
-        done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
-                             pull_deployment_ids=pull_ids, catch_up=catch_up)
-        await free_pull_slots(client, pull_ids)
+        if pool:  # runs in progress belong to live workers: nothing to crash or free here
+            from cchc.service.pool import start_in_pool
+
+            done = await start_in_pool(client, WRITER_LIMIT, pull_ids, catch_up=catch_up)
+        else:
+            done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
+                                 pull_deployment_ids=pull_ids, catch_up=catch_up)
+            await free_pull_slots(client, pull_ids)
     log.info("deployments: %s", ", ".join(f"{s.flow().name}/{DEPLOYMENT_NAME}" for s in specs))
     if done.crashed:
         log.warning("recovered %d run(s) left in progress; re-ran %d pull(s)",
                     len(done.crashed), len(done.resubmitted))
 
-    runner_task = asyncio.create_task(runner.start(), name="runner")
-    while not runner.started and not runner_task.done():
-        await asyncio.sleep(0.05)
-    # Runner.start installs its own SIGTERM handler: take SIGINT/SIGTERM back.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    tasks = []
+    if runner is not None:
+        runner_task = asyncio.create_task(runner.start(), name="runner")
+        tasks.append(runner_task)
+        while not runner.started and not runner_task.done():
+            await asyncio.sleep(0.05)
+        # Runner.start installs its own SIGTERM handler: take SIGINT/SIGTERM back.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
 
     class _Receiver(uvicorn.Server):
         @contextlib.contextmanager
@@ -360,7 +378,7 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     svc = settings.service
     watcher_task = asyncio.create_task(InboxWatcher(settings, prefect_emit).run(stop),
                                        name="inbox-watcher")
-    tasks = [runner_task, watcher_task]
+    tasks.append(watcher_task)
     if settings.alerts.urls:
         tasks.append(asyncio.create_task(send_alerts_periodically(settings, stop),
                                          name="alert-sender"))
@@ -395,7 +413,7 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
     stop.set()
     if receiver is not None:
         receiver.should_exit = True
-    if runner.started:
+    if runner is not None and runner.started:
         with contextlib.suppress(Exception):
             await runner.astop()
     results = await asyncio.gather(*tasks, return_exceptions=True)
