@@ -12,13 +12,14 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 from warehouse_fixtures import ROOT, core_frame, dossier
 
-from cchc.config import Settings, WarehouseSettings, load_settings
+from cchc.config import LOCAL_TZ, Settings, WarehouseSettings, load_settings
 from warehouse import lake
 from warehouse.ddl import create_table_sql
 from warehouse.reader import SnapshotMissing, open_snapshot, run_query
@@ -133,7 +134,8 @@ def test_report_as_published_on_a_day(lake_settings: Settings, units_csv: Path) 
         _load(wh, "A1")
     runner = CliRunner()
     args = ["report", "form06", "--from", "2020-01-01", "--to", "2030-12-31", "-f", "csv"]
-    today = runner.invoke(app, [*args, "--as-of", datetime.now(UTC).strftime("%Y-%m-%d")])
+    local_today = datetime.now(ZoneInfo(LOCAL_TZ)).strftime("%Y-%m-%d")  # --as-of is a local day
+    today = runner.invoke(app, [*args, "--as-of", local_today])
     assert today.exit_code == 0, today.output
     before = runner.invoke(app, [*args, "--published-on", "2001-01-01"])
     assert before.exit_code == 1 and "nothing was published before 2001-01-02" in before.output
