@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,35 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def published_from_exports() -> Callable:
+    """Build a published warehouse in ``root`` from the export files ``make_files(root)``
+    returns, through the pipeline's own steps (``stage_file``, ``load_batch``, ``publish``; no
+    Prefect), each load checked by ``check(summary)``; a context manager yielding a reader."""
+
+    @contextmanager
+    def build(root: Path, make_files: Callable[[Path], list[Path]],
+              check: Callable = lambda s: s.status == "succeeded"):
+        from cchc.config import load_settings
+        from cchc.pipeline import load_batch, publish, stage_file
+        from warehouse.reader import open_snapshot
+
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("CCHC_DATA_DIR", str(root / "data"))
+            env.delenv("CCHC_CONFIG", raising=False)
+            env.chdir(root)
+            settings = load_settings()
+            for path in map(Path, make_files(root)):
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                summary = load_batch(settings, stage_file(settings, path, sha))
+                assert check(summary), summary
+            publish(settings)
+            con = open_snapshot(settings)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    return build

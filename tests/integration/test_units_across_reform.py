@@ -10,19 +10,16 @@ in it. About 10 s.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from cchc.config import load_settings
 from simulator.report06 import COLUMNS
 from simulator.testing import simulated_dataset
 from simulator.units import KRONGPA_NEW_UNITS
 from warehouse.form06 import TOTAL_LABEL, form06
-from warehouse.reader import open_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -37,28 +34,18 @@ PERIODS = {
 
 
 @pytest.fixture(scope="module")
-def reform(tmp_path_factory: pytest.TempPathFactory):
+def reform(tmp_path_factory: pytest.TempPathFactory, published_from_exports):
     """A published warehouse holding the window; yields a reader connection."""
-    from cchc.pipeline import load_batch, publish, stage_file
     from simulator.exports import export_dossiers
 
-    root = tmp_path_factory.mktemp("reform")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CCHC_DATA_DIR", str(root / "data"))
-        env.delenv("CCHC_CONFIG", raising=False)
-        env.chdir(root)
-        settings = load_settings()
-        path = export_dossiers(root / "dossiers.csv", "csv", dataset=simulated_dataset(**OPTIONS),
-                               date_from=WINDOW[0], date_to=WINDOW[1]).path
-        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        summary = load_batch(settings, stage_file(settings, Path(path), sha))
-        assert summary.status == "succeeded" and summary.rows_quarantined == 0, summary
-        publish(settings)
-        con = open_snapshot(settings)
-        try:
-            yield con
-        finally:
-            con.close()
+    def exports(root: Path) -> list[Path]:
+        return [export_dossiers(root / "dossiers.csv", "csv", dataset=simulated_dataset(**OPTIONS),
+                                date_from=WINDOW[0], date_to=WINDOW[1]).path]
+
+    with published_from_exports(tmp_path_factory.mktemp("reform"), exports,
+                                check=lambda s: s.status == "succeeded"
+                                and s.rows_quarantined == 0) as con:
+        yield con
 
 
 def _counts(row: dict) -> dict:

@@ -9,19 +9,16 @@ functions (``stage_file``, ``load_batch``; no Prefect), then published. About 12
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from cchc.config import load_settings
 from simulator.indicators import COUNT_COLUMNS as SIMULATED_COUNTS
 from simulator.indicators import RATES, expected_indicators
 from simulator.testing import simulated_dataset, simulated_documents
 from warehouse.indicators import TOTAL_LABEL, indicators
-from warehouse.reader import open_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -33,32 +30,18 @@ PERIODS = {
 
 
 @pytest.fixture(scope="module")
-def krongpa(tmp_path_factory: pytest.TempPathFactory):
+def krongpa(tmp_path_factory: pytest.TempPathFactory, published_from_exports):
     """A published warehouse holding the whole krongpa scenario; yields a reader connection."""
-    from cchc.pipeline import load_batch, publish, stage_file
     from simulator.doc_exports import export_register
     from simulator.exports import export_dossiers
 
-    root = tmp_path_factory.mktemp("krongpa")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CCHC_DATA_DIR", str(root / "data"))
-        env.delenv("CCHC_CONFIG", raising=False)
-        env.chdir(root)
-        settings = load_settings()
-        files = [export_dossiers(root / "dossiers.csv", "csv", date_from=EVERYTHING_FROM).path]
-        for register in ("den", "di"):
-            files.append(export_register(root / f"{register}.csv", "csv", register=register,
-                                         date_from=EVERYTHING_FROM).path)  # fmt: skip
-        for path in files:
-            sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            summary = load_batch(settings, stage_file(settings, Path(path), sha))
-            assert summary.status == "succeeded", summary
-        publish(settings)
-        con = open_snapshot(settings)
-        try:
-            yield con
-        finally:
-            con.close()
+    def exports(root: Path) -> list[Path]:
+        return [export_dossiers(root / "dossiers.csv", "csv", date_from=EVERYTHING_FROM).path,
+                *(export_register(root / f"{register}.csv", "csv", register=register,
+                                  date_from=EVERYTHING_FROM).path for register in ("den", "di"))]
+
+    with published_from_exports(tmp_path_factory.mktemp("krongpa"), exports) as con:
+        yield con
 
 
 def test_indicators_equal_the_simulators_own_by_unit_and_by_month(krongpa) -> None:
