@@ -4,7 +4,8 @@
   time, and again whenever the source's change event arrives;
 - the file-ingest deployment, run by a trigger on ``cchc.inbox.file.arrived`` with the path
   taken from the event;
-- the hourly freshness check that raises the missing-data alert.
+- the hourly freshness check that raises the missing-data alert;
+- in pool mode only, ``load-district`` and ``load-scope`` (work items, ``cchc.work_items``).
 
 All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ``eoffice-pull/cchc``, ...). Flows are given as import
 strings so this module stays cheap to import and tests can serve stand-in flows of the same
@@ -60,6 +61,9 @@ class FlowRefs:
     )
     ingest: str = "flows.ingest:ingest_file"
     freshness: str = "flows.freshness:check_freshness"
+    # Pool mode only: the scope split into work items (cchc.work_items).
+    district: str = "flows.scope:load_district"
+    scope: str = "flows.scope:load_scope"
     tags: tuple[str, ...] = field(default=("cchc",))
 
 
@@ -163,6 +167,14 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
         "tags": [*refs.tags, "alert"],
         **common,
     }))
+    if settings.service.work_pool:  # work items need workers: not in the embedded default
+        specs.append(DeploymentSpec(refs.district, {
+            "description": "Load one district's export files (a work item of load-scope).",
+            "tags": [*refs.tags, "work-item"], **common}))
+        specs.append(DeploymentSpec(refs.scope, {
+            "description": ("Load a scope folder: one load-district run per district folder, "
+                            "in parallel on the pool's workers; crashed runs submitted again."),
+            "tags": [*refs.tags, "scope"], **common}))
     return specs
 
 
