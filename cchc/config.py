@@ -101,7 +101,7 @@ class ServiceSettings:
     work_pool: str | None = None
     # The writer slot's lease: a killed holder's slot is given back this long after its last
     # renewal (the renewals come well within it). Short leases hand a dead worker's slot over
-    # sooner; each renewal is one API call.
+    # sooner; each renewal is one API call. Prefect's server takes 60 s at least.
     writer_lease_s: float = 300.0
     # Pool mode: flow runs send a heartbeat this often (Prefect's minimum is 30 s); a run whose
     # heartbeats stop for ``crashed_after_s`` is marked Crashed by an automation on the server,

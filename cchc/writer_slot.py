@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from cchc.config import Settings
 from cchc.names import WRITER_LIMIT
 
+MIN_LEASE_S = 60.0  # the server refuses shorter leases (Prefect 3.9: 422)
+
 
 def writer_slot(settings: Settings, *, timeout_seconds: float | None = None) -> AbstractContextManager:
     """Hold the writer slot (waits for it). Without the limit on the server (a plain
@@ -19,4 +21,4 @@ def writer_slot(settings: Settings, *, timeout_seconds: float | None = None) -> 
     from prefect.concurrency.sync import concurrency
 
     return concurrency(WRITER_LIMIT, occupy=1, strict=False, timeout_seconds=timeout_seconds,
-                       lease_duration=settings.service.writer_lease_s)
+                       lease_duration=max(MIN_LEASE_S, settings.service.writer_lease_s))
