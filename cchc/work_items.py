@@ -160,7 +160,7 @@ class ItemRun:
 
 
 def run_work_items(items: list[WorkItem], deployment: str, *, max_attempts: int = 3,
-                   poll_s: float = 2.0, timeout_s: float | None = None) -> list[ItemRun]:
+                   poll_s: float = 1.0, timeout_s: float | None = None) -> list[ItemRun]:
     """One flow run of ``deployment`` (``load-district/cchc``) per item, all at once; waits for
     them, and submits an item again when its run ended Crashed (a dead worker), up to
     ``max_attempts`` runs per item. Failed and Cancelled runs are not retried (a bad input
