@@ -88,9 +88,12 @@ def resolve_window(settings: Settings, spec: SourceSpec, since: str | None,
     """[since, until) of a pull: given, or from the system's stored watermark up to now."""
     watermark = None
     if since is None:
+        from cchc.writer_slot import writer_slot
         from warehouse.writer import Warehouse
 
-        with Warehouse.open(settings) as wh:
+        # the slot: opening the writer finishes other loads it finds unfinished, which on
+        # several machines may be another worker's load in progress
+        with writer_slot(settings), Warehouse.open(settings) as wh:
             watermark = wh.get_watermark(spec.watermark_stream)
     return pull_window(since, until, watermark=watermark,
                        initial_since=settings.source_settings(spec.system).initial_since)
