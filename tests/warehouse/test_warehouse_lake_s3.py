@@ -207,6 +207,26 @@ def test_a_reader_reads_the_bucket_prefix_and_nothing_outside_it(
         con.close()
 
 
+def test_a_write_while_the_storage_is_down_fails_with_the_storage_error(
+        s3_settings: Settings, s3: S3Server, units_csv: Path) -> None:
+    """A merge whose Parquet write fails keeps the storage's own error (not a follow-up
+    "transaction is aborted"), commits nothing and marks the load failed in the catalog."""
+    with Warehouse.open(s3_settings, admin_units_csv=units_csv) as wh:
+        _load(wh, "A")
+        s3.stop()
+        with pytest.raises(duckdb.IOException, match="Could not connect .* HTTP PUT"):
+            _load(wh, "B")
+        loads = wh.query("SELECT status, message FROM etl_loads ORDER BY started_at")
+    assert loads["status"].to_list() == ["succeeded", "failed"]
+    assert "IOException" in loads["message"][1]
+    s3.start()
+    con = open_snapshot(s3_settings)
+    try:
+        assert run_query(con, "SELECT count(*) AS n FROM core_onestop__dossiers")["n"].item() == 20
+    finally:
+        con.close()
+
+
 @pytest.mark.integration
 def test_storage_down_fails_the_load_cleanly_and_the_next_load_succeeds(
         s3_settings: Settings, s3: S3Server, tmp_path: Path) -> None:
