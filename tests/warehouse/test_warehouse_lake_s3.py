@@ -24,7 +24,7 @@ from warehouse_fixtures import ROOT, core_frame, dossier
 
 from cchc.config import S3Settings, Settings, WarehouseSettings, load_settings
 from warehouse import lake
-from warehouse.reader import open_snapshot, run_query
+from warehouse.reader import SnapshotUnavailable, open_snapshot, run_query
 from warehouse.tables import CORE_ONESTOP_DOSSIERS
 from warehouse.writer import Warehouse
 
@@ -168,7 +168,8 @@ def _read_in_another_process(as_of: datetime) -> list[int]:
 
 
 def test_round_trip_on_s3_with_a_reader_in_another_process_and_time_travel(
-        s3_settings: Settings, s3: S3Server, bucket: str, units_csv: Path) -> None:
+        s3_settings: Settings, s3: S3Server, bucket: str, units_csv: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     with Warehouse.open(s3_settings, admin_units_csv=units_csv) as wh:
         _load(wh, "A")
         between = datetime.now(UTC)
@@ -181,6 +182,9 @@ def test_round_trip_on_s3_with_a_reader_in_another_process_and_time_travel(
     assert _read_in_another_process(between) == [40, 20]
     # The secret is the connection's own: a plain DuckDB sees none of it.
     assert duckdb.connect().execute("SELECT count(*) FROM duckdb_secrets()").fetchone()[0] == 0
+    monkeypatch.delenv("CCHC_S3_SECRET_ACCESS_KEY")
+    with pytest.raises(SnapshotUnavailable, match="no S3 credentials are set"):
+        open_snapshot(s3_settings)
 
 
 def test_a_reader_reads_the_bucket_prefix_and_nothing_outside_it(
@@ -239,10 +243,12 @@ def test_storage_down_fails_the_load_cleanly_and_the_next_load_succeeds(
     from simulator.testing import simulated_dataset
     from sources.files import file_sha256
     from warehouse.form06 import form06
+    from warehouse.writer import publish
 
     with Warehouse.open(s3_settings):
         pass  # the lake exists: schema, seeds, views
-    dataset = simulated_dataset(scenario="scale", years=1, dirt="clean", seed=17, dossiers=120)
+    # The options of test_warehouse_lake.py's load: the dataset is built once per process.
+    dataset = simulated_dataset(scenario="scale", years=1, dirt="clean", seed=17, dossiers=300)
     export = export_dossiers(tmp_path / "export.csv", dataset=dataset).path
     batch = pipeline.stage_file(s3_settings, export, file_sha256(export))
     s3.stop()
@@ -251,16 +257,16 @@ def test_storage_down_fails_the_load_cleanly_and_the_next_load_succeeds(
     with Warehouse.open(s3_settings) as wh:  # the catalog answers; the failure is recorded
         loads = wh.query("SELECT status, message FROM etl_loads")
         alerts = wh.query("SELECT kind, status FROM dq_alerts WHERE kind = 'load_failed'")
+        core = wh.query("SELECT count(*) AS n FROM core_onestop__dossiers")["n"].item()
+    assert core == 0  # nothing of the load committed (no data file: counted from the catalog)
     assert loads["status"].to_list() == ["failed"]
     assert "IOException" in loads["message"].item() and "undone" in loads["message"].item()
     assert alerts.rows() == [("load_failed", "open")]
 
     s3.start()  # the same port: the bucket and the files written before are still there
-    with Warehouse.open(s3_settings) as wh:
-        assert wh.query("SELECT count(*) AS n FROM core_onestop__dossiers")["n"].item() == 0
     summary = pipeline.load_batch(s3_settings, batch)
     assert summary.status == "succeeded", summary.message
-    pipeline.publish(s3_settings)
+    publish(s3_settings)
     pipeline.cleanup(batch)
     con = open_snapshot(s3_settings)
     try:
