@@ -153,7 +153,10 @@ def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.Du
         "threads": settings.duckdb_threads})
     try:
         con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
-        lake.load_extensions(con, settings)
+        try:
+            lake.load_extensions(con, settings)
+        except lake.LakeStorageUnconfigured as exc:  # a one-line message, not a traceback
+            raise SnapshotUnavailable(str(exc)) from None
         head = "_cchc_lake_head"
         try:
             con.execute(lake.attach_sql(settings, head, read_only=True))
