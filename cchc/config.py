@@ -177,8 +177,13 @@ class WarehouseSettings:
     catalog: str = ""
     data_path: str = ""
     metadata_schema: str = ""  # the catalog's schema (PostgreSQL: several lakes in one database)
+    # Lake upkeep keeps every published snapshot of this many months (``--as-of`` reaches back
+    # that far); unpublished snapshots older than a day are expired (warehouse/upkeep.py).
+    keep_published_months: int = 13
 
     def __post_init__(self) -> None:
+        if self.keep_published_months < 0:
+            raise ValueError("[warehouse] keep_published_months must be 0 or more")
         if self.backend not in BACKENDS:
             raise ValueError(f"[warehouse] backend must be one of {', '.join(BACKENDS)}, "
                              f"not {self.backend!r}")
