@@ -25,6 +25,7 @@ loaded alone (the serial run), the loads recorded in ``etl_loads`` by status.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -96,6 +97,67 @@ def writer(csv: Path, mode: str, lock_file: Path, start_at: float, publish_only:
     return {"start": t0, "end": time.time(), "lock_wait_s": round(waited, 2), "error": error,
             "loaded": summary is not None and summary.status == "succeeded",
             "core_inserted": summary.core_inserted if summary else 0}
+
+
+def merge_writer(unit: str, start_at: float) -> dict:
+    """Only the data statement: every row of ``unit`` in the core table as a newer version,
+    MERGEd in one transaction (updates: DuckLake deletes and inserts), retried in the same
+    connection on a conflict (DuckLake's own commit retries first)."""
+    import duckdb
+    import polars as pl
+
+    from cchc.config import load_settings
+    from warehouse import lake
+    from warehouse.strategies import write_frame
+    from warehouse.tables import CORE_ONESTOP_DOSSIERS
+
+    con = lake.connect_writer(load_settings())
+    frame = con.execute("SELECT * FROM core_onestop__dossiers WHERE unit_code = ?", [unit]).pl()
+    frame = frame.with_columns(updated_at=pl.col("updated_at") + pl.duration(days=1),
+                               row_hash=pl.col("row_hash") + "+")
+    while time.time() < start_at:
+        time.sleep(0.005)
+    t0, attempts, errors, result = time.time(), 0, [], None
+    while attempts < MAX_ATTEMPTS and result is None:
+        attempts += 1
+        try:
+            con.execute("BEGIN TRANSACTION")
+            written = write_frame(con, CORE_ONESTOP_DOSSIERS, frame, f"bench-{unit}")
+            con.execute("COMMIT")
+            result = written
+        except duckdb.Error as exc:
+            errors.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            time.sleep(0.1 * 2 ** (attempts - 1))
+    con.close()
+    return {"unit": unit, "start": t0, "end": time.time(), "attempts": attempts,
+            "errors": errors, "updated": result.updated if result else None}
+
+
+def merge_phase(label: str, units: list[str], folder: Path, config: Path,
+                serial: bool) -> dict:
+    """Every unit's MERGE at once (or one after another), in processes of their own."""
+    env = _env(config, folder / "merge")
+    results = []
+    cmds = [[sys.executable, __file__, "--merge-unit", u, "--start-at", "0"] for u in units]
+    if serial:
+        for cmd in cmds:
+            results.append(json.loads(subprocess.run(
+                cmd, env=env, cwd=ROOT, capture_output=True, text=True,
+                check=True).stdout.strip().splitlines()[-1]))
+    else:
+        start_at = str(time.time() + 6.0)
+        procs = [subprocess.Popen(c[:-1] + [start_at], env=env, cwd=ROOT, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in cmds]
+        for p in procs:
+            out, err = p.communicate()
+            if p.returncode:
+                raise SystemExit(err[-3000:])
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    wall = (sum(r["end"] - r["start"] for r in results) if serial
+            else max(r["end"] for r in results) - min(r["start"] for r in results))
+    return {"mode": f"merge only, {label}", "wall_s": round(wall, 2), "writers": results}
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -183,7 +245,8 @@ def _run_writers(mode: str, csvs: list[Path], folder: Path, config: Path,
     return state
 
 
-def run_mode(mode: str, csvs: list[Path], dsn: str, work: Path) -> dict:
+def run_mode(mode: str, csvs: list[Path], dsn: str, work: Path,
+             merge_units: list[str] | None = None) -> dict:
     """A fresh lake (schema + data folder), initialised once, then K writers at once."""
     schema = f"cchc_bench_{uuid.uuid4().hex[:8]}"
     admin = _admin(dsn)
@@ -204,8 +267,21 @@ def run_mode(mode: str, csvs: list[Path], dsn: str, work: Path) -> dict:
         results = _run_writers(mode, csvs, folder, config, start_at)
         wall = max(r["end"] for r in results) - min(r["start"] for r in results)
         published = _published(config, folder / "init")
-        return {"mode": mode, "wall_s": round(wall, 2), "writers": results,
-                "published": published}
+        out = {"mode": mode, "wall_s": round(wall, 2), "writers": results,
+               "published": published}
+        if merge_units:
+            # each unit's rows are in files of their own (loaded apart) ...
+            out["merge"] = [merge_phase("serial", merge_units, folder, config, True),
+                            merge_phase("concurrent, units in separate files", merge_units,
+                                        folder, config, False)]
+            # ... until the upkeep merges small files: then both units share files
+            subprocess.run([sys.executable, "-c", "from cchc.config import load_settings; "
+                            "from warehouse.upkeep import run_upkeep; "
+                            "run_upkeep(load_settings())"], env=_env(config, folder / "merge"),
+                           cwd=ROOT, check=True, capture_output=True)
+            out["merge"].append(merge_phase("concurrent, after merge_adjacent_files",
+                                            merge_units, folder, config, False))
+        return out
     finally:
         admin.execute(f"CALL postgres_execute('pg', 'DROP SCHEMA {schema} CASCADE')")
         admin.close()
@@ -224,7 +300,13 @@ def main() -> None:
     ap.add_argument("--lock-file", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--publish-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--merge-unit", help=argparse.SUPPRESS)
+    ap.add_argument("--no-merge", action="store_true",
+                    help="Skip the MERGE-only runs after the last mode.")
     args = ap.parse_args()
+    if args.merge_unit:
+        print(json.dumps(merge_writer(args.merge_unit, args.start_at)))
+        return
     if args.published:
         print(json.dumps(published()))
         return
@@ -244,7 +326,9 @@ def main() -> None:
         rows = {c.name: sum(1 for _ in c.open(encoding="utf-8-sig")) - 1 for c in csvs}
         print(json.dumps({"exports": rows}))
         for mode in args.modes.split(","):
-            result = run_mode(mode, csvs, args.dsn, work)
+            last = mode == args.modes.split(",")[-1]
+            result = run_mode(mode, csvs, args.dsn, work,
+                              args.units.split(",") if last and not args.no_merge else None)
             print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
