@@ -120,3 +120,19 @@ def test_cli_upkeep_dry_run_changes_nothing(lake_settings: Settings, units_csv: 
         assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0] == count
     finally:
         con.close()
+
+
+def test_the_dashboard_says_when_the_lake_was_published(lake_settings: Settings,
+                                                        units_csv: Path) -> None:
+    from cchc.dashboard.data import lake_published_at
+
+    before = datetime.now(UTC)
+    with Warehouse.open(lake_settings, admin_units_csv=units_csv) as wh:
+        wh.publish()
+    con = open_snapshot(lake_settings)
+    try:
+        published = lake_published_at(con)
+    finally:
+        con.close()
+    assert published is not None and before <= published <= datetime.now(UTC)
+    assert str(published.tzinfo) == "Asia/Ho_Chi_Minh"
