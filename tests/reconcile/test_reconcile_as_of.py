@@ -46,6 +46,8 @@ def test_reconcile_as_of_compares_the_published_figures_of_that_day(
     from warehouse.reader import open_snapshot
 
     monkeypatch.setenv("CCHC_WAREHOUSE_BACKEND", "ducklake")
+    # the page redrawn after each run's publish is not what this test is about (3 s a run)
+    monkeypatch.setattr("cchc.dashboard.build.refresh_after_publish", lambda settings: None)
     _build(tmp_path)
     today = datetime.now(ZoneInfo(LOCAL_TZ)).date()
     against = ["--against", str(_article(tmp_path, 2))]
