@@ -12,11 +12,16 @@ views, recovery; the load's parts, audit rows) and ``publish``. Two modes, in on
   slot) around each writer's load and publish;
 - ``concurrent``: no shared lock; DuckLake's conflict detection (with its own commit retries,
   ``ducklake_max_retry_count``) and a retry loop around the writer's load and publish: a
-  load that fails on a transaction conflict is loaded again (loads are idempotent per file).
+  writer that fails on a transaction conflict is started again in a new process (loads are
+  idempotent per file; one whose load committed only publishes again).
+
+Then, on the concurrent run's lake, the MERGE statement alone (every row of each unit as a
+newer version): one unit after the other, both at once, and both at once after the upkeep has
+merged the two units' files together.
 
 Reported per mode: wall time (first start to last end), each writer's attempts and the errors it
-retried, and correctness: the published core table's rows per unit against each unit's own rows
-loaded alone (the serial run), the loads recorded in ``etl_loads`` by status.
+retried, and correctness: the published core table's rows per unit (the same in both modes: what
+each unit's load gives), duplicate keys, the loads recorded in ``etl_loads`` by status.
 
     .venv/bin/python bench/lake_writers.py [--dossiers 100000] [--units 637,24076]
         [--dsn "dbname=test host=127.0.0.1 port=5432"] [--modes serial,concurrent]
