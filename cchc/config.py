@@ -200,11 +200,16 @@ class WarehouseSettings:
     data_path: str = ""
     metadata_schema: str = ""  # the catalog's schema (PostgreSQL: several lakes in one database)
     s3: S3Settings = field(default_factory=S3Settings)  # when data_path is s3://…
+    # Lake upkeep keeps every published snapshot of this many months (``--as-of`` reaches back
+    # that far); unpublished snapshots older than a day are expired (warehouse/upkeep.py).
+    keep_published_months: int = 13
 
     def __post_init__(self) -> None:
         if isinstance(self.s3, dict):  # [warehouse.s3] read from TOML
             object.__setattr__(self, "s3", S3Settings(
                 **{k: _coerce(S3Settings, k, v) for k, v in self.s3.items()}))
+        if self.keep_published_months < 0:
+            raise ValueError("[warehouse] keep_published_months must be 0 or more")
         if self.backend not in BACKENDS:
             raise ValueError(f"[warehouse] backend must be one of {', '.join(BACKENDS)}, "
                              f"not {self.backend!r}")

@@ -221,6 +221,20 @@ def published_version(con: duckdb.DuckDBPyConnection, alias: str,
     return (int(row[0]), row[1]) if row else None
 
 
+def snapshot_exists(con: duckdb.DuckDBPyConnection, alias: str, version: int) -> bool:
+    """Whether the lake still has snapshot ``version`` (upkeep expires old ones)."""
+    return con.execute(f"SELECT count(*) FROM ducklake_snapshots('{alias}') WHERE snapshot_id = ?",
+                       [version]).fetchone()[0] > 0
+
+
+def oldest_kept_publication(con: duckdb.DuckDBPyConnection, alias: str) -> datetime | None:
+    """When the oldest publication whose snapshot is still kept was made."""
+    row = con.execute(
+        f"SELECT min(p.published_at) FROM {alias}.main.{PUBLICATIONS} p "
+        f"SEMI JOIN ducklake_snapshots('{alias}') s ON s.snapshot_id = p.snapshot_id").fetchone()
+    return row[0] if row else None
+
+
 def reader_directories(settings: Settings) -> list[str]:
     """Folders a safe-mode reader may still open after external access is switched off: the
     data files (a local folder or the bucket prefix ``s3://bucket/prefix/``) and a local
