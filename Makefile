@@ -26,8 +26,13 @@ install: $(VENV)/.synced  ## install the locked dependencies into .venv
 demo: install  ## simulator + pull through Prefect + publish + form-06 totals
 	$(VENV)/bin/cchc demo
 
+# The suite runs in two worker processes (pytest-xdist), one test file per worker at a time
+# (--dist loadfile), so a file's module fixtures (simulators, servers, warehouses) are built once;
+# files run in collection order, the heavy end-to-end files early, the many cheap unit files last
+# (--no-loadscope-reorder) so both workers finish together. PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
 test: install  ## the whole test suite (unit, integration, CLI end to end; `-m slow` variants apart)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: install  ## unit tests only
 	$(VENV)/bin/pytest -m "not integration and not server and not slow and not postgres"

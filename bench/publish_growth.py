@@ -11,10 +11,14 @@ template, and its raw versions and core rows are copied under suffixed keys unti
 table holds ``--size`` dossiers (the increment's own codes stay new).
 
     python bench/publish_growth.py [--size 1000000] [--increment 5000] [--backend duckdb|ducklake]
+                                   [--s3]
     make bench BENCH_SIZE=5000000          # the issue's 5M figure (or CCHC_BENCH_SIZE=...)
 
 ``--backend ducklake`` measures the same on the DuckLake warehouse (embedded SQLite catalog,
 Parquet files): there publishing records the committed snapshot instead of copying a file.
+``--s3`` (with ``--backend ducklake``) puts the lake's Parquet files in a bucket of a moto S3
+server started in a separate process on loopback (a stand-in: Python, in memory, no network),
+the catalog staying a local SQLite file.
 
 Targets: publish after the increment onto ``--size`` ≤ 1.5× the same onto an empty warehouse;
 the whole increment (load + publish) ≤ 1.2×.
@@ -25,15 +29,20 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cchc.config import Settings, WarehouseSettings  # noqa: E402
+from cchc.config import S3Settings, Settings, WarehouseSettings  # noqa: E402
 
 SIM = {"scenario": "scale", "years": 1, "dirt": "clean", "seed": 17}
 
@@ -102,11 +111,49 @@ def _copied(con, table: str) -> str:
         f"t.\"{c}\" || '~' || c.i AS \"{c}\"" for c in texts) + ")"
 
 
-def _size(settings: Settings) -> int:
+def _size(settings: Settings, s3=None) -> int:
     """Bytes of the warehouse: the private file, or the lake's catalog and data files."""
     if settings.warehouse.backend == "duckdb":
         return settings.warehouse_path.stat().st_size
-    return sum(p.stat().st_size for p in settings.lake_dir.rglob("*") if p.is_file())
+    local = sum(p.stat().st_size for p in settings.lake_dir.rglob("*") if p.is_file())
+    if s3 is None:
+        return local
+    bucket, _, prefix = settings.warehouse.data_path.removeprefix("s3://").partition("/")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return local + sum(o["Size"] for page in pages for o in page.get("Contents", []))
+
+
+BUCKET, KEYS = "cchc-bench", ("bench-key", "bench-secret")
+
+
+@contextmanager
+def moto_s3() -> Iterator[tuple[str, object]]:
+    """A moto S3 server in its own process on a free loopback port, with the bench's bucket;
+    yields (endpoint, boto3 client). The keys are set in this process's environment."""
+    import boto3
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["CCHC_S3_ACCESS_KEY_ID"], os.environ["CCHC_S3_SECRET_ACCESS_KEY"] = KEYS
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=KEYS[0], aws_secret_access_key=KEYS[1])
+    try:
+        for _ in range(100):
+            try:
+                client.create_bucket(Bucket=BUCKET)
+                break
+            except Exception:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"the moto S3 server did not start on {endpoint}")
+        yield endpoint, client
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -116,8 +163,30 @@ def main() -> None:
     parser.add_argument("--increment", type=int, default=5000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--backend", choices=("duckdb", "ducklake"), default="duckdb")
+    parser.add_argument("--s3", action="store_true",
+                        help="the lake's data in a moto S3 server (with --backend ducklake)")
     args = parser.parse_args()
+    if args.s3 and args.backend != "ducklake":
+        parser.error("--s3 needs --backend ducklake")
+    with moto_s3() if args.s3 else _no_s3() as (endpoint, client):
+        run(args, endpoint, client)
+
+
+@contextmanager
+def _no_s3() -> Iterator[tuple[None, None]]:
+    yield None, None
+
+
+def run(args: argparse.Namespace, endpoint: str | None, client) -> None:
     backend = WarehouseSettings(backend=args.backend)
+
+    def lake(name: str) -> Settings:
+        settings = Settings(data_dir=tmp / name, warehouse=backend)
+        if endpoint is None:
+            return settings
+        return replace(settings, warehouse=replace(
+            backend, data_path=f"s3://{BUCKET}/{name}/",
+            s3=S3Settings(endpoint=endpoint, url_style="path")))
 
     tmp = Path(tempfile.mkdtemp(prefix="cchc-publish-bench-"))
     try:
@@ -125,16 +194,17 @@ def main() -> None:
         template = Settings(data_dir=tmp / "template")
         load_and_publish(template, export)  # warm-up: imports, GX, first open
         if args.backend != "duckdb":  # the template stays a DuckDB file (fill attaches it)
-            load_and_publish(Settings(data_dir=tmp / "warm", warehouse=backend), export)
-        empty = Settings(data_dir=tmp / "empty", warehouse=backend)
+            load_and_publish(lake("warm"), export)
+        empty = lake("empty")
         load_0, publish_0, rows = load_and_publish(empty, export)
-        big = Settings(data_dir=tmp / "big", warehouse=backend)
+        big = lake("big")
         t = time.perf_counter()
         held = fill(big, template, args.size)
         fill_s = time.perf_counter() - t
         load_n, publish_n, _ = load_and_publish(big, export)
-        size_mb = _size(big) / 2**20
-        print(f"backend {args.backend}; increment: {rows:,} dossiers (CSV); large warehouse: "
+        size_mb = _size(big, client) / 2**20
+        where = " (data in moto S3)" if endpoint else ""
+        print(f"backend {args.backend}{where}; increment: {rows:,} dossiers (CSV); large warehouse: "
               f"{held:,} dossiers, "
               f"{size_mb:,.0f} MB (filled in {fill_s:.0f} s)")
         print(f"publish after the increment: {publish_0:.2f} s onto an empty warehouse "

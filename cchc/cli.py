@@ -8,6 +8,7 @@ import typer
 from cchc import commands
 from cchc.alerts_cli import alerts_app
 from cchc.dashboard_cli import dashboard_command
+from cchc.lake_cli import lake_app
 from cchc.query_cli import report_app, sql_command
 from cchc.reconcile_cli import reconcile_command
 from cchc.service.cli import backfill_command, serve_command, worker_command
@@ -31,6 +32,7 @@ app.command("serve")(serve_command)
 app.command("backfill")(backfill_command)
 app.command("worker")(worker_command)
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(lake_app, name="lake")
 
 if __name__ == "__main__":
     app()

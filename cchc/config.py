@@ -169,6 +169,27 @@ class ReferenceSettings:
 
 
 BACKENDS = ("duckdb", "ducklake")
+URL_STYLES = ("", "path", "vhost")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """S3-compatible storage for the lake's data (``[warehouse.s3]``, used when ``data_path``
+    is ``s3://bucket/prefix/``). The keys are never settings: they come from the environment
+    (``CCHC_S3_ACCESS_KEY_ID`` / ``CCHC_S3_SECRET_ACCESS_KEY``, else the standard ``AWS_*``),
+    read when a connection opens (``warehouse.lake.s3_secret_sql``)."""
+
+    # host[:port] of an S3-compatible server (MinIO, Ceph, a cloud's S3 API); an http:// or
+    # https:// prefix also sets use_ssl. Empty: AWS's own endpoint.
+    endpoint: str = ""
+    region: str = "us-east-1"
+    url_style: str = ""  # "path" for most self-hosted servers; empty: DuckDB's default (vhost)
+    use_ssl: bool = True
+
+    def __post_init__(self) -> None:
+        if self.url_style not in URL_STYLES:
+            raise ValueError(f"[warehouse.s3] url_style must be path or vhost, "
+                             f"not {self.url_style!r}")
 
 
 @dataclass(frozen=True)
@@ -179,15 +200,25 @@ class WarehouseSettings:
     every publish. ``ducklake``: a DuckLake whose catalog is ``catalog`` (DuckLake's own form:
     ``sqlite:/path/catalog.sqlite``, ``postgres:dbname=cchc host=...``, ``/path/catalog.ducklake``;
     empty: a SQLite catalog in ``<data_dir>/lake/``) and whose Parquet files live under
-    ``data_path`` (empty: ``<data_dir>/lake/files/``); publishing records the committed snapshot
+    ``data_path`` (empty: ``<data_dir>/lake/files/``; ``s3://bucket/prefix/``: S3-compatible
+    storage, see :class:`S3Settings`); publishing records the committed snapshot
     and readers attach the lake read-only at it."""
 
     backend: str = "duckdb"
     catalog: str = ""
     data_path: str = ""
     metadata_schema: str = ""  # the catalog's schema (PostgreSQL: several lakes in one database)
+    s3: S3Settings = field(default_factory=S3Settings)  # when data_path is s3://…
+    # Lake upkeep keeps every published snapshot of this many months (``--as-of`` reaches back
+    # that far); unpublished snapshots older than a day are expired (warehouse/upkeep.py).
+    keep_published_months: int = 13
 
     def __post_init__(self) -> None:
+        if isinstance(self.s3, dict):  # [warehouse.s3] read from TOML
+            object.__setattr__(self, "s3", S3Settings(
+                **{k: _coerce(S3Settings, k, v) for k, v in self.s3.items()}))
+        if self.keep_published_months < 0:
+            raise ValueError("[warehouse] keep_published_months must be 0 or more")
         if self.backend not in BACKENDS:
             raise ValueError(f"[warehouse] backend must be one of {', '.join(BACKENDS)}, "
                              f"not {self.backend!r}")
@@ -303,6 +334,7 @@ _ENV = {
     "CCHC_SIMULATOR_PORT": ("simulator", "port"),
     "CCHC_WAREHOUSE_BACKEND": ("warehouse", "backend"),
     "CCHC_WAREHOUSE_CATALOG": ("warehouse", "catalog"),
+    "CCHC_WAREHOUSE_DATA_PATH": ("warehouse", "data_path"),
 }
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cchc.query_cli import DateFrom, DateTo, FormBy
+from cchc.query_cli import AsOf, DateFrom, DateTo, FormBy
 
 if TYPE_CHECKING:
     import polars as pl
@@ -78,27 +78,57 @@ def read_other_side(settings: Settings, spec: str, date_from: date, date_to: dat
 
 
 def reconcile(settings: Settings, against: list[str], date_from: date, date_to: date,
-              by: str = "unit") -> list[ReconciliationRun]:
+              by: str = "unit", as_of: date | None = None) -> list[ReconciliationRun]:
     """Read every other side first (no lock held while a source answers), then compare,
-    record, alert and publish in one writer session."""
+    record, alert and publish in one writer session. With ``as_of`` our side is the snapshot
+    published at the end of that local day (``open_snapshot(settings, as_of=…)``, the lake
+    backend), compared before the writer is opened."""
     from cchc.dashboard.build import refresh_after_publish
     from warehouse.form06 import Form06IdentityError
-    from warehouse.reconcile_store import run_reconciliation
+    from warehouse.reconcile_store import compare, record, run_reconciliation
     from warehouse.writer import Warehouse
 
     if date_from > date_to:
         raise ReconcileError(f"the period starts ({date_from}) after it ends ({date_to})")
-    sides = [read_other_side(settings, spec, date_from, date_to, by)
-             for spec in dict.fromkeys(against)]
+    snapshot = _as_published(settings, as_of) if as_of is not None else None
+    try:
+        sides = [read_other_side(settings, spec, date_from, date_to, by)
+                 for spec in dict.fromkeys(against)]
+        results = None
+        if snapshot is not None:
+            try:
+                results = [compare(snapshot, frame, side, date_from, date_to, by, settings.scope)
+                           for side, frame in sides]
+            except Form06IdentityError as exc:
+                raise ReconcileError(str(exc)) from None
+    finally:
+        if snapshot is not None:
+            snapshot.close()
     with Warehouse.open(settings) as wh:
         try:
-            runs = [run_reconciliation(wh, frame, side, date_from, date_to, by)
-                    for side, frame in sides]
+            if results is not None:
+                runs = [record(wh, result, side, date_from, date_to, by, as_of)
+                        for result, (side, _) in zip(results, sides, strict=True)]
+            else:
+                runs = [run_reconciliation(wh, frame, side, date_from, date_to, by)
+                        for side, frame in sides]
         except Form06IdentityError as exc:
             raise ReconcileError(str(exc)) from None
         wh.publish()
     refresh_after_publish(settings)  # the page shows the alerts the run opened or resolved
     return runs
+
+
+def _as_published(settings: Settings, day: date):
+    """The snapshot published last before ``day`` ended, or a ReconcileError saying why not
+    (the file backend, nothing published then, expired by the lake's upkeep)."""
+    from warehouse.lake import end_of_day
+    from warehouse.reader import SnapshotUnavailable, open_snapshot
+
+    try:
+        return open_snapshot(settings, as_of=end_of_day(day))
+    except SnapshotUnavailable as exc:
+        raise ReconcileError(str(exc)) from None
 
 
 def result_frame(runs: list[ReconciliationRun], sides: list[Against]) -> pl.DataFrame:
@@ -197,6 +227,7 @@ def reconcile_command(
     format: Annotated[ReconcileFormat, typer.Option("--format", "-f", help="Output format.")] =
         ReconcileFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write.")] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Reconcile the warehouse's form 06 with the other side's figures, explain every
     difference, record the run and alert on what stays unexplained. Exit 0: nothing
@@ -208,7 +239,8 @@ def reconcile_command(
     first, last = date_from.date(), date_to.date()
     specs = against or [SYSTEM]
     try:
-        runs = reconcile(settings, specs, first, last, by.value)
+        runs = reconcile(settings, specs, first, last, by.value,
+                         as_of.date() if as_of is not None else None)
     except ReconcileError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

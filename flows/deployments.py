@@ -5,6 +5,7 @@
 - the file-ingest deployment, run by a trigger on ``cchc.inbox.file.arrived`` with the path
   taken from the event;
 - the hourly freshness check that raises the missing-data alert;
+- on the ``ducklake`` backend only, the weekly lake upkeep (``warehouse.upkeep``);
 - in pool mode only, ``load-district`` and ``load-scope`` (work items, ``cchc.work_items``).
 
 All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ``eoffice-pull/cchc``, ...). Flows are given as import
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 FRESHNESS_CRON = "5 * * * *"  # hourly, local time
+UPKEEP_CRON = "30 3 * * 0"  # Sundays 03:30 local time, after the nightly pulls
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class FlowRefs:
     )
     ingest: str = "flows.ingest:ingest_file"
     freshness: str = "flows.freshness:check_freshness"
+    upkeep: str = "flows.upkeep:lake_upkeep"
     # Pool mode only: the scope split into work items (cchc.work_items).
     district: str = "flows.scope:load_district"
     scope: str = "flows.scope:load_scope"
@@ -115,7 +118,8 @@ def pull_concurrency():
 
 
 def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[DeploymentSpec]:
-    """The deployments, pulls first (in ``refs.pulls`` order), then ingest, then freshness."""
+    """The deployments, pulls first (in ``refs.pulls`` order), then ingest, then freshness,
+    then (lake backend only) the upkeep."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
@@ -167,6 +171,17 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
         "tags": [*refs.tags, "alert"],
         **common,
     }))
+    if settings.warehouse.backend == "ducklake":
+        specs.append(DeploymentSpec(refs.upkeep, {
+            "schedules": [Cron(UPKEEP_CRON, timezone=svc.timezone)],
+            "description": (
+                "Merge the lake's small files, expire snapshots (every published one of the "
+                f"last {settings.warehouse.keep_published_months} months is kept) and delete "
+                "files no kept snapshot needs."),
+            "tags": [*refs.tags, "upkeep"],
+            "concurrency_limit": 1,
+            **common,
+        }))
     if settings.service.work_pool:  # work items need workers: not in the embedded default
         specs.append(DeploymentSpec(refs.district, {
             "description": "Load one district's export files (a work item of load-scope).",

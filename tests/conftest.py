@@ -18,6 +18,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # applicant alike to compare equal. The generated-key path is tested with explicit environments
 # (tests/sources/test_identity_hashing.py).
 os.environ.setdefault("CCHC_ID_HASH_KEY", "cchc-test-suite-identity-key-0123456789")
+# pytest-xdist's workers (make test) start with COLUMNS=80 in their environment. A rich console
+# created at import (cchc.console) would keep those 80 columns for the whole worker, whatever
+# COLUMNS a test sets later; without it, as in a one-process run, the width follows the test.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ data connection, inside the load's transaction, so they advance only with the da
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -120,6 +121,27 @@ def set_watermark(
         "updated_at = s.updated_at WHEN NOT MATCHED THEN INSERT BY NAME",
         [stream, value, load_id, utc_now()],
     )
+
+
+def seed_fingerprint(table_name: str, frame: pl.DataFrame) -> str:
+    """SHA-256 of a seed's columns and rows (NDJSON text: small tables, stable across runs)."""
+    digest = hashlib.sha256(f"{table_name}\n{frame.schema}\n".encode())
+    digest.update(frame.write_ndjson().encode())
+    return digest.hexdigest()
+
+
+def seed_fingerprint_of(con: duckdb.DuckDBPyConnection, table_name: str) -> str | None:
+    row = con.execute("SELECT fingerprint FROM etl_seeds WHERE table_name = ?",
+                      [table_name]).fetchone()
+    return row[0] if row else None
+
+
+def set_seed_fingerprint(con: duckdb.DuckDBPyConnection, table_name: str,
+                         fingerprint: str) -> None:
+    """Delete and insert rather than MERGE: DuckLake keeps a small INSERT in its catalog
+    (inlined), where a MERGE writes a Parquet file, which an open would then have to read."""
+    con.execute("DELETE FROM etl_seeds WHERE table_name = ?", [table_name])
+    con.execute("INSERT INTO etl_seeds VALUES (?, ?, ?)", [table_name, fingerprint, utc_now()])
 
 
 def record_dq_results(

@@ -9,7 +9,10 @@ some of its parts, and "as published on day X" is the snapshot published last be
 Readers attach the lake read-only at that snapshot version: nothing is copied.
 
 The extensions are loaded by path from their PyPI packages (``duckdb-extension-ducklake``,
-``-sqlite-scanner``, ``-postgres-scanner``, pinned to the DuckDB version): nothing is fetched.
+``-sqlite-scanner``, ``-postgres-scanner``, and ``-httpfs`` when the data are on S3-compatible
+storage; pinned to the DuckDB version): nothing is fetched. S3 credentials come from the
+environment into a temporary DuckDB secret of the connection (:func:`s3_secret_sql`), never
+from ``cchc.toml`` and never persisted.
 Personal data stays in the local ``personal.duckdb`` (``warehouse.personal``): it is never in
 the lake, so no reader can attach it.
 """
@@ -17,6 +20,7 @@ the lake, so no reader can attach it.
 from __future__ import annotations
 
 import importlib.util
+import os
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,8 +34,18 @@ PUBLICATIONS = "etl_publications"
 CATALOG_FILE = "catalog.sqlite"
 
 
+S3_SECRET = "cchc_lake_s3"
+# Credentials for S3-compatible storage: the project's own names first, then AWS's standard.
+S3_KEY_VARS = (("CCHC_S3_ACCESS_KEY_ID", "CCHC_S3_SECRET_ACCESS_KEY", "CCHC_S3_SESSION_TOKEN"),
+               ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
+
+
 class LakeExtensionMissing(RuntimeError):
     """A DuckDB extension the lake needs is not installed as a Python package."""
+
+
+class LakeStorageUnconfigured(RuntimeError):
+    """The lake's data are on S3 but no credentials are in the environment."""
 
 
 def is_lake(settings: Settings) -> bool:
@@ -70,6 +84,42 @@ def data_path(settings: Settings) -> str:
     return path if path.endswith("/") else path + "/"
 
 
+def on_s3(settings: Settings) -> bool:
+    """The lake's data files are on S3-compatible storage (``data_path = "s3://…"``)."""
+    return data_path(settings).startswith("s3://")
+
+
+def s3_secret_sql(settings: Settings, env: dict[str, str] | None = None) -> str:
+    """``CREATE TEMPORARY SECRET`` for the lake's bucket prefix: endpoint, region, URL style
+    and TLS from ``[warehouse.s3]``, the keys from the environment (``CCHC_S3_*``, else
+    ``AWS_*``). Temporary: it lives in the connection's memory, never in a file."""
+    from warehouse.ddl import literal
+
+    env = dict(os.environ) if env is None else env
+    keys = next(((env[k], env[s], env.get(t, "")) for k, s, t in S3_KEY_VARS
+                 if env.get(k) and env.get(s)), None)
+    if keys is None:
+        raise LakeStorageUnconfigured(
+            f"the lake's data are on {data_path(settings)} but no S3 credentials are set: "
+            "export CCHC_S3_ACCESS_KEY_ID and CCHC_S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY)")
+    s3 = settings.warehouse.s3
+    endpoint, use_ssl = s3.endpoint, s3.use_ssl
+    for scheme, ssl in (("http://", False), ("https://", True)):
+        if endpoint.startswith(scheme):
+            endpoint, use_ssl = endpoint.removeprefix(scheme).rstrip("/"), ssl
+    options = ["TYPE s3", f"KEY_ID {literal(keys[0])}", f"SECRET {literal(keys[1])}",
+               f"REGION {literal(s3.region)}", f"USE_SSL {str(use_ssl).lower()}",
+               f"SCOPE {literal(data_path(settings))}"]
+    if keys[2]:
+        options.append(f"SESSION_TOKEN {literal(keys[2])}")
+    if endpoint:
+        options.append(f"ENDPOINT {literal(endpoint)}")
+    if s3.url_style:
+        options.append(f"URL_STYLE {literal(s3.url_style)}")
+    return f"CREATE OR REPLACE TEMPORARY SECRET {S3_SECRET} ({', '.join(options)})"
+
+
 def catalog_file(settings: Settings) -> Path | None:
     """The catalog's local file (SQLite or DuckDB catalog), None for PostgreSQL."""
     spec = catalog(settings)
@@ -79,15 +129,19 @@ def catalog_file(settings: Settings) -> Path | None:
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """LOAD ducklake and the catalog's driver, by path."""
+    """LOAD ducklake and the catalog's driver, by path; on S3 also httpfs and the secret."""
     spec = catalog(settings)
     needed = ["ducklake"]
     if spec.startswith("sqlite:"):
         needed.append("sqlite_scanner")
     elif spec.startswith("postgres:"):
         needed.append("postgres_scanner")
+    if on_s3(settings):
+        needed.append("httpfs")
     for name in needed:
         con.execute(f"LOAD '{extension_path(name)}'")
+    if on_s3(settings):
+        con.execute(s3_secret_sql(settings))
 
 
 def attach_sql(settings: Settings, alias: str, *, read_only: bool = False,
@@ -121,7 +175,7 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
         local = catalog_file(settings)
         if local is not None:
             local.parent.mkdir(parents=True, exist_ok=True)
-        if "://" not in data_path(settings):
+        if "://" not in data_path(settings):  # a bucket prefix needs no folder
             Path(data_path(settings)).mkdir(parents=True, exist_ok=True)
         con.execute(attach_sql(settings, LAKE_DB))
         con.execute(f"USE {LAKE_DB}")
@@ -167,9 +221,24 @@ def published_version(con: duckdb.DuckDBPyConnection, alias: str,
     return (int(row[0]), row[1]) if row else None
 
 
+def snapshot_exists(con: duckdb.DuckDBPyConnection, alias: str, version: int) -> bool:
+    """Whether the lake still has snapshot ``version`` (upkeep expires old ones)."""
+    return con.execute(f"SELECT count(*) FROM ducklake_snapshots('{alias}') WHERE snapshot_id = ?",
+                       [version]).fetchone()[0] > 0
+
+
+def oldest_kept_publication(con: duckdb.DuckDBPyConnection, alias: str) -> datetime | None:
+    """When the oldest publication whose snapshot is still kept was made."""
+    row = con.execute(
+        f"SELECT min(p.published_at) FROM {alias}.main.{PUBLICATIONS} p "
+        f"SEMI JOIN ducklake_snapshots('{alias}') s ON s.snapshot_id = p.snapshot_id").fetchone()
+    return row[0] if row else None
+
+
 def reader_directories(settings: Settings) -> list[str]:
     """Folders a safe-mode reader may still open after external access is switched off: the
-    data files and a local catalog's folder."""
+    data files (a local folder or the bucket prefix ``s3://bucket/prefix/``) and a local
+    catalog's folder."""
     dirs = [data_path(settings)]
     local = catalog_file(settings)
     if local is not None:

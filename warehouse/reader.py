@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from cchc.config import LOCAL_TZ, Settings
 
@@ -83,6 +84,19 @@ class SnapshotMissing(SnapshotUnavailable, FileNotFoundError):
 
 class SnapshotCorrupt(SnapshotUnavailable):
     """The published file is not a readable DuckDB database."""
+
+
+class SnapshotExpired(SnapshotUnavailable):
+    """The snapshot published on the day asked for was expired by the lake's upkeep."""
+
+    def __init__(self, published_at: datetime, oldest: datetime | None, months: int) -> None:
+        local = published_at.astimezone(ZoneInfo(LOCAL_TZ))
+        since = (f"; the oldest kept was published on {oldest.astimezone(ZoneInfo(LOCAL_TZ)):%Y-%m-%d}"
+                 if oldest is not None else "")
+        super().__init__(
+            f"the figures as published then (the snapshot published on {local:%Y-%m-%d %H:%M}) "
+            f"are no longer kept: the lake's upkeep keeps the published snapshots of the last "
+            f"{months} month(s) ([warehouse] keep_published_months){since}")
 
 
 class QueryRefused(ValueError):
@@ -153,11 +167,17 @@ def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.Du
         "threads": settings.duckdb_threads})
     try:
         con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
-        lake.load_extensions(con, settings)
+        try:
+            lake.load_extensions(con, settings)
+        except lake.LakeStorageUnconfigured as exc:  # a one-line message, not a traceback
+            raise SnapshotUnavailable(str(exc)) from None
         head = "_cchc_lake_head"
         try:
             con.execute(lake.attach_sql(settings, head, read_only=True))
             found = lake.published_version(con, head, as_of)
+            # the last publication is never expired; an earlier one may have been by upkeep
+            kept = found is None or as_of is None or lake.snapshot_exists(con, head, found[0])
+            oldest = None if kept else lake.oldest_kept_publication(con, head)
             con.execute(f"DETACH {head}")
         except duckdb.Error as exc:
             raise SnapshotCorrupt(f"the lake catalog {lake.catalog(settings)} cannot be read "
@@ -166,6 +186,8 @@ def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.Du
             when = f" before {as_of:%Y-%m-%d %H:%M %Z}" if as_of is not None else ""
             raise SnapshotMissing(f"nothing was published{when} in the lake "
                                   f"{lake.catalog(settings)}: run `cchc run` first")
+        if not kept:
+            raise SnapshotExpired(found[1], oldest, settings.warehouse.keep_published_months)
         con.execute(lake.attach_sql(settings, SNAPSHOT_ALIAS, read_only=True, version=found[0]))
         con.execute(f"USE {SNAPSHOT_ALIAS}")
         con.execute("DETACH memory")

@@ -55,6 +55,8 @@ DQ_RECONCILIATION = Table(
                "unit_missing, own_inconsistency, from_counts, unknown (two joined by '+')."),
         Column("explanation", "VARCHAR", "The explanation, with the counts it rests on."),
         Column("explained", "BOOLEAN", "Whether the difference is explained (null: no difference)."),
+        Column("as_of", "DATE", "The warehouse's figures as published at the end of this day "
+               "(cchc reconcile --as-of); null: the current state."),
     ),
 )
 
@@ -70,10 +72,12 @@ class Against:
     def label(self) -> str:
         return "system" if self.kind == "system" else f"{self.kind}:{self.name}"
 
-    def scope(self, date_from: date, date_to: date, by: str) -> str:
-        """The alert scope: one per other side, period and row kind."""
+    def scope(self, date_from: date, date_to: date, by: str, as_of: date | None = None) -> str:
+        """The alert scope: one per other side, period and row kind (and ``--as-of`` day: a
+        comparison with earlier published figures never resolves today's alerts)."""
         base = f"{self.label}:{date_from}..{date_to}"
-        return base if by == "unit" else f"{base}:{by}"
+        base = base if by == "unit" else f"{base}:{by}"
+        return base if as_of is None else f"{base}@{as_of}"
 
     @property
     def name_vi(self) -> str:
@@ -125,8 +129,9 @@ def compare(con, theirs: pl.DataFrame, against: Against, date_from: date, date_t
 
 
 def record(wh: Warehouse, result: pl.DataFrame, against: Against, date_from: date,
-           date_to: date, by: str) -> ReconciliationRun:
-    """Append the run to ``dq_reconciliation`` and report its unexplained differences."""
+           date_to: date, by: str, as_of: date | None = None) -> ReconciliationRun:
+    """Append the run to ``dq_reconciliation`` and report its unexplained differences
+    (``as_of``: our side was the snapshot published at the end of that day)."""
     import polars as pl
 
     from cchc.config import utc_now
@@ -136,19 +141,19 @@ def record(wh: Warehouse, result: pl.DataFrame, against: Against, date_from: dat
     rows = result.drop("explanation_vi").rename({"key": "row_key"}).with_columns(
         run_id=pl.lit(run_id), run_at=pl.lit(utc_now()), period_from=pl.lit(date_from),
         period_to=pl.lit(date_to), report_by=pl.lit(by), against_kind=pl.lit(against.kind),
-        against=pl.lit(against.name))
+        against=pl.lit(against.name), as_of=pl.lit(as_of, pl.Date))
     wh.write(DQ_RECONCILIATION, rows)
-    opened = raise_alerts(wh, result, against, date_from, date_to, by)
+    opened = raise_alerts(wh, result, against, date_from, date_to, by, as_of)
     return ReconciliationRun(run_id, against, result, opened)
 
 
 def raise_alerts(wh: Warehouse, result: pl.DataFrame, against: Against, date_from: date,
-                 date_to: date, by: str) -> list[str]:
+                 date_to: date, by: str, as_of: date | None = None) -> list[str]:
     """One finding per unexplained difference (none resolves the scope's open alerts)."""
     from warehouse import alerts
 
     return alerts.record_check(wh, alerts.RECONCILIATION_DIFFERENCE, SOURCE_SYSTEM,
-                               scope=against.scope(date_from, date_to, by),
+                               scope=against.scope(date_from, date_to, by, as_of),
                                findings=findings(result, against, date_from, date_to))
 
 

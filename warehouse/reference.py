@@ -30,9 +30,9 @@ def procedures_csv(settings: Settings) -> Path:
 
 def write_reference_tables(wh: Any) -> None:
     """Rebuild ``dim_calendar`` and ``dim_procedure`` in the writer ``wh`` (inside its open
-    transaction). A bad catalogue or swaps file stops here, naming file, row and field."""
-    wh.write(DIM_CALENDAR, default_calendar())
-    wh.write(DIM_PROCEDURE, read_procedure_catalogue(procedures_csv(wh.settings)))
+    transaction) when their content changed. A bad catalogue or swaps file stops here, naming file, row and field."""
+    wh.write_seed(DIM_CALENDAR, default_calendar())
+    wh.write_seed(DIM_PROCEDURE, read_procedure_catalogue(procedures_csv(wh.settings)))
 
 
 def transform_reference(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -10,6 +10,7 @@ frame again writes nothing.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 import duckdb
@@ -135,7 +136,10 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
         if inserted:
             con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {winners.format('_new')}")
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        # After an error that aborted the transaction the DROP would fail too and hide that
+        # error behind "Current transaction is aborted"; the rollback drops the table anyway.
+        with suppress(duckdb.TransactionException):
+            con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return WriteResult(int(inserted), int(updated))
 
 

@@ -92,6 +92,22 @@ ETL_WATERMARKS = Table(
     ),
 )
 
+ETL_SEEDS = Table(
+    name="etl_seeds",
+    description=(
+        "The content hash of each seed table as last written (dim_admin_unit, dim_calendar, "
+        "dim_procedure): the writer's open rewrites a seed only when its content changed, so "
+        "an open writes nothing to the lake's storage (docs/distributed.md)."
+    ),
+    key=("table_name",),
+    strategy=Strategy.MERGE,
+    columns=(
+        Column("table_name", "VARCHAR", "The seed table.", nullable=False),
+        Column("fingerprint", "VARCHAR", "SHA-256 of its content as written.", nullable=False),
+        Column("written_at", "TIMESTAMPTZ", "When it was last written."),
+    ),
+)
+
 DQ_RESULTS = Table(
     name="dq_results",
     description="One row per expectation per load: how many rows it examined and failed.",
@@ -178,6 +194,7 @@ ALL_TABLES: tuple[Table, ...] = (
     DIM_PROCEDURE,
     ETL_LOADS,
     ETL_WATERMARKS,
+    ETL_SEEDS,
     DQ_RESULTS,
     DQ_ALERTS,
     DQ_ALERT_DELIVERIES,

@@ -181,9 +181,10 @@ class Warehouse:
             for action in ensure_schema(self._personal, tuple(COMPANIONS.values())):
                 log.info("personal-data schema: %s", action)
             if admin_units_csv is None:  # the scope's units, old and new (warehouse.admin_units)
-                self.write(DIM_ADMIN_UNIT, build_admin_units(self.settings.scope, ADMIN_UNITS_CSV))
+                self.write_seed(DIM_ADMIN_UNIT,
+                                build_admin_units(self.settings.scope, ADMIN_UNITS_CSV))
             elif admin_units_csv.is_file():
-                self.write(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
+                self.write_seed(DIM_ADMIN_UNIT, load_admin_units(admin_units_csv))
             else:
                 log.warning("seed %s is missing: dim_admin_unit left as it was", admin_units_csv)
             write_reference_tables(self)  # dim_calendar, dim_procedure
@@ -264,6 +265,18 @@ class Warehouse:
             return self._write(table, frame, load_id)
         with self.transaction():
             return self._write(table, frame, load_id)
+
+    def write_seed(self, table: Table, frame: pl.DataFrame) -> bool:
+        """Rewrite a seed table only when its content changed (its hash is kept in
+        ``etl_seeds``); returns whether it was written. On the lake an unchanged open then
+        writes no Parquet file and reads none, so a load can start, and record its failure,
+        while the data storage is down."""
+        fingerprint = audit.seed_fingerprint(table.name, frame)
+        if audit.seed_fingerprint_of(self.con, table.name) == fingerprint:
+            return False
+        self.write(table, frame)
+        audit.set_seed_fingerprint(self.con, table.name, fingerprint)
+        return True
 
     def _write(self, table: Table, frame: pl.DataFrame, load_id: str | None) -> WriteResult:
         """Personal-data columns to the companion table, the rest (them NULL) to the main one."""

@@ -124,7 +124,7 @@ def read_dashboard_data(con: duckdb.DuckDBPyConnection, settings: Settings, *,
     reference = reference_day(con, today)
     snapshot = snapshot or settings.published_path
     published_at = (datetime.fromtimestamp(snapshot.stat().st_mtime, ZoneInfo(LOCAL_TZ))
-                    if snapshot.is_file() else None)
+                    if snapshot.is_file() else lake_published_at(con))
     spans = periods(reference) if reference else []
     by_unit = [period_indicators(con, p) for p in spans]
     overdue_top, overdue_by_unit, overdue_total = overdue(con)
@@ -148,6 +148,19 @@ def read_dashboard_data(con: duckdb.DuckDBPyConnection, settings: Settings, *,
         alerts_open_only=open_only,
         stale_after_hours=settings.service.stale_after_hours,
     )
+
+
+def lake_published_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the snapshot was published, on the lake (no file whose time says it): the
+    ``etl_snapshot`` row the publish wrote into it (the ``etl_publications`` row recording it
+    is a later commit, outside the snapshot)."""
+    import duckdb
+
+    try:
+        row = con.execute("SELECT max(published_at) FROM etl_snapshot").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0].astimezone(ZoneInfo(LOCAL_TZ)) if row and row[0] else None
 
 
 def reference_day(con: duckdb.DuckDBPyConnection, today: date) -> date | None:

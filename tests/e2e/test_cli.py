@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_helpers import cchc
 
 from simulator.exports import export_dossiers
 from simulator.testing import running_simulator, simulated_documents, simulator_options
@@ -21,19 +19,6 @@ from warehouse.documents_report import TOTAL_LABEL as DOCUMENTS_TOTAL
 pytestmark = pytest.mark.integration
 
 SIM = dict(scenario="scale", dossiers=2000, seed=21)
-
-
-def cchc(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cchc.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
-
-
-@pytest.fixture
-def env(data_dir: Path) -> dict[str, str]:
-    e = dict(os.environ, CCHC_DATA_DIR=str(data_dir), COLUMNS="200")
-    for key in ("PREFECT_API_URL", "PREFECT_HOME"):  # the CLI brings its own Prefect home
-        e.pop(key, None)
-    return e
 
 
 def test_help_lists_the_commands(env: dict[str, str]) -> None:
@@ -146,17 +131,3 @@ def test_run_against_a_closed_port_fails_fast_and_names_the_setting(env: dict[st
     assert "onestop: pull failed" in out.stdout
     assert "CCHC_ONESTOP_URL" in out.stdout
     assert took < 60, f"took {took:.0f} s"
-
-
-def test_demo_reproduces_the_published_figures(env: dict[str, str]) -> None:
-    """The README's first command: simulator, pull through Prefect, publish, form 06 vs the article."""
-    out = cchc("demo", env=env, timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    lines = {line.split("│")[1].strip(): line for line in out.stdout.splitlines() if line.count("│") >= 6}
-    for indicator in ("received_total", "received_online", "received_counter_postal", "carried_over",
-                      "resolved_total", "resolved_on_time", "resolved_late", "in_progress_total"):
-        assert "✓ same" in lines[indicator], lines.get(indicator)
-    # The article's 1.19 % online rate matches no natural denominator: the demo says so.
-    assert "✗ differs" in lines["online_rate_pct"]
-    assert "87,221" in lines["received_total"]
-    assert "quarantined" in out.stdout and "Dirt handled" in out.stdout

@@ -271,14 +271,20 @@ def _db_hits(path: Path, needles: list[str]) -> list[str]:
             "WHERE data_type IN ('VARCHAR', 'VARCHAR[]') AND table_catalog = current_database()"
         ).fetchall()
         assert cols, f"{path} has no text columns?"
+        by_table: dict[tuple[str, str], list[str]] = {}
         for schema, table, column, _ in cols:
-            for needle in needles:
-                n = con.execute(
-                    f'SELECT count(*) FROM "{schema}"."{table}" WHERE strpos(CAST("{column}" AS VARCHAR), ?) > 0',
-                    [needle],
-                ).fetchone()[0]
-                if n:
-                    hits.append(f"{path.name}:{table}.{column} ({n} rows) has {needle!r}")
+            by_table.setdefault((schema, table), []).append(column)
+        for (schema, table), columns in by_table.items():
+            # One scan per table counts every (column, needle) pair: thousands of one-pair
+            # queries took seconds.
+            pairs = [(column, needle) for column in columns for needle in needles]
+            counts = con.execute(
+                "SELECT " + ", ".join(f'count(*) FILTER (WHERE strpos(CAST("{column}" AS VARCHAR), ?) > 0)'
+                                      for column, _ in pairs) + f' FROM "{schema}"."{table}"',
+                [needle for _, needle in pairs],
+            ).fetchone()
+            hits += [f"{path.name}:{table}.{column} ({n} rows) has {needle!r}"
+                     for (column, needle), n in zip(pairs, counts, strict=True) if n]
     finally:
         con.close()
     return hits

@@ -87,11 +87,19 @@ def _break_third_part(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> No
     monkeypatch.setattr(pipeline, "_write_part", write_part)
 
 
+# Fingerprints of clean loads, by the loaded files' contents: every test exports the same A
+# and B, so the clean reference is built once per module, not once per test.
+_CLEAN: dict[tuple[str, ...], tuple] = {}
+
+
 def _clean(settings: Settings, tmp_path: Path, *paths: Path) -> tuple:
-    clean = dataclasses.replace(settings, data_dir=tmp_path / "clean-data")
-    for p in paths:
-        _load(clean, p)
-    return _private(clean)
+    key = tuple(file_sha256(p) for p in paths)
+    if key not in _CLEAN:
+        clean = dataclasses.replace(settings, data_dir=tmp_path / "clean-data")
+        for p in paths:
+            _load(clean, p)
+        _CLEAN[key] = _private(clean)
+    return _CLEAN[key]
 
 
 def _only_load(settings: Settings, kind_source: str) -> str:

@@ -26,6 +26,19 @@ def test_every_deployment_is_declared_once(settings) -> None:
         assert d.entrypoint == d.entrypoint.replace(":", ".")  # a module path, not a file path
 
 
+def test_the_lake_upkeep_is_weekly_and_only_on_the_lake(settings) -> None:
+    from dataclasses import replace
+
+    from cchc.config import WarehouseSettings
+
+    on_lake = replace(settings, warehouse=WarehouseSettings(backend="ducklake"))
+    names = [f"{d.flow_name}/{d.name}" for d in build_deployments(on_lake)]
+    assert names[-1] == f"lake-upkeep/{DEPLOYMENT_NAME}"
+    [schedule] = deployment_specs(on_lake)[-1].options["schedules"]
+    assert (schedule.cron, schedule.timezone) == ("30 3 * * 0", "Asia/Ho_Chi_Minh")
+    assert "lake-upkeep" not in str(build_deployments(settings))
+
+
 def test_nightly_pull_uses_the_configured_cron_in_local_time(settings) -> None:
     pull = deployment_specs(settings)[0]
     [schedule] = pull.options["schedules"]

@@ -124,3 +124,23 @@ def test_dossiers_view_counts_working_days(tmp_path: Path) -> None:
         "SELECT dossier_code, working_days_taken, working_days_allowed, statutory_days, due_date_check "
         "FROM out_onestop__dossiers ORDER BY dossier_code").fetchall()
     assert got == [("same_day", 0, 0, None, None), ("swap", None, 3, None, None), ("tet", 2, 3, 3, "matches")]
+
+
+def test_an_open_rewrites_a_seed_only_when_its_content_changed(data_dir: Path,
+                                                               tmp_path: Path) -> None:
+    units = _write(tmp_path / "units.csv", UNITS_CSV)
+    settings = load_settings()
+    with Warehouse.open(settings, admin_units_csv=units) as wh:
+        first = wh.query("SELECT table_name, written_at FROM etl_seeds ORDER BY 1")
+    assert first["table_name"].to_list() == ["dim_admin_unit", "dim_calendar", "dim_procedure"]
+    with Warehouse.open(settings, admin_units_csv=units) as wh:
+        assert wh.query("SELECT table_name, written_at FROM etl_seeds ORDER BY 1").equals(first)
+        wh.con.execute("DELETE FROM dim_admin_unit WHERE unit_code = '24082'")  # a manual edit
+    _write(units, UNITS_CSV.replace("Xã Ia Rsai", "Xã Ia Rsai (mới)"))
+    with Warehouse.open(settings, admin_units_csv=units) as wh:
+        names = wh.query("SELECT unit_code, name FROM dim_admin_unit ORDER BY 1")
+        later = wh.query("SELECT table_name, written_at FROM etl_seeds ORDER BY 1")
+    assert names.filter(pl.col("unit_code") == "24079")["name"].item() == "Xã Ia Rsai (mới)"
+    assert "24082" in names["unit_code"].to_list()  # the changed seed is written whole again
+    assert later["written_at"][0] > first["written_at"][0]
+    assert later["written_at"][1:].equals(first["written_at"][1:])
