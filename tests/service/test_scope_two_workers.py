@@ -28,7 +28,7 @@ from pg_helpers import fresh_database, postgres_available
 from cchc.config import load_settings
 from cchc.service.prefect_server import start_prefect_server
 
-# ~2–3 min on two cores (server, two workers, a crash to detect through 30 s heartbeats): slow.
+# ~2.5–3.5 min on two cores (server, two workers, a crash to detect through 30 s heartbeats): slow.
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.integration,
               pytest.mark.slow,
               pytest.mark.skipif(not postgres_available(), reason="no PostgreSQL on 127.0.0.1:5432")]
