@@ -99,6 +99,15 @@ class ServiceSettings:
     # work pool the deployments go to (None: ``cchc serve`` runs them itself).
     prefect_database_url: str | None = None
     work_pool: str | None = None
+    # The writer slot's lease: a killed holder's slot is given back this long after its last
+    # renewal (the renewals come well within it). Short leases hand a dead worker's slot over
+    # sooner; each renewal is one API call. Prefect's server takes 60 s at least.
+    writer_lease_s: float = 300.0
+    # Pool mode: flow runs send a heartbeat this often (Prefect's minimum is 30 s); a run whose
+    # heartbeats stop for ``crashed_after_s`` is marked Crashed by an automation on the server,
+    # and a load-scope run then submits its work item again (docs/distributed.md).
+    heartbeat_s: int = 30
+    crashed_after_s: float = 90.0
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
@@ -321,6 +330,7 @@ _ENV = {
     "CCHC_PREFECT_API_URL": ("service", "prefect_api_url"),
     "CCHC_PREFECT_DATABASE_URL": ("service", "prefect_database_url"),
     "CCHC_WORK_POOL": ("service", "work_pool"),
+    "CCHC_WRITER_LEASE_S": ("service", "writer_lease_s"),
     "CCHC_SIMULATOR_PORT": ("simulator", "port"),
     "CCHC_WAREHOUSE_BACKEND": ("warehouse", "backend"),
     "CCHC_WAREHOUSE_CATALOG": ("warehouse", "catalog"),

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -37,9 +38,13 @@ from sources.registry import SOURCES, source
 from sources.spec import SourceSpec
 from sources.window import iso_z, parse_instant, pull_window
 
+if TYPE_CHECKING:
+    from cchc.prepared import PreparedBatch
+
 log = logging.getLogger(__name__)
 
-__all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "parse_instant", "publish",
+__all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "load_prepared", "parse_instant",
+           "publish",
            "resolve_window", "stage_file", "stage_pull"]
 
 
@@ -83,9 +88,12 @@ def resolve_window(settings: Settings, spec: SourceSpec, since: str | None,
     """[since, until) of a pull: given, or from the system's stored watermark up to now."""
     watermark = None
     if since is None:
+        from cchc.writer_slot import writer_slot
         from warehouse.writer import Warehouse
 
-        with Warehouse.open(settings) as wh:
+        # the slot: opening the writer finishes other loads it finds unfinished, which on
+        # several machines may be another worker's load in progress
+        with writer_slot(settings), Warehouse.open(settings) as wh:
             watermark = wh.get_watermark(spec.watermark_stream)
     return pull_window(since, until, watermark=watermark,
                        initial_since=settings.source_settings(spec.system).initial_since)
@@ -237,24 +245,47 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
 
     spec = source(batch.system)
     with Warehouse.open(settings) as wh:
-        load_id = wh.begin_load(
-            spec.system,
-            batch.kind,
-            batch.source,
-            file_sha256=batch.file_sha256,
-            window_from=parse_instant(batch.window_from) if batch.window_from else None,
-            window_to=parse_instant(batch.window_to) if batch.window_to else None,
-        )
-        folder = staging_folder(batch)
-        if folder is not None and folder.is_dir():
-            claim(folder)
-            (folder / LOAD_FILE).write_text(json.dumps({"load_id": load_id}))
+        load_id = _begin(wh, spec, batch)
         return _run_load(wh, settings, spec, batch, load_id, as_of=as_of)
 
 
+def load_prepared(settings: Settings, prepared: PreparedBatch) -> LoadSummary:
+    """Write a batch :func:`cchc.prepared.prepare_batch` transformed and validated already: the
+    part of a load that needs the writer (hold the writer slot around it). On the lake
+    backend the parts and the audit rows that go with them are one catalog transaction, so a
+    load killed here leaves nothing in the lake but its ``running`` audit row."""
+    from warehouse.writer import Warehouse
+
+    batch = prepared.batch
+    spec = source(batch.system)
+    with Warehouse.open(settings) as wh:
+        load_id = _begin(wh, spec, batch)
+        return _run_load(wh, settings, spec, batch, load_id, prepared=prepared)
+
+
+def _begin(wh, spec: SourceSpec, batch: StagedBatch) -> str:
+    """The load's etl_loads row; its staging folder records the load id (for recovery)."""
+    load_id = wh.begin_load(
+        spec.system,
+        batch.kind,
+        batch.source,
+        file_sha256=batch.file_sha256,
+        window_from=parse_instant(batch.window_from) if batch.window_from else None,
+        window_to=parse_instant(batch.window_to) if batch.window_to else None,
+    )
+    folder = staging_folder(batch)
+    if folder is not None and folder.is_dir():
+        claim(folder)
+        (folder / LOAD_FILE).write_text(json.dumps({"load_id": load_id}))
+    return load_id
+
+
 def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load_id: str, *,
-              as_of: date | None = None, status: str = "succeeded") -> LoadSummary:
-    """Gates, parts, watermark and audit of one load whose etl_loads row exists."""
+              as_of: date | None = None, status: str = "succeeded",
+              prepared: PreparedBatch | None = None) -> LoadSummary:
+    """Gates, parts, watermark and audit of one load whose etl_loads row exists. With
+    ``prepared`` the parts were transformed and validated already (outside the writer slot):
+    only their writes happen here."""
     from expectations.gates import GateFailure
 
     as_of = as_of or datetime.now(UTC).astimezone(_local_tz()).date()
@@ -268,13 +299,22 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
         _alert_on_gate(wh, spec, batch, load_id, gate)
         return summary
     clock = StageClock()
+
+    def move_watermark() -> None:
+        # Last: the watermark moves only once every part is in.
+        if batch.kind == "pull" and batch.window_to:
+            wh.set_watermark(spec.watermark_stream, parse_instant(batch.window_to), load_id)
+
     try:
-        dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
-        with clock.stage("audit"), wh.transaction():
-            # Last: the watermark moves only once every part is in.
-            if batch.kind == "pull" and batch.window_to:
-                wh.set_watermark(spec.watermark_stream, parse_instant(batch.window_to), load_id)
-            wh.record_dq_results(load_id, dq_rows)
+        if prepared is None:
+            dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
+            with clock.stage("audit"), wh.transaction():
+                move_watermark()
+                wh.record_dq_results(load_id, dq_rows)
+        else:
+            from cchc.prepared import write_prepared
+
+            write_prepared(wh, spec, prepared, load_id, summary, clock, move_watermark)
     except Exception as exc:
         summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
         try:
@@ -430,20 +470,11 @@ def _reason_key(reason: str) -> str:
 def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadSummary,
                 settings: Settings, as_of: date, clock: StageClock | None = None) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows."""
-    from transforms.context import TransformContext
     from warehouse.reference import transform_reference
 
     clock = clock or StageClock()
     to_core = spec.transform()
-    ctx = TransformContext(
-        units=wh.units(),
-        province_code=settings.scope.province_code,
-        district_code=settings.scope.district_code,
-        unit_codes=settings.scope.units,
-        as_of=as_of,
-        observed_at=datetime.now(UTC).replace(microsecond=0),
-        **transform_reference(wh.con),  # working calendar, procedure catalogue
-    )
+    ctx = transform_context(settings, wh.units(), transform_reference(wh.con), as_of)
     seen = pl.Series("row_hash", [], dtype=pl.String)
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
@@ -457,10 +488,38 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     return list(dq.values())
 
 
+def transform_context(settings: Settings, units: pl.DataFrame, reference: dict, as_of: date):
+    """What a source's transform needs besides the rows: units, scope, calendar, procedures."""
+    from transforms.context import TransformContext
+
+    return TransformContext(
+        units=units,
+        province_code=settings.scope.province_code,
+        district_code=settings.scope.district_code,
+        unit_codes=settings.scope.units,
+        as_of=as_of,
+        observed_at=datetime.now(UTC).replace(microsecond=0),
+        **reference,  # working calendar, procedure catalogue
+    )
+
+
 def _load_part(wh, spec: SourceSpec, part: str, load_id: str, s: LoadSummary,
                settings: Settings, to_core, ctx, seen: pl.Series, dq: dict[tuple, dict],
                q_reasons: Counter[str], w_reasons: Counter[str], clock: StageClock) -> pl.Series:
     """Transform, validate and write one staged part; returns the row hashes seen so far."""
+    raw, core, checked, bad, warned, seen = check_part(spec, part, s, settings, to_core, ctx,
+                                                       seen, dq, q_reasons, w_reasons, clock)
+    with clock.stage("write_with_commit"), wh.transaction():
+        _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned, clock)
+    return seen
+
+
+def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, to_core, ctx,
+               seen: pl.Series, dq: dict[tuple, dict], q_reasons: Counter[str],
+               w_reasons: Counter[str], clock: StageClock):
+    """Read, transform, drop exact duplicates and validate one staged part (no warehouse
+    needed: the work-item loads do this outside the writer slot). Returns the raw and core
+    frames, the check results, the bad and warned masks and the row hashes seen so far."""
     from expectations.validate import validate
 
     with clock.stage("read"):
@@ -493,9 +552,7 @@ def _load_part(wh, spec: SourceSpec, part: str, load_id: str, s: LoadSummary,
 
     if WITHHELD_COLUMN in raw.columns:
         s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
-    with clock.stage("write_with_commit"), wh.transaction():
-        _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned, clock)
-    return seen
+    return raw, core, checked, bad, warned, seen
 
 
 def _write_part(wh, spec: SourceSpec, s: LoadSummary, load_id: str, raw: pl.DataFrame,

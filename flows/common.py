@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 
 from prefect import get_run_logger, task
-from prefect.concurrency.sync import concurrency
 
 from cchc import pipeline
 from cchc.config import Settings
-from cchc.names import WRITER_LIMIT
+from cchc.writer_slot import writer_slot
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -23,7 +22,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def load_task(settings: Settings, batch: pipeline.StagedBatch) -> pipeline.LoadSummary:
     """Validate, transform and load one staged batch, holding the writer slot."""
     logger = get_run_logger()
-    with concurrency(WRITER_LIMIT, occupy=1, strict=False):
+    with writer_slot(settings):
         summary = pipeline.load_batch(settings, batch)
     logger.info(
         "load %s %s: %d in = %d duplicate + %d loaded + %d quarantined; %d warned; "
@@ -45,7 +44,7 @@ def load_task(settings: Settings, batch: pipeline.StagedBatch) -> pipeline.LoadS
 @task(name="publish-snapshot")
 def publish_task(settings: Settings) -> str:
     """Publish the read-only snapshot readers open."""
-    with concurrency(WRITER_LIMIT, occupy=1, strict=False):
+    with writer_slot(settings):
         return str(pipeline.publish(settings))
 
 

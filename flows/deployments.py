@@ -5,7 +5,8 @@
 - the file-ingest deployment, run by a trigger on ``cchc.inbox.file.arrived`` with the path
   taken from the event;
 - the hourly freshness check that raises the missing-data alert;
-- on the ``ducklake`` backend only, the weekly lake upkeep (``warehouse.upkeep``).
+- on the ``ducklake`` backend only, the weekly lake upkeep (``warehouse.upkeep``);
+- in pool mode only, ``load-district`` and ``load-scope`` (work items, ``cchc.work_items``).
 
 All are named ``<flow name>/cchc`` (``onestop-pull/cchc``, ``eoffice-pull/cchc``, ...). Flows are given as import
 strings so this module stays cheap to import and tests can serve stand-in flows of the same
@@ -63,6 +64,9 @@ class FlowRefs:
     ingest: str = "flows.ingest:ingest_file"
     freshness: str = "flows.freshness:check_freshness"
     upkeep: str = "flows.upkeep:lake_upkeep"
+    # Pool mode only: the scope split into work items (cchc.work_items).
+    district: str = "flows.scope:load_district"
+    scope: str = "flows.scope:load_scope"
     tags: tuple[str, ...] = field(default=("cchc",))
 
 
@@ -178,6 +182,14 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
             "concurrency_limit": 1,
             **common,
         }))
+    if settings.service.work_pool:  # work items need workers: not in the embedded default
+        specs.append(DeploymentSpec(refs.district, {
+            "description": "Load one district's export files (a work item of load-scope).",
+            "tags": [*refs.tags, "work-item"], **common}))
+        specs.append(DeploymentSpec(refs.scope, {
+            "description": ("Load a scope folder: one load-district run per district folder, "
+                            "in parallel on the pool's workers; crashed runs submitted again."),
+            "tags": [*refs.tags, "scope"], **common}))
     return specs
 
 

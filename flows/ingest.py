@@ -65,14 +65,12 @@ def load_and_publish_task(settings: Settings, batch: pipeline.StagedBatch) -> pi
     """Load a staged file and publish, holding the writer slot once and opening the warehouse
     once (``Warehouse.session``): the schema check, seeds and views run once per file, and the
     rows are visible as soon as this returns. Content loaded meanwhile is skipped."""
-    from prefect.concurrency.sync import concurrency
-
-    from cchc.names import WRITER_LIMIT
+    from cchc.writer_slot import writer_slot
     from warehouse.alerts import GATE_FAILED
     from warehouse.writer import Warehouse
 
     logger = get_run_logger()
-    with concurrency(WRITER_LIMIT, occupy=1, strict=False), Warehouse.session(settings) as wh:
+    with writer_slot(settings), Warehouse.session(settings) as wh:
         previous = wh.load_for_file(batch.file_sha256) if batch.file_sha256 else None
         if previous:
             logger.info("%s has the same content as load %s: not loaded again", batch.source,

@@ -77,21 +77,57 @@ async def register_in_pool(specs: list[DeploymentSpec], pool: str) -> list[UUID]
 
 
 async def start_in_pool(client, writer_limit: str, pull_deployment_ids: list[UUID], *,
-                        catch_up: bool = True):
+                        catch_up: bool = True, crashed_after_s: float = 90.0):
     """What ``cchc serve`` does at start in the distributed set-up, instead of the embedded
     default's recovery: make sure the writer limit exists and ask for the catch-up pulls. It
     neither marks runs in progress Crashed nor frees writer slots: those runs belong to workers
-    that may well be alive (a dead worker's runs are Prefect's to time out, its slot's lease
-    expires)."""
+    that may well be alive (a dead worker's runs are marked Crashed by the automation when
+    their heartbeats stop, its slot's lease expires)."""
     from cchc.service.recovery import Recovery, ensure_writer_limit
 
     done = Recovery()
     await ensure_writer_limit(client, writer_limit)
+    await ensure_crashed_run_automation(client, crashed_after_s)
     if catch_up:
         for deployment_id in pull_deployment_ids:
             run = await client.create_flow_run_from_deployment(deployment_id, tags=["catch-up"])
             done.catch_up.append(run.id)
     return done
+
+
+CRASHED_RUNS_AUTOMATION = "cchc-crashed-flow-runs"
+
+
+async def ensure_crashed_run_automation(client, after_s: float) -> None:
+    """The server marks a flow run Crashed when its heartbeats stop for ``after_s`` seconds
+    (its worker or machine died): Prefect's documented "zombie" automation, created once.
+    Flow runs send heartbeats in pool mode (``[service] heartbeat_s``); a load-scope run then
+    submits the crashed work item again (``cchc.work_items``)."""
+    from datetime import timedelta
+
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    if await client.read_automations_by_name(CRASHED_RUNS_AUTOMATION):
+        return
+    await client.create_automation(AutomationCore(
+        name=CRASHED_RUNS_AUTOMATION,
+        description="Mark a flow run Crashed when its heartbeats stop (a dead worker).",
+        trigger=EventTrigger(
+            match={"prefect.resource.id": ["prefect.flow-run.*"]},
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.*"},
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=after_s),
+        ),
+        actions=[ChangeFlowRunState(
+            state=StateType.CRASHED,
+            message=f"no heartbeat for {after_s:g} s: the worker running it is gone")],
+    ))
+    log.info("created automation %s (%g s without heartbeat)", CRASHED_RUNS_AUTOMATION, after_s)
 
 
 def _deployment_name() -> str:

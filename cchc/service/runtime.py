@@ -81,6 +81,8 @@ def prefect_environment(settings: Settings, api_url: str | None,
     env = dict(PREFECT_DEFAULTS)
     env["PREFECT_HOME"] = str(settings.prefect_home)
     env["CCHC_DATA_DIR"] = str(settings.data_dir)
+    if settings.service.work_pool:  # flow runs on workers: heartbeats tell a dead one
+        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(settings.service.heartbeat_s)
     if api_url:
         env["PREFECT_API_URL"] = api_url
         auth = auth_string or api_auth_string(settings)
@@ -350,7 +352,8 @@ async def _serve_in_context(settings: Settings, specs: list[DeploymentSpec], n_p
         if pool:  # runs in progress belong to live workers: nothing to crash or free here
             from cchc.service.pool import start_in_pool
 
-            done = await start_in_pool(client, WRITER_LIMIT, pull_ids, catch_up=catch_up)
+            done = await start_in_pool(client, WRITER_LIMIT, pull_ids, catch_up=catch_up,
+                                        crashed_after_s=settings.service.crashed_after_s)
         else:
             done = await recover(client, writer_limit=WRITER_LIMIT, deployment_ids=ids,
                                  pull_deployment_ids=pull_ids, catch_up=catch_up)

@@ -51,6 +51,14 @@ class _FakeClient:
     async def upsert_global_concurrency_limit_by_name(self, name: str, limit: int) -> None:
         self.calls.append(("limit", name, limit))
 
+    async def read_automations_by_name(self, name: str) -> list:
+        return [name] if ("automation", name) in [c[:2] for c in self.calls] else []
+
+    async def create_automation(self, automation) -> None:
+        self.calls.append(("automation", automation.name,
+                           automation.trigger.within.total_seconds(),
+                           [a.type for a in automation.actions]))
+
     async def create_flow_run_from_deployment(self, deployment_id, tags=None):
         from types import SimpleNamespace
 
@@ -65,13 +73,34 @@ def test_serve_in_pool_mode_keeps_the_writer_limit_and_leaves_workers_runs_alone
     import asyncio
 
     from cchc.names import WRITER_LIMIT
-    from cchc.service.pool import start_in_pool
+    from cchc.service.pool import CRASHED_RUNS_AUTOMATION, start_in_pool
 
     client = _FakeClient()
-    done = asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1", "d2"], catch_up=True))
-    assert client.calls == [("limit", WRITER_LIMIT, 1), ("run", "d1", ("catch-up",)),
+    done = asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1", "d2"], catch_up=True,
+                                     crashed_after_s=75))
+    crashed = ("automation", CRASHED_RUNS_AUTOMATION, 75.0, ["change-flow-run-state"])
+    assert client.calls == [("limit", WRITER_LIMIT, 1), crashed, ("run", "d1", ("catch-up",)),
                             ("run", "d2", ("catch-up",))]
     assert done.catch_up == ["run-of-d1", "run-of-d2"] and not done.crashed
     client = _FakeClient()
     asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1"], catch_up=False))
-    assert client.calls == [("limit", WRITER_LIMIT, 1)]
+    asyncio.run(start_in_pool(client, WRITER_LIMIT, ["d1"], catch_up=False))  # a restart
+    assert client.calls == [("limit", WRITER_LIMIT, 1), (*crashed[:2], 90.0, crashed[3]),
+                            ("limit", WRITER_LIMIT, 1)]  # the automation is created once
+
+
+def test_pool_mode_adds_work_items_heartbeats_and_the_slot_lease(tmp_path: Path) -> None:
+    from cchc.service.runtime import prefect_environment
+    from cchc.writer_slot import MIN_LEASE_S
+    from flows.deployments import deployment_specs
+
+    embedded = load_settings(tmp_path / "none.toml", env={"CCHC_DATA_DIR": str(tmp_path)})
+    pooled = load_settings(tmp_path / "none.toml", env={
+        "CCHC_DATA_DIR": str(tmp_path), "CCHC_WORK_POOL": "p", "CCHC_WRITER_LEASE_S": "75"})
+    refs = [s.flow_ref for s in deployment_specs(pooled)]
+    assert refs[-2:] == ["flows.scope:load_district", "flows.scope:load_scope"]
+    assert not any("scope" in s.flow_ref for s in deployment_specs(embedded))
+    assert prefect_environment(pooled, None)["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
+    assert "PREFECT_FLOWS_HEARTBEAT_FREQUENCY" not in prefect_environment(embedded, None)
+    assert pooled.service.writer_lease_s == 75.0 and embedded.service.writer_lease_s == 300.0
+    assert MIN_LEASE_S == 60.0
