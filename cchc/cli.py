@@ -11,6 +11,7 @@ from cchc.dashboard_cli import dashboard_command
 from cchc.lake_cli import lake_app
 from cchc.query_cli import report_app, sql_command
 from cchc.reconcile_cli import reconcile_command
+from cchc.scope_cli import scope_app
 from cchc.service.cli import backfill_command, serve_command, worker_command
 from simulator.cli import app as simulate_app
 
@@ -33,6 +34,7 @@ app.command("backfill")(backfill_command)
 app.command("worker")(worker_command)
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(lake_app, name="lake")
+app.add_typer(scope_app, name="scope")
 
 if __name__ == "__main__":
     app()
