@@ -185,6 +185,24 @@ class WarehouseSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """Limits of the exports ``cchc ingest`` takes. ``max_csv_mb``: the largest plain CSV export
+    (header on line 1, UTF-8), which is streamed into parquet parts in flat memory; any other
+    file (a workbook, a CSV with title or total rows) keeps the general reader's 1 GiB limit
+    (``sources.filecheck.MAX_FILE_BYTES``), as it is read whole."""
+
+    max_csv_mb: int = 1024
+
+    def __post_init__(self) -> None:
+        if self.max_csv_mb < 1:
+            raise ValueError(f"[ingest] max_csv_mb must be at least 1, not {self.max_csv_mb}")
+
+    @property
+    def max_csv_bytes(self) -> int:
+        return self.max_csv_mb << 20
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; paths are absolute once loaded."""
 
@@ -196,6 +214,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     reference: ReferenceSettings = field(default_factory=ReferenceSettings)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
@@ -279,6 +298,7 @@ _SECTIONS = {
     "alerts": AlertSettings,
     "reference": ReferenceSettings,
     "warehouse": WarehouseSettings,
+    "ingest": IngestSettings,
 }
 
 # Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].
