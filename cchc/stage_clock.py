@@ -2,33 +2,54 @@
 
 ``bench/load_csv.py`` reads the lines (``stage timings: {...}``, ``load timings: {...}``,
 ``publish timings: {...}``) from ``cchc ingest``'s output; an operator reads them in the flow's
-log.
+log. A second line (``load peak growth MiB: {...}``) says which stages raised the process's
+peak resident memory, and by how much: where a memory budget goes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import resource
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+_KIB = 1 if sys.platform != "darwin" else 1024  # ru_maxrss: KiB on Linux, bytes on macOS
+
+
+def peak_rss_mib() -> float:
+    """The process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _KIB / 1024
+
 
 class StageClock:
-    """Wall seconds per named stage, summed over the parts of one load."""
+    """Wall seconds per named stage, summed over the parts of one load, and how much each stage
+    raised the process's peak resident memory."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_growth: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, peak = time.perf_counter(), peak_rss_mib()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            grown = peak_rss_mib() - peak
+            if grown > 0:
+                self.peak_growth[name] = self.peak_growth.get(name, 0.0) + grown
 
     def log(self, logger: logging.Logger, step: str, what: str | None = None) -> None:
-        """One line: ``<step> timings: {"<stage>": seconds, ...}`` (``what``: e.g. the load id)."""
+        """One line: ``<step> timings: {"<stage>": seconds, ...}`` (``what``: e.g. the load id);
+        a second, ``<step> peak growth MiB: {...}``, when a stage raised the peak."""
+        suffix = f" ({what})" if what else ""
         rounded = {k: round(v, 2) for k, v in self.seconds.items()}
-        logger.info("%s timings: %s%s", step, json.dumps(rounded), f" ({what})" if what else "")
+        logger.info("%s timings: %s%s", step, json.dumps(rounded), suffix)
+        if self.peak_growth:
+            grown = {k: round(v) for k, v in self.peak_growth.items() if v >= 0.5}
+            logger.info("%s peak growth MiB: %s (peak %.0f MiB)%s", step, json.dumps(grown),
+                        peak_rss_mib(), suffix)
