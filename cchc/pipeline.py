@@ -280,7 +280,8 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
         return summary
     clock = StageClock()
     try:
-        dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
+        with wh.memory_limit(settings.ingest.load_memory_limit):
+            dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
         with clock.stage("audit"), wh.transaction():
             # Last: the watermark moves only once every part is in.
             if batch.kind == "pull" and batch.window_to:
