@@ -191,9 +191,9 @@ class IngestSettings:
     ``max_csv_mb``: the largest plain CSV export (header on line 1, UTF-8), which is streamed
     into parquet parts in flat memory; any other file (a workbook, a CSV with title or total
     rows) keeps the general reader's 1 GiB limit (``sources.filecheck.MAX_FILE_BYTES``), as it
-    is read whole. ``load_memory_limit``: DuckDB's memory limit while a load (a file's or a
-    pull's) writes its parts; otherwise DuckDB keeps the blocks of the growing tables it scans
-    for each part, up to ``duckdb_memory_limit``, and the load's memory grows with the
+    is read whole. ``load_memory_limit``: DuckDB's memory limit during a load (a file's or a
+    pull's: its parts, audit and checks); otherwise DuckDB keeps the blocks of the growing
+    tables it scans, up to ``duckdb_memory_limit``, and the load's memory grows with the
     warehouse (docs/performance.md). Empty: ``duckdb_memory_limit`` throughout."""
 
     max_csv_mb: int = 1024

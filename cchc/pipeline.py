@@ -265,7 +265,15 @@ def load_batch(settings: Settings, batch: StagedBatch, *, as_of: date | None = N
 
 def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load_id: str, *,
               as_of: date | None = None, status: str = "succeeded") -> LoadSummary:
-    """Gates, parts, watermark and audit of one load whose etl_loads row exists."""
+    """Gates, parts, watermark, audit and checks of one load whose etl_loads row exists, under
+    DuckDB's ``[ingest] load_memory_limit``: the parts' decisions and the moved-due-date check
+    scan tables that grow with the warehouse, and DuckDB would keep their blocks cached."""
+    with wh.memory_limit(settings.ingest.load_memory_limit):
+        return _run_load_limited(wh, settings, spec, batch, load_id, as_of=as_of, status=status)
+
+
+def _run_load_limited(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load_id: str,
+                      *, as_of: date | None, status: str) -> LoadSummary:
     from expectations.gates import GateFailure
 
     as_of = as_of or datetime.now(UTC).astimezone(_local_tz()).date()
@@ -280,8 +288,7 @@ def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load
         return summary
     clock = StageClock()
     try:
-        with wh.memory_limit(settings.ingest.load_memory_limit):
-            dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
+        dq_rows = _load_parts(wh, spec, batch, load_id, summary, settings, as_of, clock)
         with clock.stage("audit"), wh.transaction():
             # Last: the watermark moves only once every part is in.
             if batch.kind == "pull" and batch.window_to:
