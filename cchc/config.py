@@ -225,6 +225,30 @@ class WarehouseSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """Limits of the exports ``cchc ingest`` takes and of the loads that write them.
+
+    ``max_csv_mb``: the largest plain CSV export (header on line 1, UTF-8), which is streamed
+    into parquet parts in flat memory; any other file (a workbook, a CSV with title or total
+    rows) keeps the general reader's 1 GiB limit (``sources.filecheck.MAX_FILE_BYTES``), as it
+    is read whole. ``load_memory_limit``: DuckDB's memory limit during a load (a file's or a
+    pull's: its parts, audit and checks); otherwise DuckDB keeps the blocks of the growing
+    tables it scans, up to ``duckdb_memory_limit``, and the load's memory grows with the
+    warehouse (docs/performance.md). Empty: ``duckdb_memory_limit`` throughout."""
+
+    max_csv_mb: int = 1024
+    load_memory_limit: str = "512MB"
+
+    def __post_init__(self) -> None:
+        if self.max_csv_mb < 1:
+            raise ValueError(f"[ingest] max_csv_mb must be at least 1, not {self.max_csv_mb}")
+
+    @property
+    def max_csv_bytes(self) -> int:
+        return self.max_csv_mb << 20
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; paths are absolute once loaded."""
 
@@ -236,6 +260,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     reference: ReferenceSettings = field(default_factory=ReferenceSettings)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     chunk_rows: int = 250_000
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: int = 2
@@ -319,6 +344,7 @@ _SECTIONS = {
     "alerts": AlertSettings,
     "reference": ReferenceSettings,
     "warehouse": WarehouseSettings,
+    "ingest": IngestSettings,
 }
 
 # Per-system environment variables: CCHC_<SYSTEM>_<suffix> -> key of [sources.<system>].

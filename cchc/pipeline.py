@@ -146,6 +146,16 @@ def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     return batch
 
 
+def max_file_bytes(settings: Settings, path: Path) -> int:
+    """The largest export file taken at ``path``: a CSV may be streamed (``[ingest]
+    max_csv_mb``); anything else is read whole (``sources.filecheck.MAX_FILE_BYTES``)."""
+    from sources.filecheck import MAX_FILE_BYTES
+
+    if path.suffix.lower() == ".csv":
+        return max(MAX_FILE_BYTES, settings.ingest.max_csv_bytes)
+    return MAX_FILE_BYTES
+
+
 def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     """Read one export of any system into parquet parts (SourceFileError for unreadable files).
 
@@ -161,7 +171,8 @@ def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":
         streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
-                                   redact=lambda lay: source(lay.system).redactor(settings))
+                                   redact=lambda lay: source(lay.system).redactor(settings),
+                                   max_bytes=settings.ingest.max_csv_bytes)
         if streamed is not None:
             return write_manifest(StagedBatch(
                 system=streamed.layout.system, kind="file", source=str(path),
@@ -283,9 +294,19 @@ def _begin(wh, spec: SourceSpec, batch: StagedBatch) -> str:
 def _run_load(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load_id: str, *,
               as_of: date | None = None, status: str = "succeeded",
               prepared: PreparedBatch | None = None) -> LoadSummary:
-    """Gates, parts, watermark and audit of one load whose etl_loads row exists. With
+    """Gates, parts, watermark, audit and checks of one load whose etl_loads row exists, under
+    DuckDB's ``[ingest] load_memory_limit``: the parts' decisions and the moved-due-date check
+    scan tables that grow with the warehouse, and DuckDB would keep their blocks cached. With
     ``prepared`` the parts were transformed and validated already (outside the writer slot):
     only their writes happen here."""
+    with wh.memory_limit(settings.ingest.load_memory_limit):
+        return _run_load_limited(wh, settings, spec, batch, load_id, as_of=as_of, status=status,
+                                 prepared=prepared)
+
+
+def _run_load_limited(wh, settings: Settings, spec: SourceSpec, batch: StagedBatch, load_id: str,
+                      *, as_of: date | None, status: str,
+                      prepared: PreparedBatch | None) -> LoadSummary:
     from expectations.gates import GateFailure
 
     as_of = as_of or datetime.now(UTC).astimezone(_local_tz()).date()
@@ -475,7 +496,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     clock = clock or StageClock()
     to_core = spec.transform()
     ctx = transform_context(settings, wh.units(), transform_reference(wh.con), as_of)
-    seen = pl.Series("row_hash", [], dtype=pl.String)
+    seen = pl.Series("row_hash", [], dtype=pl.UInt128)
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()
@@ -534,11 +555,10 @@ def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, 
     del result
     with clock.stage("duplicates"):
         # Exact duplicates: same raw content as an earlier row of this input.
-        first = core["row_hash"].is_first_distinct() & ~core["row_hash"].is_in(seen.implode())
+        first, seen = _first_seen(core["row_hash"], seen)
         s.rows_duplicate += int((~first).sum())
         if not first.all():
             raw, core = raw.filter(first), core.filter(first)
-        seen = pl.concat([seen, core["row_hash"]])
 
     with clock.stage("validate"):
         checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
@@ -553,6 +573,23 @@ def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, 
     if WITHHELD_COLUMN in raw.columns:
         s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
     return raw, core, checked, bad, warned, seen
+
+
+def _first_seen(hashes: pl.Series, seen: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Which of a part's rows are the first of their content in this input, and the hashes seen
+    so far with this part's added.
+
+    The hashes are kept as 128-bit integers (16 bytes a row, not a 32-character text): what
+    stays in memory for the whole input. The lookup hashes the part, not the input so far, and
+    scans the hashes seen once: a hash set of every hash seen, built again for each part, would
+    cost more with every part."""
+    keys = hashes.str.to_integer(base=16, dtype=pl.UInt128)
+    first = keys.is_first_distinct()
+    if seen.len():
+        earlier = seen.filter(seen.is_in(keys.implode()))
+        if earlier.len():
+            first = first & ~keys.is_in(earlier.implode())
+    return first, pl.concat([seen, keys.filter(first)], rechunk=False)
 
 
 def _write_part(wh, spec: SourceSpec, s: LoadSummary, load_id: str, raw: pl.DataFrame,

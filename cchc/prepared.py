@@ -89,7 +89,7 @@ def prepare_batch(settings: Settings, batch: pipeline.StagedBatch, *,
     ctx = pipeline.transform_context(settings, units, ref, as_of)
     to_core = spec.transform()
     acc = pipeline.LoadSummary(load_id=None, source=batch.source, status="prepared")
-    seen = pl.Series("row_hash", [], dtype=pl.String)
+    seen = pl.Series("row_hash", [], dtype=pl.UInt128)
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()

@@ -189,19 +189,20 @@ def _read_until_settled(s: Settings, logger, file: Path, from_inbox: bool, label
     """Read ``file`` until it stays the same while read (or ``MAX_READS``); archive inbox files."""
     from sources.files import file_sha256
 
+    limit = pipeline.max_file_bytes(s, file)
     result: dict = {}
     for _ in range(MAX_READS):
         if from_inbox:
             _wait_until_written(file)
         before = inbox.fingerprint(file)
-        sha = file_sha256(file)
+        sha = file_sha256(file, max_bytes=limit)
         with inbox.crash_guard(s, sha) as died:
             if died >= inbox.MAX_CRASHES:
                 return _crashed(s, logger, file, sha, died, from_inbox)
             result, settled = _ingest_once(s, logger, file, sha, from_inbox, label)
         if not settled:
             return result
-        if inbox.fingerprint(file) == before and file_sha256(file) == sha:
+        if inbox.fingerprint(file) == before and file_sha256(file, max_bytes=limit) == sha:
             if from_inbox:
                 inbox.archive(s, file)
             return result

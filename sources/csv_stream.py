@@ -24,7 +24,13 @@ import polars as pl
 from sources.csvtext import sniff_separator
 from sources.errors import SourceFileError
 from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
-from sources.filecheck import MAX_CELL_CHARS, head_bytes, open_regular, sniff_kind
+from sources.filecheck import (
+    MAX_CELL_CHARS,
+    MAX_FILE_BYTES,
+    head_bytes,
+    open_regular,
+    sniff_kind,
+)
 from sources.files import ExportLayout
 from sources.layout import label_key
 from sources.pull import Redact
@@ -55,9 +61,9 @@ def _header_labels(head: bytes, sep: str) -> list[str] | None:
     return next(rows, None)
 
 
-def _has_footer(path: Path) -> bool:
+def _has_footer(path: Path, max_bytes: int) -> bool:
     """True when the last lines look like a total row or a signature block."""
-    with open_regular(path) as fh:
+    with open_regular(path, max_bytes) as fh:
         fh.seek(0, 2)
         size = fh.tell()
         fh.seek(max(0, size - 8192))
@@ -106,11 +112,15 @@ def _check_cell_lengths(path: Path, parts: list[Path], fields: dict[str, str]) -
 def stage_plain_csv(
     path: Path, out_dir: Path, rows_per_part: int, layouts: Sequence[ExportLayout],
     redact: Callable[[ExportLayout], Redact | None] = lambda _: None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> StreamedCsv | None:
     """Stream a plain CSV export of one of ``layouts`` into parquet parts under ``out_dir``;
     None if it is not plain (or is none of them). ``redact(layout)`` may drop fields before
-    anything is written (it must work on a LazyFrame)."""
-    head = head_bytes(path)  # SourceFileError for a FIFO, a device, a file past the size limit
+    anything is written (it must work on a LazyFrame). ``max_bytes``: the largest file taken
+    (streaming keeps memory flat whatever the size, so it may exceed the general reader's
+    MAX_FILE_BYTES, which then still refuses a larger file that is not plain)."""
+    # SourceFileError for a FIFO, a device, a file past the size limit
+    head = head_bytes(path, max_bytes=max_bytes)
     if not head.removeprefix(_BOM) or b"\x00" in head or sniff_kind(head):
         return None  # empty, UTF-16 or binary, a workbook: the general reader explains
     if b"\r" in head and b"\n" not in head:
@@ -119,7 +129,7 @@ def stage_plain_csv(
     labels = _header_labels(head, sep)
     matched = [(lay, _field_map(labels, lay)) for lay in layouts] if labels else []
     matched = [(lay, f) for lay, f in matched if f is not None]
-    if not matched or _has_footer(path):
+    if not matched or _has_footer(path, max_bytes):
         return None
     layout, fields = matched[0]
     raw_fields = layout.fields.raw_fields

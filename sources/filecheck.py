@@ -61,9 +61,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_regular(path: Path) -> os.stat_result:
+def check_regular(path: Path, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
     """The file's stat; SourceFileError unless it is a regular file (a symbolic link to one is
-    fine) of at most MAX_FILE_BYTES. Never opens the file."""
+    fine) of at most ``max_bytes`` (MAX_FILE_BYTES unless the caller streams the file: a plain
+    CSV's limit is the ``[ingest] max_csv_mb`` setting). Never opens the file."""
     try:
         link = stat.S_ISLNK(os.lstat(path).st_mode)
         st = os.stat(path)
@@ -71,11 +72,11 @@ def check_regular(path: Path) -> os.stat_result:
         raise SourceFileError(path, None, None, "no such file") from None
     except OSError as exc:
         raise SourceFileError(path, None, None, f"cannot access file ({exc.strerror})") from None
-    _check_stat(path, st, link)
+    _check_stat(path, st, link, max_bytes)
     return st
 
 
-def _check_stat(path: Path, st: os.stat_result, link: bool) -> None:
+def _check_stat(path: Path, st: os.stat_result, link: bool, max_bytes: int) -> None:
     if not stat.S_ISREG(st.st_mode):
         behind = " behind a symbolic link" if link else ""
         raise SourceFileError(
@@ -83,24 +84,25 @@ def _check_stat(path: Path, st: os.stat_result, link: bool) -> None:
             f"{_kind(st.st_mode)}{behind}, not a regular file: only exported XLSX/CSV files can be "
             "ingested",
         )
-    if st.st_size > MAX_FILE_BYTES:
+    if st.st_size > max_bytes:
+        limit = "MAX_FILE_BYTES" if max_bytes == MAX_FILE_BYTES else "[ingest] max_csv_mb"
         raise SourceFileError(
             path, None, None,
-            f"file is {_mib(st.st_size)}, more than the {_mib(MAX_FILE_BYTES)} limit "
-            "(MAX_FILE_BYTES): split the export by period",
+            f"file is {_mib(st.st_size)}, more than the {_mib(max_bytes)} limit "
+            f"({limit}): split the export by period",
         )
 
 
-def open_regular(path: Path):
+def open_regular(path: Path, max_bytes: int = MAX_FILE_BYTES):
     """Open for binary reading without ever blocking on a FIFO, then check what was opened
     (race-free: the check is on the open descriptor)."""
-    check_regular(path)
+    check_regular(path, max_bytes)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise SourceFileError(path, None, None, f"cannot open file ({exc.strerror})") from None
     try:
-        _check_stat(path, os.fstat(fd), False)
+        _check_stat(path, os.fstat(fd), False, max_bytes)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
     except BaseException:
@@ -109,8 +111,8 @@ def open_regular(path: Path):
     return os.fdopen(fd, "rb")
 
 
-def head_bytes(path: Path, n: int = 64 << 10) -> bytes:
-    with open_regular(path) as fh:
+def head_bytes(path: Path, n: int = 64 << 10, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    with open_regular(path, max_bytes) as fh:
         return fh.read(n)
 
 

@@ -23,6 +23,7 @@ from sources.errors import SourceFileError
 from sources.fields import FieldSet
 from sources.filecheck import (
     MAX_CELL_CHARS,
+    MAX_FILE_BYTES,
     check_regular,
     head_bytes,
     inspect_workbook,
@@ -110,12 +111,13 @@ class RawFile:
     fields_present: list[str] = field(default_factory=list)  # fields with a column or a constant
 
 
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+def file_sha256(path: Path, chunk_size: int = 1 << 20, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Hex SHA-256 of a file, streamed: identifies an export whatever it is called.
 
-    SourceFileError for anything but a regular file (a FIFO or ``/dev/zero`` would never end)."""
+    SourceFileError for anything but a regular file (a FIFO or ``/dev/zero`` would never end)
+    or one past ``max_bytes``."""
     digest = hashlib.sha256()
-    with open_regular(Path(path)) as fh:
+    with open_regular(Path(path), max_bytes) as fh:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()

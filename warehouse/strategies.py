@@ -6,11 +6,17 @@ to one winner per key, joined once to the table, and only the rows that win are 
 wins when its ``version_column`` is newer, or equally new with a smaller ``row_hash``; this order
 is total, so the final table does not depend on the order loads arrive in, and loading the same
 frame again writes nothing.
+
+MERGE and APPEND_NEW decide in SQL on the key, version and hash columns only (registered
+alone), and the rows to write are then taken from the frame in polars and inserted without a
+join. A join between the whole frame and the table made DuckDB build its hash table on the
+frame (an Arrow scan has no row estimate), with every column: a copy of the frame per write.
+Without a join nothing is pushed down into the Arrow scan, so the frame is handed over with
+polars' string views, without copying its text.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 
 import duckdb
@@ -22,6 +28,7 @@ from warehouse.schema import Strategy, Table
 
 FRAME = "_cchc_frame"
 STAGE = "_cchc_stage"
+INSERT = "_cchc_insert"
 TIE_BREAK = "row_hash"
 _ROW = "__cchc_row"
 
@@ -78,7 +85,9 @@ def _wins(table: Table, new: str, old: str) -> str:
 def _one_per_key(table: Table, frame: pl.DataFrame, *, newest: bool) -> pl.DataFrame:
     """Keep one row per key: the newest version (MERGE) or the first seen (APPEND_NEW)."""
     key = list(table.key)
-    if frame.select(pl.struct(key).is_unique().all()).item():
+    # One key column: its own values (a struct would be row-encoded: a copy of the keys).
+    unique = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    if frame.select(unique.is_unique().all()).item():
         return frame
     if not newest:
         return frame.unique(subset=key, keep="first", maintain_order=True)
@@ -102,45 +111,61 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def _merge(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
-    """Decide on the key, version and hash columns only, then copy the winning rows once.
+def _rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The frame's rows at the (ascending) positions ``rows``: the frame itself when all."""
+    return frame if rows.len() == frame.height else frame[rows]
 
-    The decision is a small temp table (key, is-new); the frame's other columns are read from
-    Arrow only for the rows that win, by a semi-join, so nothing is materialised twice.
+
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> int:
+    """Append ``frame`` (the table's columns, in order) as it is: no join, no filter."""
+    if frame.height == 0:
+        return 0
+    cols = ", ".join(quote(c) for c in table.column_names)
+    con.register(INSERT, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    try:
+        con.execute(f"INSERT INTO {quote(table.name)} ({cols}) SELECT {cols} FROM {INSERT}")
+    finally:
+        con.unregister(INSERT)
+    return frame.height
+
+
+def _decide(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, columns: list[str],
+            sql: str) -> pl.DataFrame:
+    """Run ``sql`` over ``FRAME``: the frame's ``columns`` and its row positions (``_ROW``)."""
+    con.register(FRAME, frame.select(columns).with_row_index(_ROW).to_arrow())
+    try:
+        return con.execute(sql).pl()
+    finally:
+        con.unregister(FRAME)
+
+
+def _merge(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> WriteResult:
+    """Decide on the key, version and hash columns only, then write the winning rows once.
+
+    The decision (row position, is-new) is a small frame; the rows that win are taken from the
+    frame in polars: the new ones appended as they are, the others written by one UPDATE.
     """
-    name, cols = quote(table.name), ", ".join(quote(c) for c in table.column_names)
-    keys = ", ".join(quote(k) for k in table.key)
+    name = quote(table.name)
     decide_cols = list(dict.fromkeys([*table.key, *_version_columns(table)]))
     first_key = quote(table.key[0])
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
-        f"SELECT {', '.join(f's.{quote(k)}' for k in table.key)}, t.{first_key} IS NULL AS _new "
-        f"FROM (SELECT {', '.join(quote(c) for c in decide_cols)} FROM {FRAME}) s "
+    decided = _decide(con, frame, decide_cols, (
+        f"SELECT s.{_ROW}, t.{first_key} IS NULL AS _new FROM {FRAME} s "
         f"LEFT JOIN {name} t ON {_key_match(table, 't', 's')} "
-        f"WHERE t.{first_key} IS NULL OR {_wins(table, 's', 't')}"
-    )
-    try:
-        inserted, updated = con.execute(
-            f"SELECT count(*) FILTER (_new), count(*) FILTER (NOT _new) FROM {STAGE}"
-        ).fetchone() or (0, 0)
-        winners = f"{FRAME} f SEMI JOIN (SELECT {keys} FROM {STAGE} WHERE {{}}) d USING ({keys})"
-        if updated:
-            assignments = ", ".join(
-                f"{quote(c)} = s.{quote(c)}" for c in table.column_names if c not in table.key
-            )
-            con.execute(
-                f"UPDATE {name} AS t SET {assignments} "
-                f"FROM (SELECT f.* FROM {winners.format('NOT _new')}) s "
-                f"WHERE {_key_match(table, 't', 's')}"
-            )
-        if inserted:
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {winners.format('_new')}")
-    finally:
-        # After an error that aborted the transaction the DROP would fail too and hide that
-        # error behind "Current transaction is aborted"; the rollback drops the table anyway.
-        with suppress(duckdb.TransactionException):
-            con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    return WriteResult(int(inserted), int(updated))
+        f"WHERE t.{first_key} IS NULL OR {_wins(table, 's', 't')} ORDER BY s.{_ROW}"))
+    new = decided.filter(pl.col("_new")).get_column(_ROW)
+    old = decided.filter(~pl.col("_new")).get_column(_ROW)
+    if old.len():
+        assignments = ", ".join(
+            f"{quote(c)} = s.{quote(c)}" for c in table.column_names if c not in table.key
+        )
+        con.register(STAGE, frame[old].to_arrow())
+        try:
+            con.execute(f"UPDATE {name} AS t SET {assignments} FROM {STAGE} s "
+                        f"WHERE {_key_match(table, 't', 's')}")
+        finally:
+            con.unregister(STAGE)
+    inserted = _insert(con, table, _rows(frame, new))
+    return WriteResult(inserted, old.len())
 
 
 def _version_columns(table: Table) -> list[str]:
@@ -151,15 +176,13 @@ def _version_columns(table: Table) -> list[str]:
     return [table.version_column, *tie]
 
 
-def _append_new(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
-    name, cols = quote(table.name), ", ".join(quote(c) for c in table.column_names)
-    inserted = _count(
-        con.execute(
-            f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {FRAME} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {_key_match(table, 't', 's')})"
-        )
-    )
-    return WriteResult(inserted, 0)
+def _append_new(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> WriteResult:
+    """Append the rows whose key the table does not hold yet (decided on the key alone)."""
+    decided = _decide(con, frame, list(table.key), (
+        f"SELECT s.{_ROW} FROM {FRAME} s WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {quote(table.name)} t WHERE {_key_match(table, 't', 's')}) "
+        f"ORDER BY s.{_ROW}"))
+    return WriteResult(_insert(con, table, _rows(frame, decided.get_column(_ROW))), 0)
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
@@ -198,13 +221,14 @@ def write_frame(
         frame = _one_per_key(table, frame, newest=table.strategy is Strategy.MERGE)
     if frame.height == 0 and table.strategy is not Strategy.REPLACE:
         return WriteResult()
+    match table.strategy:
+        case Strategy.MERGE:
+            return _merge(con, table, frame)
+        case Strategy.APPEND_NEW:
+            return _append_new(con, table, frame)
     con.register(FRAME, frame.to_arrow())
     try:
         match table.strategy:
-            case Strategy.MERGE:
-                return _merge(con, table)
-            case Strategy.APPEND_NEW:
-                return _append_new(con, table)
             case Strategy.APPEND:
                 return _append(con, table)
             case Strategy.REPLACE:

@@ -255,6 +255,20 @@ class Warehouse:
             self._in_transaction = False
             self.con.execute("COMMIT")
 
+    @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """DuckDB's memory limit set to ``limit`` (e.g. ``"512MB"``; empty: unchanged) for the
+        block, then back to the configured ``duckdb_memory_limit``. A bulk load needs little
+        cache: each part is appended and its decision scans the tables once."""
+        if not limit:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = {literal(limit)}")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = {literal(self.settings.duckdb_memory_limit)}")
+
     def write(self, table: Table, frame: pl.DataFrame, load_id: str | None = None) -> WriteResult:
         """Write a frame by the table's strategy (see ``warehouse.strategies``).
 

@@ -41,3 +41,41 @@ def test_files_that_are_not_plain_csv_are_left_to_the_general_reader(tmp_path: P
     titled.write_text("DANH SÁCH HỒ SƠ\n" + text, encoding="utf-8")
     for bad in (footer, legacy, titled):
         assert stage_plain_csv(bad, tmp_path / f"parts-{bad.stem}", rows_per_part=100, layouts=[x.layout for x in SOURCES]) is None, bad.name
+
+
+def test_a_plain_csv_past_the_configured_size_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    from sources.errors import SourceFileError
+
+    path = export_dossiers(tmp_path / "x.csv", options=SIM, date_from=date(2021, 1, 1),
+                           date_to=date(2021, 3, 31)).path
+    with pytest.raises(SourceFileError, match=r"max_csv_mb"):
+        stage_plain_csv(path, tmp_path / "parts", rows_per_part=500,
+                        layouts=[x.layout for x in SOURCES], max_bytes=1000)
+    assert stage_plain_csv(path, tmp_path / "ok", rows_per_part=500,
+                           layouts=[x.layout for x in SOURCES], max_bytes=path.stat().st_size)
+
+
+def test_only_a_csv_may_pass_the_general_readers_size_limit(tmp_path: Path) -> None:
+    """``[ingest] max_csv_mb`` lifts the limit for CSV exports, which stream in flat memory;
+    a workbook is read whole and keeps MAX_FILE_BYTES, whatever the setting says."""
+    from cchc.config import IngestSettings, Settings
+    from cchc.pipeline import max_file_bytes
+    from sources.errors import SourceFileError
+    from sources.filecheck import MAX_FILE_BYTES, check_regular
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:  # sparse: no disk is used
+        fh.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(SourceFileError, match="MAX_FILE_BYTES"):
+        check_regular(big)
+    settings = Settings(ingest=IngestSettings(max_csv_mb=4096))
+    assert check_regular(big, max_file_bytes(settings, big)).st_size == MAX_FILE_BYTES + 1
+    assert max_file_bytes(settings, tmp_path / "big.xlsx") == MAX_FILE_BYTES
+    assert max_file_bytes(Settings(), big) == MAX_FILE_BYTES
+    with pytest.raises(ValueError, match="max_csv_mb"):
+        IngestSettings(max_csv_mb=0)
+    toml = tmp_path / "cchc.toml"
+    toml.write_text("[ingest]\nmax_csv_mb = 4096\n")
+    from cchc.config import load_settings
+
+    assert load_settings(toml, env={}).ingest.max_csv_bytes == 4096 << 20

@@ -126,3 +126,22 @@ def test_a_load_left_running_by_a_dead_process_is_undone_at_the_next_open(
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         status, message = wh.query("SELECT status, message FROM etl_loads WHERE load_id = ?", [orphan]).row(0)
     assert status == "undone" and "staged batch is gone" in message
+
+
+def test_a_load_runs_under_its_own_memory_limit_and_gives_it_back(settings, units_csv) -> None:
+    """``[ingest] load_memory_limit`` holds while a load writes its parts; the configured
+    ``duckdb_memory_limit`` is back afterwards, also when the load fails."""
+
+    def limit(wh) -> str:
+        return wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        configured = limit(wh)
+        with wh.memory_limit("300MB"):
+            assert limit(wh) == "286.1 MiB" != configured
+        assert limit(wh) == configured
+        with pytest.raises(RuntimeError), wh.memory_limit("300MB"):
+            raise RuntimeError("the load failed")
+        assert limit(wh) == configured
+        with wh.memory_limit(""):
+            assert limit(wh) == configured
