@@ -52,27 +52,6 @@ def work_items(folder: Path) -> list[WorkItem]:
     return items
 
 
-def published_load_for(settings: Settings, sha256: str) -> str | None:
-    """The load id of a successful load of the same content in the published snapshot (no
-    writer needed), or None."""
-    from warehouse.reader import SnapshotUnavailable, open_snapshot
-
-    try:
-        con = open_snapshot(settings)
-    except SnapshotUnavailable:
-        return None
-    try:
-        row = con.execute(
-            "SELECT load_id FROM etl_loads WHERE file_sha256 = ? "
-            "AND status IN ('succeeded', 'recovered') ORDER BY started_at DESC LIMIT 1",
-            [sha256]).fetchone()
-    except Exception:  # an older snapshot without the column: the load step decides
-        return None
-    finally:
-        con.close()
-    return row[0] if row else None
-
-
 def ensure_published(settings: Settings) -> None:
     """Publish an (empty) warehouse if nothing is published yet, so that every item's
     transform can read the reference tables without the writer (``cchc.prepared``)."""
@@ -94,11 +73,12 @@ def load_work_item(settings: Settings, name: str, files: list[str] | tuple[str, 
     load summaries. A file that cannot be read is recorded rejected and the others go on;
     any other error stops the item (its run fails and can be submitted again)."""
     from sources.files import SourceFileError, file_sha256
+    from warehouse.reader import published_load_of
 
     results = []
     for path in files:
         sha = file_sha256(Path(path))
-        previous = published_load_for(settings, sha)
+        previous = published_load_of(settings, sha)
         if previous:
             log.info("%s: %s has the same content as load %s: skipped", name, path, previous)
             results.append(pipeline.LoadSummary(previous, path, "skipped").as_dict())

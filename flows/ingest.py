@@ -42,22 +42,9 @@ def already_published_task(settings: Settings, sha256: str) -> str | None:
     """The load id of a successful earlier load of the same content, read from the published
     snapshot: no writer lock, so a file loaded before costs no wait and no staging. The load
     step asks the private warehouse again, under the lock."""
-    from warehouse.reader import SnapshotUnavailable, open_snapshot
+    from warehouse.reader import published_load_of
 
-    try:
-        con = open_snapshot(settings)
-    except SnapshotUnavailable:
-        return None
-    try:
-        row = con.execute(
-            "SELECT load_id FROM etl_loads WHERE file_sha256 = ? "
-            "AND status IN ('succeeded', 'recovered') ORDER BY started_at DESC LIMIT 1",
-            [sha256]).fetchone()
-    except Exception:  # an older snapshot without the column: the load step decides
-        return None
-    finally:
-        con.close()
-    return row[0] if row else None
+    return published_load_of(settings, sha256)
 
 
 @task(name="load-and-publish", task_run_name="load {batch.system} file")

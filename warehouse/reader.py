@@ -201,6 +201,26 @@ def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.Du
     return con
 
 
+def published_load_of(settings: Settings, sha256: str) -> str | None:
+    """The load id of a successful load of the same file content in the published snapshot, or
+    None: asked without the writer, so a file loaded before costs no wait and no staging (the
+    load step asks the private warehouse again, under the writer)."""
+    try:
+        con = open_snapshot(settings)
+    except SnapshotUnavailable:
+        return None
+    try:
+        row = con.execute(
+            "SELECT load_id FROM etl_loads WHERE file_sha256 = ? "
+            "AND status IN ('succeeded', 'recovered') ORDER BY started_at DESC LIMIT 1",
+            [sha256]).fetchone()
+    except duckdb.Error:  # an older snapshot without the column: the load step decides
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
 def _inner_of_explain(sql: str) -> str | None:
     match = _EXPLAIN.match(_strip_comments(sql))
     return match.group("inner") if match else None
