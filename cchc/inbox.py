@@ -13,6 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,6 +111,41 @@ FileFingerprint = tuple[int, int, int]  # size, mtime_ns, inode
 def fingerprint(path: Path) -> FileFingerprint:
     st = path.stat()
     return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+# A file system's clock may be coarse (FAT keeps two seconds): a write within one tick of the
+# last change can leave the times as they were. Past this margin, a later write shows.
+TIMESTAMP_SLACK_NS = 10 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class ReadStamp:
+    """A file's state when a read began: its fingerprint and status-change time (which no
+    writer can set back, unlike the modification time), and the clock then."""
+
+    fingerprint: FileFingerprint
+    ctime_ns: int
+    taken_ns: int
+
+
+def read_stamp(path: Path) -> ReadStamp:
+    taken = time.time_ns()
+    st = path.stat()
+    return ReadStamp((st.st_size, st.st_mtime_ns, st.st_ino), st.st_ctime_ns, taken)
+
+
+def unchanged_since(path: Path, stamp: ReadStamp) -> bool | None:
+    """False when ``path`` changed since ``stamp``; True when its state shows it did not (its
+    last change was well before the read began, so any later write would have moved its
+    status-change time); None when only reading it again can tell: it had changed within
+    ``TIMESTAMP_SLACK_NS`` of the read. Spares a multi-gigabyte export a second read."""
+    st = path.stat()
+    now = (st.st_size, st.st_mtime_ns, st.st_ino)
+    if now != stamp.fingerprint or st.st_ctime_ns != stamp.ctime_ns:
+        return False
+    if stamp.ctime_ns < stamp.taken_ns - TIMESTAMP_SLACK_NS:
+        return True
+    return None
 
 
 def _free_name(folder: Path, name: str) -> Path:

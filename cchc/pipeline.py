@@ -16,7 +16,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "load_prepared", "parse_instant",
-           "publish",
+           "load_settings", "publish", "publish_loaded",
            "resolve_window", "stage_file", "stage_pull"]
 
 
@@ -635,12 +635,30 @@ def cleanup(batch: StagedBatch) -> None:
         shutil.rmtree(Path(batch.parts[0]).parent, ignore_errors=True)
 
 
+def load_settings(settings: Settings) -> Settings:
+    """``settings`` with DuckDB's memory limit at ``[ingest] load_memory_limit``, for the
+    publish and the dashboard page a load runs after its writes: a checkpoint and copy of the
+    warehouse file, and the page's queries, would otherwise keep blocks cached up to
+    ``duckdb_memory_limit`` and raise a bulk load's peak (docs/performance.md). Interactive
+    readers keep ``duckdb_memory_limit``."""
+    limit = settings.ingest.load_memory_limit
+    return replace(settings, duckdb_memory_limit=limit) if limit else settings
+
+
+def publish_loaded(wh, settings: Settings) -> Path:
+    """``wh.publish()`` after a load, under ``[ingest] load_memory_limit``."""
+    with wh.memory_limit(settings.ingest.load_memory_limit):
+        return wh.publish()
+
+
 def publish(settings: Settings) -> Path:
-    """Publish the read-only snapshot for readers, then redraw the dashboard page beside it
-    (never fails the publish: an error is logged, the load stands)."""
+    """Publish the read-only snapshot for readers after a load, then redraw the dashboard page
+    beside it (never fails the publish: an error is logged, the load stands); both under
+    ``[ingest] load_memory_limit`` (:func:`load_settings`)."""
     from cchc.dashboard import refresh_after_publish
     from warehouse.writer import publish as _publish
 
+    settings = load_settings(settings)
     clock = StageClock()
     with clock.stage("publish"):
         _publish(settings)

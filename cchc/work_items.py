@@ -110,7 +110,7 @@ def _load_staged(settings: Settings, batch: pipeline.StagedBatch) -> pipeline.Lo
                                         message=f"same content as load {previous}")
         summary = (pipeline.load_prepared(settings, prepared) if prepared is not None
                    else pipeline.load_batch(settings, batch))
-        wh.publish()
+        pipeline.publish_loaded(wh, settings)
     return summary
 
 

@@ -65,7 +65,7 @@ def load_and_publish_task(settings: Settings, batch: pipeline.StagedBatch) -> pi
             return pipeline.LoadSummary(previous, batch.source, "skipped",
                                         message=f"same content as load {previous}")
         summary = pipeline.load_batch(settings, batch)
-        wh.publish()  # a gate's rejection too: its audit rows are shown
+        pipeline.publish_loaded(wh, settings)  # a gate's rejection too: its audit rows are shown
         if summary.status == "succeeded":  # an earlier unreadable file of this name: resolved
             wh.record_check(GATE_FAILED, UNKNOWN_SYSTEM, Path(batch.source).name, [])
     _log_summary(logger, summary)
@@ -90,10 +90,10 @@ def _log_summary(logger, summary: pipeline.LoadSummary) -> None:
 @task(name="draw-dashboard")
 def dashboard_task(settings: Settings) -> None:
     """Redraw the dashboard page from the new snapshot (after the writer lock is released;
-    never fails the run)."""
+    never fails the run), under the load's memory limit (``pipeline.load_settings``)."""
     from cchc.dashboard import refresh_after_publish
 
-    refresh_after_publish(settings)
+    refresh_after_publish(pipeline.load_settings(settings))
 
 
 @task(name="record-rejected-file")
@@ -181,7 +181,7 @@ def _read_until_settled(s: Settings, logger, file: Path, from_inbox: bool, label
     for _ in range(MAX_READS):
         if from_inbox:
             _wait_until_written(file)
-        before = inbox.fingerprint(file)
+        before = inbox.read_stamp(file)
         sha = file_sha256(file, max_bytes=limit)
         with inbox.crash_guard(s, sha) as died:
             if died >= inbox.MAX_CRASHES:
@@ -189,7 +189,10 @@ def _read_until_settled(s: Settings, logger, file: Path, from_inbox: bool, label
             result, settled = _ingest_once(s, logger, file, sha, from_inbox, label)
         if not settled:
             return result
-        if inbox.fingerprint(file) == before and file_sha256(file, max_bytes=limit) == sha:
+        same = inbox.unchanged_since(file, before)
+        if same is None:  # changed just before the read: only its bytes can tell
+            same = file_sha256(file, max_bytes=limit) == sha
+        if same:
             if from_inbox:
                 inbox.archive(s, file)
             return result

@@ -145,3 +145,31 @@ def test_a_load_runs_under_its_own_memory_limit_and_gives_it_back(settings, unit
         assert limit(wh) == configured
         with wh.memory_limit(""):
             assert limit(wh) == configured
+
+
+def test_a_loads_publish_and_dashboard_run_under_the_load_memory_limit(settings, units_csv,
+                                                                        monkeypatch) -> None:
+    """The publish after a load (a checkpoint and a copy of the file) and the dashboard page it
+    redraws keep ``[ingest] load_memory_limit``; the limit is given back afterwards."""
+    import dataclasses
+
+    from cchc import pipeline
+
+    seen = []
+
+    def publish_noting_the_limit(wh):
+        seen.append(wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return settings.published_path
+
+    settings = dataclasses.replace(settings, ingest=dataclasses.replace(
+        settings.ingest, load_memory_limit="300MB"))
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        configured = wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        monkeypatch.setattr(Warehouse, "publish", publish_noting_the_limit)
+        pipeline.publish_loaded(wh, settings)
+        assert seen == ["286.1 MiB"] != [configured]
+        assert wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == configured
+    assert pipeline.load_settings(settings).duckdb_memory_limit == "300MB"
+    unlimited = dataclasses.replace(settings, ingest=dataclasses.replace(
+        settings.ingest, load_memory_limit=""))
+    assert pipeline.load_settings(unlimited) is unlimited
