@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from cchc import load_alerts
 from cchc.config import LOCAL_TZ, Settings
 from cchc.stage_clock import StageClock
 from cchc.staging import (
@@ -317,7 +318,7 @@ def _run_load_limited(wh, settings: Settings, spec: SourceSpec, batch: StagedBat
     except GateFailure as gate:
         summary.status, summary.message = "rejected", gate.reason
         wh.finish_load(load_id, "rejected", message=gate.reason, rows_in=batch.rows)
-        _alert_on_gate(wh, spec, batch, load_id, gate)
+        load_alerts.alert_on_gate(wh, spec, batch, load_id, gate)
         return summary
     clock = StageClock()
 
@@ -349,14 +350,14 @@ def _run_load_limited(wh, settings: Settings, spec: SourceSpec, batch: StagedBat
             wh.finish_load(load_id, "failed", rows_in=batch.rows, message=(
                 f"{summary.message} (the parts it had committed were undone: nothing of it "
                 "remains; load the input again)"))
-        _alert_on_failure(wh, spec, batch, load_id, summary.message)
+        load_alerts.alert_on_failure(wh, spec, batch, load_id, summary.message)
         raise
     # Audit rows commit on their own cursor: mark success only once the data has committed.
     summary.status = status
     with clock.stage("audit"):
         _finish(wh, load_id, summary)
     with clock.stage("alerts"):
-        _alert_on_quality(wh, spec, batch, summary)
+        load_alerts.alert_on_quality(wh, spec, batch, summary)
     with clock.stage("moved_due_dates"):
         _check_moved_due_dates(wh, spec, summary)
     clock.log(log, "load", load_id)
@@ -370,7 +371,7 @@ def _check_moved_due_dates(wh, spec: SourceSpec, s: LoadSummary) -> None:
         return
     from warehouse.moved_due_dates import check_moved_due_dates
 
-    _safely("moved_due_date", lambda: check_moved_due_dates(wh, s.load_id, spec.system))
+    load_alerts.safely("moved_due_date", lambda: check_moved_due_dates(wh, s.load_id, spec.system))
 
 
 def _local_tz():
@@ -394,92 +395,6 @@ def _finish(wh, load_id: str, s: LoadSummary) -> None:
         core_updated=s.core_updated,
         message=message,
     )
-
-
-def _period(batch: StagedBatch) -> tuple[date | None, date | None]:
-    """A pull's window as local dates (what a message calls the period); files have none."""
-    if not batch.window_from or not batch.window_to:
-        return None, None
-    tz = _local_tz()
-    return (parse_instant(batch.window_from).astimezone(tz).date(),
-            parse_instant(batch.window_to).astimezone(tz).date())
-
-
-def _safely(what: str, record) -> None:
-    """Recording an alert must never turn a load's outcome into a different error."""
-    try:
-        record()
-    except Exception:
-        log.exception("could not record the %s alert", what)
-
-
-def _alert_on_gate(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, gate) -> None:
-    """A gate stopped the load: ``gate_failed`` for the system's pulls (or files)."""
-    from cchc.alert_findings import gate_finding
-    from warehouse.alerts import GATE_FAILED
-
-    finding = gate_finding(spec.system, gate.gate, gate.reason, load_id=load_id,
-                           source=batch.source, rows=batch.rows,
-                           reported_total=batch.reported_total, period=_period(batch))
-    _safely(GATE_FAILED, lambda: wh.record_check(GATE_FAILED, spec.system, batch.kind, [finding]))
-
-
-def _alert_on_failure(wh, spec: SourceSpec, batch: StagedBatch, load_id: str,
-                      error: str | None) -> None:
-    from cchc.alert_findings import load_failed_finding
-    from warehouse.alerts import LOAD_FAILED
-
-    finding = load_failed_finding(spec.system, load_id=load_id, source=batch.source,
-                                  error=error or "failed", rows=batch.rows)
-    _safely(LOAD_FAILED, lambda: wh.record_check(LOAD_FAILED, spec.system, batch.kind, [finding]))
-
-
-def _alert_on_quality(wh, spec: SourceSpec, batch: StagedBatch, s: LoadSummary) -> None:
-    """A load passed: the checks it passes resolve their alerts (gate, failure, a failed pull);
-    secret leaks and a quarantine spike are alerts; row warnings are recorded as info."""
-    _safely("load", lambda: _record_quality(wh, spec, batch, s))
-
-
-def _record_quality(wh, spec: SourceSpec, batch: StagedBatch, s: LoadSummary) -> None:
-    from cchc import alert_findings as af
-    from warehouse import alerts
-
-    system, scope = spec.system, batch.kind
-    wh.record_check(alerts.GATE_FAILED, system, scope, [])
-    wh.record_check(alerts.LOAD_FAILED, system, scope, [])
-    if scope == "pull":
-        wh.record_check(alerts.PULL_FAILED, system, "pull", [])
-    leaks = [af.secret_leak_finding(system, load_id=s.load_id, source=s.source,
-                                    rows_withheld=s.rows_withheld)] if s.rows_withheld else []
-    wh.record_check(alerts.SECRET_LEAK, system, scope, leaks)
-    wh.record_check(alerts.ROW_WARNINGS, system, scope, af.row_findings(
-        system, load_id=s.load_id, source=s.source, rows_loaded=s.rows_loaded,
-        rows_warned=s.rows_warned, warning_reasons=s.warning_reasons,
-        rows_quarantined=s.rows_quarantined, quarantine_reasons=s.quarantine_reasons))
-    considered = s.rows_in - s.rows_duplicate
-    verdict = af.judge_spike(considered, s.rows_quarantined,
-                             _recent_quarantine_shares(wh, system, s.load_id))
-    if verdict.spike:
-        wh.record_check(alerts.QUARANTINE_SPIKE, system, "loads", [af.spike_finding(
-            system, verdict, load_id=s.load_id, source=s.source, rows_considered=considered,
-            rows_quarantined=s.rows_quarantined, quarantine_reasons=s.quarantine_reasons,
-            quarantine_table=spec.quarantine_table.name)])
-    elif verdict.share <= verdict.threshold:  # too small to open one, yet enough to close one
-        wh.record_check(alerts.QUARANTINE_SPIKE, system, "loads", [])
-
-
-def _recent_quarantine_shares(wh, system: str, load_id: str | None) -> list[float]:
-    """Quarantined share of the system's latest loaded batches (each large enough to judge)."""
-    from cchc.alert_findings import SPIKE_HISTORY, SPIKE_MIN_ROWS
-
-    rows = wh.audit_connection.execute(
-        "SELECT coalesce(rows_quarantined, 0)::DOUBLE / (rows_in - coalesce(rows_duplicate, 0)) "
-        "FROM etl_loads WHERE source_system = ? AND load_id IS DISTINCT FROM ? "
-        "AND status IN ('succeeded', 'recovered') AND rows_in - coalesce(rows_duplicate, 0) >= ? "
-        "ORDER BY started_at DESC LIMIT ?",
-        [system, load_id, SPIKE_MIN_ROWS, SPIKE_HISTORY],
-    ).fetchall()
-    return [float(r[0]) for r in rows if r[0] is not None]
 
 
 def _reason_key(reason: str) -> str:

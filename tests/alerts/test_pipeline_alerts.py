@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cchc import pipeline
+from cchc import load_alerts
 from cchc.alert_findings import SPIKE_MIN_ROWS, judge_spike
 from cchc.config import Settings
 from cchc.pipeline import LoadSummary, StagedBatch
@@ -51,15 +51,15 @@ def test_a_spike_against_the_usual_share_opens_and_a_normal_load_resolves_it(
         settings: Settings) -> None:
     with Warehouse.open(settings) as wh:
         for _ in range(4):
-            pipeline._alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 20))
+            load_alerts.alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 20))
         assert "quarantine_spike" not in _active(wh)
-        pipeline._alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 300))
+        load_alerts.alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 300))
         assert _active(wh)["quarantine_spike"] == "warning"
         [(message, counts)] = wh.query("SELECT message, counts FROM dq_alerts "
                                        "WHERE kind = 'quarantine_spike'").rows()
         assert "300 / 1000" in message and "2.0%" in message and "MaDVHC" in message
         assert '"share_pct": 30.0' in counts
-        pipeline._alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 25))
+        load_alerts.alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 1000, 25))
         assert "quarantine_spike" not in _active(wh)
 
 
@@ -68,12 +68,12 @@ def test_row_warnings_are_info_and_a_leak_is_critical_until_a_clean_load(
     with Warehouse.open(settings) as wh:
         leaky = _load(wh, 50, 3, rows_warned=7, warning_reasons={"NgayHenTra: missing": 7},
                       rows_withheld=2)
-        pipeline._alert_on_quality(wh, ONESTOP, BATCH, leaky)
+        load_alerts.alert_on_quality(wh, ONESTOP, BATCH, leaky)
         rows = wh.query("SELECT kind, severity, finding_key FROM dq_alerts WHERE status = 'open' "
                         "ORDER BY kind, finding_key").rows()
         assert rows == [("row_warnings", "info", "quarantined"), ("row_warnings", "info", "warned"),
                         ("secret_leak", "critical", "withheld_fields")]
-        pipeline._alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 50, 0))
+        load_alerts.alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 50, 0))
         assert _active(wh) == {}
 
 
@@ -84,14 +84,14 @@ def test_a_gate_opens_gate_failed_and_the_next_passing_load_resolves_it(
     with Warehouse.open(settings) as wh:
         for _ in range(2):
             load_id = wh.begin_load("onestop", "pull", BATCH.source)
-            pipeline._alert_on_gate(wh, ONESTOP, BATCH, load_id, gate)
+            load_alerts.alert_on_gate(wh, ONESTOP, BATCH, load_id, gate)
         [row] = wh.query("SELECT * FROM dq_alerts").to_dicts()
         assert (row["kind"], row["status"], row["seen_count"], row["scope"]) == (
             "gate_failed", "open", 2, "pull")
         assert "Ngày tiếp nhận" in row["message"] and "Cần làm" in row["message"]
         assert str(row["period_from"]) == "2021-01-01" and '"rows_reported": 1000' in row["counts"]
         file_batch = StagedBatch(system="onestop", kind="file", source="a.xlsx", parts=[], rows=5)
-        pipeline._alert_on_quality(wh, ONESTOP, file_batch, _load(wh, 5, 0))
+        load_alerts.alert_on_quality(wh, ONESTOP, file_batch, _load(wh, 5, 0))
         assert _active(wh) == {"gate_failed": "critical"}  # a file load is another check
-        pipeline._alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 5, 0))
+        load_alerts.alert_on_quality(wh, ONESTOP, BATCH, _load(wh, 5, 0))
         assert _active(wh) == {}
