@@ -97,10 +97,7 @@ def record_alert(settings: Settings, kind: str, system: str | None, scope: str,
     """Record a check's findings and send what it opened or resolved; never raises (a flow's
     state hook calls it)."""
     try:
-        from warehouse.writer import Warehouse
-
-        with Warehouse.open(settings) as wh:
-            wh.record_check(kind, system, scope, findings)
+        _record_check(settings, kind, system, scope, findings)
     except Exception:
         log.exception("could not record the %s alert of %s", kind, system or "cchc")
         return
@@ -110,6 +107,27 @@ def record_alert(settings: Settings, kind: str, system: str | None, scope: str,
         deliver_pending(settings)
     except Exception:
         log.exception("could not send the %s alert", kind)
+
+
+def _record_check(settings: Settings, kind: str, system: str | None, scope: str,
+                  findings: list) -> None:
+    """A check with nothing found (every completed run resolves its ``flow_failed``) only
+    resolves what is open: the light open (no schema check, seeds, views or recovery; 0.04 s
+    instead of seconds on a large warehouse) suffices, unless the alert tables do not exist
+    yet."""
+    import duckdb
+
+    from warehouse.writer import Warehouse
+
+    if not findings:
+        try:
+            with Warehouse.open_for_audit(settings) as wh:
+                wh.record_check(kind, system, scope, findings)
+            return
+        except duckdb.CatalogException:  # a warehouse never prepared: open it properly
+            pass
+    with Warehouse.open(settings) as wh:
+        wh.record_check(kind, system, scope, findings)
 
 
 def flow_state_hooks(system: str | None) -> dict[str, list]:
