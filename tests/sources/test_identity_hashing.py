@@ -11,6 +11,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given as given_values
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from cchc.config import Settings
 from cchc.redacted_copy import write_redacted_copy
@@ -18,6 +21,7 @@ from sources.idhash import (
     IRREGULAR_PREFIX,
     KEY_ENV,
     canonical_id,
+    hash_columns,
     hash_id,
     id_hash_key,
     key_path,
@@ -50,6 +54,18 @@ def test_irregular_shapes_are_hashed_and_marked_empty_is_null() -> None:
     assert hash_id("123456789", KEY) == IRREGULAR_PREFIX + _hmac("123456789")  # old CMND
     assert hash_id("b1234567", KEY) == IRREGULAR_PREFIX + _hmac("B1234567")  # a passport
     assert hash_id("  ", KEY) is None and hash_id(None, KEY) is None
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given_values(st.lists(st.one_of(
+    st.from_regex(r"[0-9]{12}", fullmatch=True),  # canonical as it stands: the fast path
+    st.from_regex(r"[0-9 .\-]{8,14}(\.0)?", fullmatch=True),
+    st.text(alphabet="0123456789０１２３abcXYZĐđ .-/E+", max_size=16),
+    st.none()), max_size=40))
+def test_a_column_hashes_every_value_as_hash_id_does(values: list[str | None]) -> None:
+    frame = pl.DataFrame({"SoGiayTo": values}, schema={"SoGiayTo": pl.String})
+    hashed = hash_columns(frame, ("SoGiayTo",), KEY)["SoGiayTo"].to_list()
+    assert hashed == [hash_id(v, KEY) for v in values]
 
 
 def test_hashing_is_idempotent_and_keyed() -> None:
