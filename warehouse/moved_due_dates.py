@@ -31,22 +31,31 @@ log = logging.getLogger(__name__)
 FINDING_KEY = "due_date_moved_later"
 SCOPE = "loads"
 
-_DOSSIER = (
+_CANONICAL = (
     "upper(regexp_replace(regexp_replace(nfc_normalize(MaHoSo), "
     "'[\\s\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}]', '', 'g'), '[\\x{2010}-\\x{2015}\\x{2212}]', '-', 'g'))"
 )
-
+# A code of plain ASCII letters, digits and . _ / - is canonical once upper-cased (the usual
+# case): the normalisation's regular expressions are then skipped (a third of the check's time).
+_DOSSIER = f"(CASE WHEN regexp_full_match(MaHoSo, '[A-Za-z0-9._/-]*') THEN upper(MaHoSo) ELSE {_CANONICAL} END)"
 MOVED_IN_LOAD_SQL = f"""
 WITH touched AS (
     SELECT DISTINCT MaHoSo FROM raw_onestop__dossier_versions WHERE load_id = $load_id
 ),
 -- a move needs two different due dates, hence two different texts: only the dossiers whose
--- versions give two are parsed (reading every version's dates costs seconds per 100k rows)
+-- versions give two are parsed (reading every version's dates costs seconds per 100k rows).
+-- Found by a grouping on the code alone (min <> max: two texts or more), not a window over
+-- every touched version's columns: a third of the time at 8M versions.
+moving AS (
+    SELECT {_DOSSIER} AS dossier_code FROM raw_onestop__dossier_versions
+    WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
+    GROUP BY ALL HAVING min(NgayHenTra) <> max(NgayHenTra)
+),
 candidates AS (
     SELECT {_DOSSIER} AS dossier_code, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
     FROM raw_onestop__dossier_versions
     WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
-    QUALIFY count(DISTINCT NgayHenTra) OVER (PARTITION BY dossier_code) > 1
+      AND {_DOSSIER} IN (SELECT dossier_code FROM moving)
 ),
 versions AS (
     SELECT dossier_code, cchc_instant(NgayCapNhat) AS version_at,
