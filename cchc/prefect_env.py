@@ -3,7 +3,9 @@
 cchc keeps Prefect's state (its SQLite database, logs) under the data folder, never in the
 user's home, and talks to a configured server when there is one. Without a server Prefect starts
 a temporary one per process; its first start migrates a new database, which can take longer than
-Prefect's default 20 s on a slow machine, hence the generous timeout.
+Prefect's default 20 s on a slow machine, hence the generous timeout. A new home is therefore
+given an already migrated database first (``cchc.prefect_template``): migrations are paid once
+per machine and Prefect version, not once per data folder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 from cchc.config import Settings
+from cchc.prefect_template import start_from_template, template_applies
 
 PREFECT_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -36,13 +39,17 @@ EPHEMERAL_APP = "prefect.server.api.server:create_app"
 def configure_prefect(settings: Settings) -> None:
     """Point Prefect at cchc's home (and server, if configured); keep explicit user settings.
 
-    Also stops the temporary Prefect server a killed cchc command left running (≈190 MB)."""
+    A new home whose temporary server would create SQLite ``prefect.db`` gets the migrated
+    template copied in first. Also stops the temporary Prefect server a killed cchc command left
+    running (≈190 MB)."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if settings.service.prefect_api_url:
         os.environ["PREFECT_API_URL"] = settings.service.prefect_api_url
+    if template_applies(settings.service.prefect_api_url, os.environ):
+        start_from_template(Path(os.environ["PREFECT_HOME"]))
     try:
         stopped = stop_orphaned_servers(Path(os.environ["PREFECT_HOME"]))
     except Exception:  # tidying must never stop a command

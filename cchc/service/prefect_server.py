@@ -16,6 +16,9 @@ backfill``) sends the same string as ``PREFECT_API_AUTH_STRING`` (HTTP Basic). O
 /api/health`` and ``/api/ready`` answer without it. The string comes from
 ``CCHC_PREFECT_AUTH_STRING`` or is generated at the first start and kept, mode 0600, in
 ``<prefect home>/api-auth``.
+
+A new SQLite home gets the migrated template database first (``cchc.prefect_template``), so the
+first start does not run all of Prefect's migrations.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 import httpx
 
 from cchc.prefect_env import PREFECT_DEFAULTS
+from cchc.prefect_template import start_from_template
 from cchc.processes import free_port
 
 # Server-only settings. Leases on disk survive a server restart, so a slot taken just before a
@@ -196,6 +200,8 @@ def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
     is ``database_url`` (PostgreSQL, ``postgresql+asyncpg://``) or SQLite under ``home``."""
     auth_string = auth_string or ensure_auth_string(home)
     home.mkdir(parents=True, exist_ok=True)
+    if not database_url:  # the child's database is SQLite under home whatever the environment
+        start_from_template(home)
     port = port or free_port(host)
     if port_in_use(host, port):
         raise RuntimeError(
