@@ -429,7 +429,8 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
                                        q_reasons, w_reasons, clock)
         return checked
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-prepare") as pool:
+    with clock.stage("parts"), ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="cchc-prepare") as pool:
         pending = pool.submit(prepare, batch.parts[0]) if batch.parts else None
         try:
             for following in [*batch.parts[1:], None] if batch.parts else []:

@@ -6,6 +6,11 @@ log. Two more lines say what each stage cost in CPU seconds, all threads of the 
 together (``load cpu seconds: {...}``: on a shared machine wall seconds swing with the other
 users' load, CPU seconds much less), and which stages raised the process's peak resident
 memory, by how much (``load peak growth MiB: {...}``): where a memory budget goes.
+
+A load's parts overlap (``cchc.pipeline._load_parts``: one part is written while the next is
+prepared in a second thread), so the stages inside ``parts`` run at the same time as each other:
+their seconds add up to more than ``parts``, and a stage's CPU seconds and peak growth include
+what the other thread did meanwhile. ``parts`` itself is the wall time of all of them.
 """
 
 from __future__ import annotations
