@@ -4,7 +4,8 @@ The steps are the same code for every system: what differs (fields, tables, tran
 fields to withhold) comes from the system's ``sources.spec.SourceSpec``. Flows (``flows/``) only sequence these steps; the steps chain the stages (sources →
 transforms → expectations → warehouse) and keep the books. A batch is staged first as parquet
 parts on disk, so that a flow passes paths between tasks, a failed load can be retried without
-pulling again, and memory stays flat: the load reads one part at a time.
+pulling again, and memory stays flat: the load holds two parts at most (one written, the next
+prepared).
 
 Row accounting (docs/architecture.md): for every load
 ``rows_in = rows_duplicate + rows_loaded + rows_quarantined``.
@@ -413,6 +414,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     order, each in its own transaction; the exact-duplicate check runs in part order in the
     preparing thread, so which copy of a row counts as the first does not change."""
     from concurrent.futures import ThreadPoolExecutor
+    from contextvars import copy_context
 
     from warehouse.reference import transform_reference
 
@@ -431,12 +433,16 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
     with clock.stage("parts"), ThreadPoolExecutor(max_workers=1,
                                                   thread_name_prefix="cchc-prepare") as pool:
-        pending = pool.submit(prepare, batch.parts[0]) if batch.parts else None
+        def submit(part: str):
+            # in a copy of this thread's context: Prefect's run context reaches the logs
+            return pool.submit(copy_context().run, prepare, part)
+
+        pending = submit(batch.parts[0]) if batch.parts else None
         try:
             for following in [*batch.parts[1:], None] if batch.parts else []:
                 raw, core, checked, bad, warned = pending.result()
                 # the next part is prepared while this one is written
-                pending = pool.submit(prepare, following) if following is not None else None
+                pending = submit(following) if following is not None else None
                 with clock.stage("write_with_commit"), wh.transaction():
                     _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned, clock)
                 del raw, core, checked, bad, warned  # freed before the next part is taken
