@@ -33,6 +33,25 @@ def _prepare():
     return settings
 
 
+def _local_prefect(settings):
+    """Flows run in this command: start the temporary Prefect server now, so it boots in its
+    own process while the flows are imported here (``cchc.temporary_server``; None when a
+    server is configured), and Great Expectations' seconds of import in a thread beside them
+    (``expectations.validate.warm_up``), rather than after the first file is staged."""
+    from cchc.temporary_server import start_temporary_server
+
+    server = start_temporary_server(settings.service.prefect_api_url)
+    from cchc.pipeline import warm_up_validation
+
+    warm_up_validation()
+    return server
+
+
+def _ready(server) -> None:
+    if server is not None:
+        server.wait_ready()
+
+
 def _running_service(settings):
     """The ``cchc serve`` of this data folder, if one runs: the command hands it the work
     (no temporary Prefect server here; ``CCHC_LOCAL=1`` runs locally anyway)."""
@@ -85,9 +104,11 @@ def run_command(
 
     systems = system or settings.enabled_systems()
     service = _running_service(settings)
+    server = _local_prefect(settings) if service is None else None
     failed = 0
     for name in systems:
         source(name)  # unknown names stop here, with the known ones listed
+        _ready(server)
         try:
             if service is not None:
                 summary = _on_service(settings, service, f"{PULL_FLOWS[name].name}",
@@ -117,7 +138,10 @@ def ingest_command(
 
     service = _running_service(settings)
     if service is None:
+        server = _local_prefect(settings)
         from flows.ingest import ingest_file
+
+        _ready(server)
     failed = 0
     for path in paths:
         try:
@@ -144,9 +168,12 @@ def demo_command(
     Prefect, publish, and show the form-06 totals next to the published figures, the document
     figures, the dirt found and how to query."""
     settings = _prepare()
+    server = _local_prefect(settings)
     from cchc.console import console, print_demo_report, print_summary
     from cchc.simulator_process import running_simulator_process
     from flows.pull import PULL_FLOWS
+
+    _ready(server)
 
     sim = settings.simulator
     summaries = []

@@ -108,7 +108,7 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     from sources.pull import pull_to_parquet
 
     src = settings.source_settings(spec.system)
-    _warm_up_validation()
+    warm_up_validation()
     out_dir = new_staging_dir(settings, f"{spec.system}-pull")
     with spec.client_class().from_settings(src) as client:
         result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows,
@@ -130,7 +130,7 @@ def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: dat
     ))
 
 
-def _warm_up_validation() -> None:
+def warm_up_validation() -> None:
     """Get Great Expectations ready while the input is staged (expectations.validate.warm_up):
     staging runs in native code, so its seconds of import are hidden rather than added."""
     from expectations.validate import warm_up
@@ -168,7 +168,7 @@ def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     from sources.csv_stream import stage_plain_csv
     from sources.files import read_export
 
-    _warm_up_validation()
+    warm_up_validation()
     layouts = [spec.layout for spec in SOURCES]
     out_dir = new_staging_dir(settings, "file")
     if path.suffix.lower() == ".csv":

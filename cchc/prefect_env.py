@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cchc.config import Settings
 from cchc.prefect_template import start_from_template, template_applies
+from cchc.temporary_server import EPHEMERAL_APP, OWNER_ENV
 
 PREFECT_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -32,8 +33,6 @@ PREFECT_DEFAULTS: dict[str, str] = {
 
 
 log = logging.getLogger(__name__)
-
-EPHEMERAL_APP = "prefect.server.api.server:create_app"
 
 
 def configure_prefect(settings: Settings) -> None:
@@ -78,7 +77,8 @@ def orphaned_servers(prefect_home: Path) -> list[int]:
 
     Ours only: same user, Prefect's own ephemeral command line and marker variable, our
     PREFECT_HOME; orphaned: its parent is no longer a process of this Prefect home (it was
-    re-parented to init or a subreaper when the cchc command was killed)."""
+    re-parented to init or a subreaper when the cchc command was killed). A server cchc started
+    itself names its owner's pid; one Prefect started is judged by its parent's environment."""
     home = str(prefect_home)
     found: list[int] = []
     proc = Path("/proc")
@@ -96,6 +96,12 @@ def orphaned_servers(prefect_home: Path) -> list[int]:
             if env.get("PREFECT__SERVER_EPHEMERAL") != "1" or env.get("PREFECT_HOME") != home:
                 continue
             parent = _ppid(pid)
+            owner = env.get(OWNER_ENV)
+            if owner is not None:  # started by cchc.temporary_server: alive while its owner is
+                if str(parent) == owner:
+                    continue
+                found.append(pid)
+                continue
             try:
                 if _environ(parent).get("PREFECT_HOME") == home:
                     continue  # its cchc process is alive

@@ -27,7 +27,6 @@ import base64
 import contextlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import httpx
 
 from cchc.prefect_env import PREFECT_DEFAULTS
 from cchc.prefect_template import start_from_template
-from cchc.processes import free_port
+from cchc.processes import die_with_parent, free_port
 
 # Server-only settings. Leases on disk survive a server restart, so a slot taken just before a
 # restart is released by expiry instead of staying taken forever (the default keeps them in
@@ -126,15 +125,6 @@ def wait_healthy(api_url: str, timeout_s: float, proc: subprocess.Popen | None =
     return time.monotonic() - start
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: ask the kernel to send SIGTERM when the parent dies."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @dataclass
 class PrefectServer:
     """A running ``prefect server start`` child; use ``start_prefect_server`` to get one."""
@@ -217,7 +207,7 @@ def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=server_env(home, auth_string=auth_string, database_url=database_url),
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     server = PrefectServer(proc, api_url, home, log_path, startup_s=0.0, auth_string=auth_string)
     try:
