@@ -1,7 +1,8 @@
 """`cchc lake upkeep`: the DuckLake's maintenance by hand (the service runs it weekly).
 
 Merges small files, expires snapshots by the retention rule and deletes the files no kept
-snapshot needs (``warehouse.upkeep``). On the file backend there is nothing to do: it says so.
+snapshot needs (``warehouse.upkeep``). On the DuckDB file backend it compacts the file instead
+(``warehouse.upkeep.compact_file``): the row groups loads left partly filled are merged.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ def upkeep_command(
         = False,
 ) -> None:
     """Merge small files, expire snapshots (keeping every published one of the last
-    [warehouse] keep_published_months months) and delete files no kept snapshot needs.
-    Holds the writer lock like any load."""
+    [warehouse] keep_published_months months) and delete files no kept snapshot needs. On
+    the DuckDB file backend: compact the file. Holds the writer lock like any load."""
     from cchc.config import load_settings
     from warehouse.lake import is_lake
     from warehouse.lock import WarehouseBusy
@@ -30,8 +31,18 @@ def upkeep_command(
 
     settings = load_settings()
     if not is_lake(settings):
-        typer.echo("lake upkeep is for the ducklake backend ([warehouse] backend = "
-                   "\"ducklake\"); the DuckDB file backend needs none: nothing done")
+        if dry_run:
+            typer.echo("the DuckDB file backend's upkeep compacts the file; nothing done")
+            return
+        from warehouse.upkeep import compact_file
+
+        try:
+            done = compact_file(settings)
+        except WarehouseBusy as exc:
+            typer.secho(str(exc), fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"the warehouse file is compacted ({done['seconds']:.1f} s; "
+                   f"{done['bytes_before']:,} → {done['bytes_after']:,} bytes)")
         return
     try:
         r = run_upkeep(settings, dry_run=dry_run)

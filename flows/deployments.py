@@ -119,7 +119,7 @@ def pull_concurrency():
 
 def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list[DeploymentSpec]:
     """The deployments, pulls first (in ``refs.pulls`` order), then ingest, then freshness,
-    then (lake backend only) the upkeep."""
+    then the upkeep."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
@@ -171,17 +171,17 @@ def deployment_specs(settings: Settings, refs: FlowRefs = DEFAULT_FLOWS) -> list
         "tags": [*refs.tags, "alert"],
         **common,
     }))
-    if settings.warehouse.backend == "ducklake":
-        specs.append(DeploymentSpec(refs.upkeep, {
-            "schedules": [Cron(UPKEEP_CRON, timezone=svc.timezone)],
-            "description": (
-                "Merge the lake's small files, expire snapshots (every published one of the "
-                f"last {settings.warehouse.keep_published_months} months is kept) and delete "
-                "files no kept snapshot needs."),
-            "tags": [*refs.tags, "upkeep"],
-            "concurrency_limit": 1,
-            **common,
-        }))
+    specs.append(DeploymentSpec(refs.upkeep, {
+        "schedules": [Cron(UPKEEP_CRON, timezone=svc.timezone)],
+        "description": (
+            "Merge the lake's small files, expire snapshots (every published one of the "
+            f"last {settings.warehouse.keep_published_months} months is kept) and delete "
+            "files no kept snapshot needs." if settings.warehouse.backend == "ducklake" else
+            "Compact the warehouse file: merge the row groups loads left partly filled."),
+        "tags": [*refs.tags, "upkeep"],
+        "concurrency_limit": 1,
+        **common,
+    }))
     if settings.service.work_pool:  # work items need workers: not in the embedded default
         specs.append(DeploymentSpec(refs.district, {
             "description": "Load one district's export files (a work item of load-scope).",

@@ -1,4 +1,5 @@
-"""The weekly lake upkeep (served as ``lake-upkeep/cchc`` on the ducklake backend only)."""
+"""The weekly warehouse upkeep (served as ``lake-upkeep/cchc``): the lake's maintenance on the
+ducklake backend, the file's compaction on the DuckDB file backend."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from cchc.names import WRITER_LIMIT
 @flow(name="lake-upkeep", log_prints=True)
 def lake_upkeep() -> dict:
     """Merge small files, expire snapshots by the retention rule, delete unneeded files
-    (``warehouse.upkeep``), holding the writer slot like any load. On the file backend it
-    does nothing (the deployment is not registered there)."""
+    (``warehouse.upkeep``), holding the writer slot like any load. On the file backend:
+    merge the row groups loads left partly filled (``warehouse.upkeep.compact_file``)."""
     from warehouse.lake import is_lake
-    from warehouse.upkeep import run_upkeep
+    from warehouse.upkeep import compact_file, run_upkeep
 
     settings = load_settings()
     logger = get_run_logger()
     if not is_lake(settings):
-        logger.info("the warehouse is a DuckDB file: no lake upkeep needed")
-        return {}
+        with concurrency(WRITER_LIMIT, occupy=1, strict=False):
+            done = compact_file(settings)
+        logger.info("warehouse file compacted in %.1f s (%d → %d bytes)", done["seconds"],
+                    done["bytes_before"], done["bytes_after"])
+        return done
     with concurrency(WRITER_LIMIT, occupy=1, strict=False):
         report = run_upkeep(settings)
     logger.info("lake upkeep: %d of %d snapshot(s) expired, %d file(s) merged, %d deleted "

@@ -21,22 +21,24 @@ def test_every_deployment_is_declared_once(settings) -> None:
     names = [f"{d.flow_name}/{d.name}" for d in deployments]
     assert names == [f"onestop-pull/{DEPLOYMENT_NAME}", f"eoffice-pull/{DEPLOYMENT_NAME}",
                      f"ingest-file/{DEPLOYMENT_NAME}",
-                     f"freshness-check/{DEPLOYMENT_NAME}"]
+                     f"freshness-check/{DEPLOYMENT_NAME}", f"lake-upkeep/{DEPLOYMENT_NAME}"]
     for d in deployments:
         assert d.entrypoint == d.entrypoint.replace(":", ".")  # a module path, not a file path
 
 
-def test_the_lake_upkeep_is_weekly_and_only_on_the_lake(settings) -> None:
+def test_the_upkeep_is_weekly_on_either_backend(settings) -> None:
     from dataclasses import replace
 
     from cchc.config import WarehouseSettings
 
     on_lake = replace(settings, warehouse=WarehouseSettings(backend="ducklake"))
-    names = [f"{d.flow_name}/{d.name}" for d in build_deployments(on_lake)]
-    assert names[-1] == f"lake-upkeep/{DEPLOYMENT_NAME}"
-    [schedule] = deployment_specs(on_lake)[-1].options["schedules"]
-    assert (schedule.cron, schedule.timezone) == ("30 3 * * 0", "Asia/Ho_Chi_Minh")
-    assert "lake-upkeep" not in str(build_deployments(settings))
+    for backend, what in ((on_lake, "small files"), (settings, "Compact the warehouse file")):
+        names = [f"{d.flow_name}/{d.name}" for d in build_deployments(backend)]
+        assert names[-1] == f"lake-upkeep/{DEPLOYMENT_NAME}"
+        spec = deployment_specs(backend)[-1]
+        [schedule] = spec.options["schedules"]
+        assert (schedule.cron, schedule.timezone) == ("30 3 * * 0", "Asia/Ho_Chi_Minh")
+        assert what in spec.options["description"]
 
 
 def test_nightly_pull_uses_the_configured_cron_in_local_time(settings) -> None:
@@ -77,6 +79,8 @@ def test_pull_deployments_run_one_at_a_time_and_cancel_collisions(settings) -> N
         if d.flow_name.endswith("-pull"):
             assert d.concurrency_limit == 1, d.flow_name
             assert d.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
+        elif d.flow_name == "lake-upkeep":
+            assert d.concurrency_limit == 1  # a weekly job: never two at once
         else:
             assert d.concurrency_limit is None, d.flow_name  # inbox files are never cancelled
 

@@ -200,3 +200,31 @@ def test_run_query_reads_but_cannot_reach_other_files(settings: Settings, units_
         run_query(con, "SELECT * FROM read_csv('/etc/hostname')")
     with pytest.raises(duckdb.Error):
         con.execute("SET enable_external_access = true")
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(
+        f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')").fetchone()[0]
+
+
+def test_the_publish_leaves_row_groups_as_loaded_and_compact_merges_them(
+        settings: Settings, units_csv: Path) -> None:
+    """A load's partly filled row groups are merged by the upkeep's compaction, not by the
+    CHECKPOINT of the publish after the load (which would rewrite all the load appended)."""
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        wh.con.execute("CREATE TABLE scratch (n BIGINT)")
+        for _ in range(3):  # three loads of 1.1 row groups each
+            with wh.transaction():
+                wh.con.execute("INSERT INTO scratch SELECT range FROM range(135000)")
+        wh.publish()
+        loaded = _row_groups(wh.con, "scratch")
+        assert loaded == 6
+        wh.compact()
+        assert _row_groups(wh.con, "scratch") < loaded  # partly filled row groups merged
+        assert wh.con.execute("SELECT count(*), sum(n) FROM scratch").fetchone() == (
+            405_000, 3 * sum(range(135_000)))
+    published = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        assert _row_groups(published, "scratch") == loaded  # as published, before compaction
+    finally:
+        published.close()
