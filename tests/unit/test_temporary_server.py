@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from cchc.prefect_env import orphaned_servers
+from cchc.prefect_template import start_from_template
 from cchc.temporary_server import OWNER_ENV, start_temporary_server, wanted
 
 pytestmark = pytest.mark.server
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.server
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "prefect"
     home.mkdir()
+    start_from_template(home)  # as configure_prefect does: no migrations at the server's start
     monkeypatch.setenv("PREFECT_HOME", str(home))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.delenv("CCHC_TEMPORARY_SERVER", raising=False)
