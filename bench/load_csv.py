@@ -16,7 +16,8 @@ raised the command's peak memory from "load peak growth MiB".
 
 An export past 1 GiB (5M dossiers are 3 GiB) is taken because the bench's settings file raises
 ``[ingest] max_csv_mb`` to the file's size, as a user with such exports would; ``--setting``
-adds lines to that file (e.g. ``--setting 'duckdb_memory_limit = "512MB"'``).
+adds lines to that file (e.g. ``--setting 'duckdb_memory_limit = "512MB"'``, or
+``--setting 'ingest.load_memory_limit = "256MB"'`` for a key of the ``[ingest]`` table).
 
     .venv/bin/python bench/load_csv.py --rows 1000000 [--rows 5000000 ...] [--workdir DIR]
 
@@ -134,10 +135,13 @@ def _data_rows(csv: Path) -> int:
 
 
 def settings_file(workdir: Path, csv: Path, settings: list[str]) -> Path:
-    """The cchc settings the run uses: a CSV limit that takes the file, plus ``settings``."""
+    """The cchc settings the run uses: a CSV limit that takes the file, plus ``settings``
+    (``ingest.<key> = value`` lines go into the ``[ingest]`` table, beside the CSV limit)."""
     path = workdir / "cchc-bench.toml"
     max_csv_mb = max(1024, -(-csv.stat().st_size // 2**20) + 1)
-    path.write_text("\n".join([*settings, "[ingest]", f"max_csv_mb = {max_csv_mb}", ""]))
+    top = [line for line in settings if not line.startswith("ingest.")]
+    ingest = [line.removeprefix("ingest.") for line in settings if line.startswith("ingest.")]
+    path.write_text("\n".join([*top, "[ingest]", f"max_csv_mb = {max_csv_mb}", *ingest, ""]))
     return path
 
 
