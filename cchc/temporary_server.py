@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cchc.processes import die_with_parent
+from cchc.processes import die_with_parent, terminate
 
 EPHEMERAL_APP = "prefect.server.api.server:create_app"
 OWNER_ENV = "CCHC_TEMPORARY_SERVER_OWNER"  # the pid of the command the server belongs to
@@ -93,14 +93,7 @@ class TemporaryServer:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it lingers."""
-        if self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc, timeout_s)
 
 
 def _spawn(listening: socket.socket) -> subprocess.Popen:

@@ -39,7 +39,7 @@ import httpx
 
 from cchc.prefect_env import PREFECT_DEFAULTS
 from cchc.prefect_template import start_from_template
-from cchc.processes import die_with_parent, free_port
+from cchc.processes import die_with_parent, free_port, terminate
 
 # Server-only settings. Leases on disk survive a server restart, so a slot taken just before a
 # restart is released by expiry instead of staying taken forever (the default keeps them in
@@ -147,14 +147,7 @@ class PrefectServer:
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM, then SIGKILL if it does not stop in time."""
-        if self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        terminate(self.proc, timeout_s)
 
 
 DATABASE_ENV = "PREFECT_API_DATABASE_CONNECTION_URL"
