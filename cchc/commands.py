@@ -38,9 +38,16 @@ def _local_prefect(settings):
     own process while the flows are imported here (``cchc.temporary_server``; None when a
     server is configured), and Great Expectations' seconds of import in a thread beside them
     (``expectations.validate.warm_up``), rather than after the first file is staged."""
+    import sys
+
     from cchc.temporary_server import start_temporary_server
 
-    server = start_temporary_server(settings.service.prefect_api_url)
+    if "prefect.settings" in sys.modules:
+        # Prefect read its settings at import and would not see PREFECT_API_URL: it starts its
+        # own server (correct, only slower); the CLI tests catch this ordering mistake.
+        server = None
+    else:
+        server = start_temporary_server(settings.service.prefect_api_url)
     from cchc.pipeline import warm_up_validation
 
     warm_up_validation()
@@ -96,6 +103,8 @@ def run_command(
 
     One system failing does not stop the others; the command exits 1 if any failed."""
     settings = _prepare()
+    service = _running_service(settings)
+    server = _local_prefect(settings) if service is None else None  # before Prefect's import
     from rich.markup import escape
 
     from cchc.console import console, print_summary
@@ -103,8 +112,6 @@ def run_command(
     from sources.registry import source
 
     systems = system or settings.enabled_systems()
-    service = _running_service(settings)
-    server = _local_prefect(settings) if service is None else None
     failed = 0
     for name in systems:
         source(name)  # unknown names stop here, with the known ones listed
@@ -138,7 +145,7 @@ def ingest_command(
 
     service = _running_service(settings)
     if service is None:
-        server = _local_prefect(settings)
+        server = _local_prefect(settings)  # before Prefect's import
         from flows.ingest import ingest_file
 
         _ready(server)
@@ -168,7 +175,7 @@ def demo_command(
     Prefect, publish, and show the form-06 totals next to the published figures, the document
     figures, the dirt found and how to query."""
     settings = _prepare()
-    server = _local_prefect(settings)
+    server = _local_prefect(settings)  # before Prefect's import
     from cchc.console import console, print_demo_report, print_summary
     from cchc.simulator_process import running_simulator_process
     from flows.pull import PULL_FLOWS

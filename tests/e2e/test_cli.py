@@ -105,6 +105,20 @@ def test_ingest_goes_on_past_rejected_files_and_exits_1(env: dict[str, str], tmp
     assert "bad.xlsx" in out.stdout and "hdr[red].csv" in out.stdout  # shown as it is
 
 
+def test_ingest_runs_its_flows_on_the_server_it_started_first(env: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    """``cchc ingest`` starts its temporary Prefect server before Prefect is imported
+    (cchc.temporary_server); had Prefect been imported first, it would start one of its own at
+    the first API call and say so at INFO."""
+    good = export_dossiers(tmp_path / "good.csv", options=simulator_options(**SIM),
+                           date_from=date(2021, 1, 1), date_to=date(2021, 1, 31)).path
+    out = cchc("ingest", str(good), env={**env, "PREFECT_LOGGING_ROOT_LEVEL": "INFO"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "succeeded" in out.stdout
+    assert "Beginning flow run" in out.stdout + out.stderr  # INFO reached the output
+    assert "Starting temporary server" not in out.stdout + out.stderr
+
+
 def test_print_summary_shows_markup_in_data_literally(capsys) -> None:
     from cchc.console import print_summary
 
