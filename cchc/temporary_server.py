@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cchc.processes import die_with_parent, terminate
+from cchc.processes import die_with_parent, terminate, wait_until_healthy
 
 EPHEMERAL_APP = "prefect.server.api.server:create_app"
 OWNER_ENV = "CCHC_TEMPORARY_SERVER_OWNER"  # the pid of the command the server belongs to
@@ -72,24 +72,11 @@ class TemporaryServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> float:
-        """Block until the API answers; returns the seconds since the start."""
-        import httpx
-
-        deadline = self.started + timeout_s
-        while True:
-            code = self.proc.poll()
-            if code is not None:
-                raise RuntimeError(f"the temporary Prefect server exited with code {code}")
-            try:
-                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
-                    return time.monotonic() - self.started
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"the temporary Prefect server did not answer on "
-                                   f"{self.api_url} within {timeout_s:.0f} s")
-            time.sleep(0.1)
+        """Block until the API answers (fails at once if the child exits); returns the
+        seconds since the start."""
+        wait_until_healthy(f"{self.api_url}/health", self.proc, timeout_s,
+                           "the temporary Prefect server")
+        return time.monotonic() - self.started
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it lingers."""

@@ -20,13 +20,12 @@ def lake_upkeep() -> dict:
 
     settings = load_settings()
     logger = get_run_logger()
-    if not is_lake(settings):
-        with concurrency(WRITER_LIMIT, occupy=1, strict=False):
-            done = compact_file(settings)
-        logger.info("warehouse file compacted in %.1f s (%d → %d bytes)", done["seconds"],
-                    done["bytes_before"], done["bytes_after"])
-        return done
     with concurrency(WRITER_LIMIT, occupy=1, strict=False):
+        if not is_lake(settings):
+            done = compact_file(settings)
+            logger.info("warehouse file compacted in %.1f s (%d → %d bytes)", done["seconds"],
+                        done["bytes_before"], done["bytes_after"])
+            return done
         report = run_upkeep(settings)
     logger.info("lake upkeep: %d of %d snapshot(s) expired, %d file(s) merged, %d deleted "
                 "(files %d → %d)", report.snapshots_expired, report.snapshots_before,

@@ -440,7 +440,6 @@ class Warehouse:
         marker.unlink(missing_ok=True)
         return published
 
-
     # -- storage ---------------------------------------------------------------------------
 
     def compact(self) -> None:
