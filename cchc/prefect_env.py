@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cchc.config import Settings
 from cchc.prefect_template import start_from_template, template_applies
-from cchc.temporary_server import EPHEMERAL_APP, OWNER_ENV
+from cchc.temporary_server import EPHEMERAL_APP, OWNER_ENV, PREFECT_EPHEMERAL_APP
 
 PREFECT_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -90,7 +90,9 @@ def orphaned_servers(prefect_home: Path) -> list[int]:
             continue
         pid = int(entry.name)
         try:
-            if entry.stat().st_uid != uid or EPHEMERAL_APP not in _cmdline(pid):
+            if entry.stat().st_uid != uid:
+                continue
+            if not any(app in _cmdline(pid) for app in (EPHEMERAL_APP, PREFECT_EPHEMERAL_APP)):
                 continue
             env = _environ(pid)
             if env.get("PREFECT__SERVER_EPHEMERAL") != "1" or env.get("PREFECT_HOME") != home:

@@ -5,7 +5,8 @@ the command then imports Prefect's server modules itself (≈ 5 s of CPU, only t
 process), and the child imports them again and registers every block type in the database (≈ 5 s
 more) before it answers: ≈ 14 s before a flow could begin on a 2-core machine, longer than most
 small loads. cchc starts the same child (Prefect's own application factory, in its ephemeral
-mode, with its own command line) before it imports the flows, so the child boots on one core
+mode, with write transactions that wait for SQLite's lock: ``cchc.prefect_sqlite``) before it
+imports the flows, so the child boots on one core
 while the command imports polars, DuckDB and the flows on the other, and points Prefect at it
 with ``PREFECT_API_URL``. Block types are not registered: the temporary server has no UI (Prefect
 turns it off) and cchc's flows use no blocks; ``cchc serve``'s server registers them as usual.
@@ -32,7 +33,8 @@ from pathlib import Path
 
 from cchc.processes import die_with_parent, terminate, wait_until_healthy
 
-EPHEMERAL_APP = "prefect.server.api.server:create_app"
+EPHEMERAL_APP = "cchc.prefect_sqlite:create_app"  # Prefect's factory, immediate transactions
+PREFECT_EPHEMERAL_APP = "prefect.server.api.server:create_app"  # Prefect's own temporary server
 OWNER_ENV = "CCHC_TEMPORARY_SERVER_OWNER"  # the pid of the command the server belongs to
 STARTUP_TIMEOUT_S = 180.0
 SERVER_ENV = {

@@ -193,7 +193,7 @@ def start_prefect_server(home: Path, host: str = "127.0.0.1", port: int = 0,
     log_path = log_path or home / "server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     api_url = f"http://{host}:{port}/api"
-    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port),
+    cmd = [sys.executable, "-m", "cchc.prefect_sqlite", "server", "start", "--host", host, "--port", str(port),
            "--analytics-off"]
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
