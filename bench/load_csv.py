@@ -47,8 +47,8 @@ CCHC = Path(sys.executable).with_name("cchc")
 SAMPLE_S = 0.05
 TIMINGS = re.compile(r"(?:stage|load|publish) timings: (\{.*?\})")
 # inside "parts" (the wall time of all parts): a part's stages, the writes of one part overlapping
-# the preparation (read … validate) of the next, and the writes inside write_with_commit
-NESTED = {"read", "transform", "duplicates", "validate", "write_with_commit", "write_quarantine",
+# the preparation (read … plan) of the next, and the writes inside write_with_commit
+NESTED = {"read", "transform", "duplicates", "validate", "plan", "write_with_commit", "write_quarantine",
           "write_raw", "write_core"}
 GROWTH = re.compile(r"load peak growth MiB: (\{.*?\})")
 CPU = re.compile(r"(?:stage|load|publish) cpu seconds: (\{.*?\})")

@@ -35,7 +35,7 @@ from cchc.staging import (
     staging_folder,
     write_manifest,
 )
-from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN
+from sources.fields import WITHHELD_COLUMN
 from sources.registry import SOURCES, source
 from sources.spec import SourceSpec
 from sources.window import iso_z, parse_instant, pull_window
@@ -204,20 +204,6 @@ def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
 
 
 # --------------------------------------------------------------------------- load
-
-
-def _raw_rows(spec: SourceSpec, raw: pl.DataFrame, hashes: pl.Series) -> pl.DataFrame:
-    """Raw fields plus provenance, shaped like the raw-versions table (load_id added later)."""
-    extra = []
-    if "withheld" in spec.raw_table.column_names:
-        extra.append(pl.col(WITHHELD_COLUMN).alias("withheld") if WITHHELD_COLUMN in raw.columns
-                     else pl.lit(None, pl.String).alias("withheld"))
-    return raw.select(
-        *[pl.col(f) for f in spec.fields.raw_fields],
-        *extra,
-        pl.col(SOURCE_COLUMN).alias("source"),
-        pl.col(SOURCE_ROW_COLUMN).cast(pl.Int64).alias("source_row"),
-    ).with_columns(hashes.alias("row_hash"))
 
 
 def _gates(spec: SourceSpec, batch: StagedBatch) -> list[str]:
@@ -409,13 +395,14 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     """Transform, validate and write each part; returns the aggregated dq_results rows.
 
     Two parts are in flight at most: while DuckDB writes part *k* (native code, the GIL
-    released), a second thread reads, transforms and validates part *k + 1*, so a load keeps
-    both cores busy (docs/performance.md). The parts are still written one at a time, in
+    released), a second thread reads, transforms, validates part *k + 1* and plans its writes
+    (``cchc.part_writes``), so a load keeps both cores busy (docs/performance.md). The parts are still written one at a time, in
     order, each in its own transaction; the exact-duplicate check runs in part order in the
     preparing thread, so which copy of a row counts as the first does not change."""
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
 
+    from cchc.part_writes import plan_part
     from warehouse.reference import transform_reference
 
     clock = clock or StageClock()
@@ -427,9 +414,10 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     seen = [pl.Series("row_hash", [], dtype=pl.UInt128)]
 
     def prepare(part: str):
-        *checked, seen[0] = check_part(spec, part, s, settings, to_core, ctx, seen[0], dq,
-                                       q_reasons, w_reasons, clock)
-        return checked
+        raw, core, checked, bad, warned, seen[0] = check_part(
+            spec, part, s, settings, to_core, ctx, seen[0], dq, q_reasons, w_reasons, clock)
+        with clock.stage("plan"):  # the writes' polars work, off the writer's thread
+            return plan_part(spec, load_id, raw, core, checked, bad, warned)
 
     with clock.stage("parts"), ThreadPoolExecutor(max_workers=1,
                                                   thread_name_prefix="cchc-prepare") as pool:
@@ -440,12 +428,12 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
         pending = submit(batch.parts[0]) if batch.parts else None
         try:
             for following in [*batch.parts[1:], None] if batch.parts else []:
-                raw, core, checked, bad, warned = pending.result()
+                planned = pending.result()
                 # the next part is prepared while this one is written
                 pending = submit(following) if following is not None else None
                 with clock.stage("write_with_commit"), wh.transaction():
-                    _write_part(wh, spec, s, load_id, raw, core, checked, bad, warned, clock)
-                del raw, core, checked, bad, warned  # freed before the next part is taken
+                    _write_part(wh, planned, s, clock)
+                del planned  # freed before the next part is taken
         finally:
             if pending is not None:
                 pending.cancel()
@@ -526,28 +514,11 @@ def _first_seen(hashes: pl.Series, seen: pl.Series) -> tuple[pl.Series, pl.Serie
     return first, pl.concat([seen, keys.filter(first)], rechunk=False)
 
 
-def _write_part(wh, spec: SourceSpec, s: LoadSummary, load_id: str, raw: pl.DataFrame,
-                core: pl.DataFrame, checked, bad: pl.Series, warned: pl.Series,
-                clock: StageClock) -> None:
-    """Quarantine the rows that failed a critical check; keep and merge the others."""
-    lid = pl.lit(load_id).alias("load_id")
-    with clock.stage("write_quarantine"):
-        quarantined = _raw_rows(spec, raw.filter(bad), core["row_hash"].filter(bad)).with_columns(
-            checked.critical.filter(bad).alias("reasons"), lid
-        )
-        wh.write(spec.quarantine_table, quarantined.select(spec.quarantine_table.column_names))
-    with clock.stage("write_raw"):
-        good_raw = _raw_rows(spec, raw.filter(~bad), core["row_hash"].filter(~bad)).with_columns(lid)
-        s.rows_new_versions += wh.write(spec.raw_table,
-                                        good_raw.select(spec.raw_table.column_names)).inserted
-    with clock.stage("write_core"):
-        good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
-        merged = wh.write(spec.core_table, good.select(spec.core_table.column_names))
-    s.core_inserted += merged.inserted
-    s.core_updated += merged.updated
-    s.rows_quarantined += int(bad.sum())
-    s.rows_loaded += int((~bad).sum())
-    s.rows_warned += int((warned & ~bad).sum())
+def _write_part(wh, planned, s: LoadSummary, clock: StageClock) -> None:
+    """Write one part :func:`cchc.part_writes.plan_part` planned, in the caller's transaction."""
+    from cchc.part_writes import write_part
+
+    write_part(wh, planned, s, clock)
 
 
 def _accumulate(into: dict[tuple, dict], results: list[dict]) -> None:

@@ -25,6 +25,7 @@ import polars as pl
 
 from cchc import pipeline
 from cchc.config import Settings
+from cchc.part_writes import plan_part
 from cchc.stage_clock import StageClock
 from sources.registry import source
 from sources.spec import SourceSpec
@@ -137,7 +138,9 @@ def write_prepared(wh, spec: SourceSpec, prepared: PreparedBatch, load_id: str,
         core = core.drop(CRITICAL, WARNINGS)
         bad = checked.critical.list.len() > 0
         warned = checked.warnings.list.len() > 0
-        pipeline._write_part(wh, spec, summary, load_id, raw, core, checked, bad, warned, clock)
+        planned = plan_part(spec, load_id, raw, core, checked, bad, warned)
+        del raw, core, checked
+        pipeline._write_part(wh, planned, summary, clock)
 
     if lake.is_lake(wh.settings):
         with clock.stage("write_with_commit"), wh.transaction():

@@ -198,15 +198,10 @@ def _replace(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
     return _append(con, table)
 
 
-def write_frame(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    frame: pl.DataFrame,
-    load_id: str | None = None,
-    *,
-    personal: bool = False,
-) -> WriteResult:
-    """Write ``frame`` into ``table`` by its strategy; the caller owns the transaction.
+def prepare_frame(table: Table, frame: pl.DataFrame, load_id: str | None = None, *,
+                  personal: bool = False) -> pl.DataFrame:
+    """``frame`` made ready for :func:`write_prepared`, in polars alone (no connection): the
+    table's columns and types, personal data masked unless ``personal``, one row per key.
 
     Unless ``personal`` (a companion table in the personal-data file, ``warehouse.personal``),
     personal-data columns are written NULL and personal values quoted in reasons and messages
@@ -219,6 +214,13 @@ def write_frame(
         if not table.key:
             raise ValueError(f"{table.name}: strategy {table.strategy} needs a key")
         frame = _one_per_key(table, frame, newest=table.strategy is Strategy.MERGE)
+    return frame
+
+
+def write_prepared(con: duckdb.DuckDBPyConnection, table: Table,
+                   frame: pl.DataFrame) -> WriteResult:
+    """Write a frame :func:`prepare_frame` made ready, by the table's strategy; the caller owns
+    the transaction."""
     if frame.height == 0 and table.strategy is not Strategy.REPLACE:
         return WriteResult()
     match table.strategy:
@@ -236,3 +238,16 @@ def write_frame(
         raise ValueError(f"unknown strategy {table.strategy!r}")
     finally:
         con.unregister(FRAME)
+
+
+def write_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame,
+    load_id: str | None = None,
+    *,
+    personal: bool = False,
+) -> WriteResult:
+    """Write ``frame`` into ``table`` by its strategy (:func:`prepare_frame`, then
+    :func:`write_prepared`); the caller owns the transaction."""
+    return write_prepared(con, table, prepare_frame(table, frame, load_id, personal=personal))

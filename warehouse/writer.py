@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from warehouse.publish import build_snapshot, record_snapshot
 from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
-from warehouse.strategies import WriteResult, conform, write_frame
+from warehouse.strategies import WriteResult, conform, prepare_frame, write_prepared
 from warehouse.tables import DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
@@ -61,6 +62,29 @@ def _session_warehouse(settings: Settings) -> Warehouse | None:
     if wh is not None and wh.settings.warehouse_path == settings.warehouse_path:
         return wh
     return None
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A frame made ready for ``table`` in polars alone (:func:`prepare_write`): what a write
+    costs besides DuckDB's own work, done where it does not hold up the writer (a load prepares
+    a part's writes in the thread that transforms it, docs/performance.md)."""
+
+    table: Table
+    main: pl.DataFrame  # for the main file: personal data NULL, quoted values masked
+    companion: pl.DataFrame | None  # for the personal-data file, when the table has one
+
+
+def prepare_write(table: Table, frame: pl.DataFrame, load_id: str | None = None) -> PreparedWrite:
+    """Conform ``frame`` to ``table``, split off its personal data (``warehouse.personal``) and
+    keep one row per key; no connection needed."""
+    companion_table = COMPANIONS.get(table.name)
+    companion = None
+    if companion_table is not None:
+        frame = conform(table, frame, load_id)
+        companion = prepare_frame(companion_table, frame.select(companion_table.column_names),
+                                  personal=True)
+    return PreparedWrite(table, prepare_frame(table, frame, load_id), companion)
 
 
 class UnfinishedLoadError(RuntimeError):
@@ -281,10 +305,14 @@ class Warehouse:
         Inside ``transaction()`` the write joins the load's transaction; outside it, the write
         is its own transaction, so it is never applied in part.
         """
+        return self.write_prepared(prepare_write(table, frame, load_id))
+
+    def write_prepared(self, prepared: PreparedWrite) -> WriteResult:
+        """Write what :func:`prepare_write` made ready (in another thread, say), as ``write``."""
         if self._in_transaction:
-            return self._write(table, frame, load_id)
+            return self._write(prepared)
         with self.transaction():
-            return self._write(table, frame, load_id)
+            return self._write(prepared)
 
     def write_seed(self, table: Table, frame: pl.DataFrame) -> bool:
         """Rewrite a seed table only when its content changed (its hash is kept in
@@ -298,14 +326,11 @@ class Warehouse:
         audit.set_seed_fingerprint(self.con, table.name, fingerprint)
         return True
 
-    def _write(self, table: Table, frame: pl.DataFrame, load_id: str | None) -> WriteResult:
+    def _write(self, prepared: PreparedWrite) -> WriteResult:
         """Personal-data columns to the companion table, the rest (them NULL) to the main one."""
-        companion = COMPANIONS.get(table.name)
-        if companion is not None:
-            frame = conform(table, frame, load_id)
-            write_frame(self._personal, companion, frame.select(companion.column_names),
-                        personal=True)  # fmt: skip
-        return write_frame(self.con, table, frame, load_id)
+        if prepared.companion is not None:
+            write_prepared(self._personal, COMPANIONS[prepared.table.name], prepared.companion)
+        return write_prepared(self.con, prepared.table, prepared.main)
 
     def personal(self, table: Table | str, keys: list[Any]) -> pl.DataFrame:
         """The personal data of the given rows (authorised use only: never published).
