@@ -18,20 +18,30 @@ cchc.prefect_sqlite server start …``, Prefect's own command line) and a comman
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 _PATCHED = "_cchc_immediate"
 
 
-def take_write_lock_at_begin() -> None:
-    """Make the SQLite configuration begin every transaction it opens ``IMMEDIATE``."""
+def take_write_lock_at_begin() -> bool:
+    """Make the SQLite configuration begin every transaction it opens ``IMMEDIATE``; False
+    (and a warning) when this Prefect's configuration is not the one this was written for:
+    the server then runs as Prefect made it, with its 2-s retries."""
     from prefect.server.database.configurations import AioSqliteConfiguration
 
     begin = AioSqliteConfiguration.begin_transaction
     if getattr(begin, _PATCHED, False):
-        return
+        return True
+    if "with_for_update" not in inspect.signature(begin).parameters:
+        log.warning("Prefect's SQLite configuration has changed (no with_for_update): its "
+                    "transactions stay DEFERRED")
+        return False
 
     @asynccontextmanager
     async def begin_immediate(self: Any, session: Any,
@@ -42,6 +52,7 @@ def take_write_lock_at_begin() -> None:
 
     setattr(begin_immediate, _PATCHED, True)
     AioSqliteConfiguration.begin_transaction = begin_immediate  # type: ignore[method-assign]
+    return True
 
 
 def create_app() -> Any:

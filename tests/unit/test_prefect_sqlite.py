@@ -59,7 +59,20 @@ def test_prefect_alone_reads_without_the_write_lock(database: Path) -> None:
 
 
 def test_patched_transactions_hold_the_write_lock_from_begin(database: Path) -> None:
-    take_write_lock_at_begin()
-    take_write_lock_at_begin()  # idempotent: one wrapper, not two
+    assert take_write_lock_at_begin()
+    assert take_write_lock_at_begin()  # idempotent: one wrapper, not two
     assert asyncio.run(_read_in_a_transaction(database))
     assert not _another_writer_refused(database)  # released at the end of the transaction
+
+
+def test_an_unknown_configuration_is_left_as_prefect_made_it(
+        database: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A Prefect whose begin_transaction changed shape is not patched blindly."""
+
+    def begin_transaction(self, session):  # another signature
+        raise AssertionError("not called")
+
+    monkeypatch.setattr(AioSqliteConfiguration, "begin_transaction", begin_transaction)
+    assert not take_write_lock_at_begin()
+    assert AioSqliteConfiguration.begin_transaction is begin_transaction
+    assert "stay DEFERRED" in caplog.text
