@@ -36,6 +36,7 @@ from sources.layout import label_key
 from sources.pull import Redact
 
 _BOM = b"\xef\xbb\xbf"
+STAGING_ROW_GROUP_ROWS = 50_000  # rows a staged part's parquet row group holds
 _FOOTER_STARTS = ("tổng số", "tổng cộng", "người lập")
 
 
@@ -153,6 +154,9 @@ def stage_plain_csv(
         frame.sink_parquet(
             pl.PartitionBy(out_dir, max_rows_per_file=rows_per_part, approximate_bytes_per_file=None),
             mkdir=True,
+            # the sink holds a row group per file in memory: polars' default (≈ 512k rows)
+            # raised staging's peak by 460 MiB at 1M dossiers, 50k rows by 190 MiB, as fast
+            row_group_size=STAGING_ROW_GROUP_ROWS,
         )
     except pl.exceptions.PolarsError:  # e.g. invalid UTF-8 further down: the general reader decodes it
         shutil.rmtree(out_dir, ignore_errors=True)
