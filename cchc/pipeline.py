@@ -396,9 +396,10 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
     Two parts are in flight at most: while DuckDB writes part *k* (native code, the GIL
     released), a second thread reads, transforms, validates part *k + 1* and plans its writes
-    (``cchc.part_writes``), so a load keeps both cores busy (docs/performance.md). The parts are still written one at a time, in
-    order, each in its own transaction; the exact-duplicate check runs in part order in the
-    preparing thread, so which copy of a row counts as the first does not change."""
+    (``cchc.part_writes``), so a load keeps both cores busy (docs/performance.md). The parts
+    are still written one at a time, in order, each in its own transaction; the
+    exact-duplicate check runs in part order in the preparing thread, so which copy of a row
+    counts as the first does not change."""
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
 
