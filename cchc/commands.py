@@ -48,6 +48,10 @@ def _local_prefect(settings):
         server = None
     else:
         server = start_temporary_server(settings.service.prefect_api_url)
+    if server is not None:
+        from cchc.temporary_server import without_heartbeats
+
+        without_heartbeats()
     from cchc.pipeline import warm_up_validation
 
     warm_up_validation()

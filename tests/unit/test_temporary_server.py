@@ -89,6 +89,32 @@ def test_the_server_dies_with_a_killed_command(home: Path, tmp_path: Path) -> No
     assert not _alive(server_pid)
 
 
+@pytest.mark.parametrize("quiet", [True, False])
+def test_flow_runs_on_the_temporary_server_send_no_heartbeats(home: Path, quiet: bool) -> None:
+    """Inside a flow run, Prefect's heartbeat interval is unset: no heartbeat thread for the
+    run to wait for at its end. Without ``without_heartbeats``, Prefect's default (180 s)."""
+    script = textwrap.dedent(f"""
+        from cchc.temporary_server import start_temporary_server, without_heartbeats
+        server = start_temporary_server(None)
+        if {quiet!r}:
+            without_heartbeats()
+            without_heartbeats()  # once is enough; twice changes nothing
+        from prefect import flow
+        from prefect.settings import get_current_settings
+
+        @flow
+        def interval():
+            return get_current_settings().flows.heartbeat_frequency
+
+        server.wait_ready()
+        print("heartbeat", interval())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), timeout=300,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert ("heartbeat None" if quiet else "heartbeat 180") in done.stdout
+
+
 def _alive(pid: int) -> bool:
     """Running (a zombie awaiting its reaper counts as gone)."""
     try:
