@@ -1,11 +1,12 @@
 """The pipeline steps for one batch of any source system: stage, load, publish.
 
 The steps are the same code for every system: what differs (fields, tables, transform, client,
-fields to withhold) comes from the system's ``sources.spec.SourceSpec``. Flows (``flows/``) only sequence these steps; the steps chain the stages (sources →
-transforms → expectations → warehouse) and keep the books. A batch is staged first as parquet
-parts on disk, so that a flow passes paths between tasks, a failed load can be retried without
-pulling again, and memory stays flat: the load holds two parts at most (one written, the next
-prepared).
+fields to withhold) comes from the system's ``sources.spec.SourceSpec``. Flows (``flows/``) only
+sequence these steps; the steps chain the stages (sources → transforms → expectations →
+warehouse) and keep the books. A batch is staged first as parquet parts on disk (the stage step:
+``cchc.stage``, re-exported here), so that a flow passes paths between tasks, a failed load can
+be retried without pulling again, and memory stays flat: the load holds two parts at most (one
+written, the next prepared, ``cchc.part_writes``).
 
 Row accounting (docs/architecture.md): for every load
 ``rows_in = rows_duplicate + rows_loaded + rows_quarantined``.
@@ -26,19 +27,24 @@ import polars as pl
 
 from cchc import load_alerts
 from cchc.config import LOCAL_TZ, Settings
+from cchc.stage import (  # the stage step; re-exported: flows call pipeline.stage_file etc.
+    max_file_bytes,
+    resolve_window,
+    stage_file,
+    stage_pull,
+    warm_up_validation,
+)
 from cchc.stage_clock import StageClock
 from cchc.staging import (
     LOAD_FILE,
     StagedBatch,
     claim,
-    new_staging_dir,
     staging_folder,
-    write_manifest,
 )
 from sources.fields import WITHHELD_COLUMN
-from sources.registry import SOURCES, source
+from sources.registry import source
 from sources.spec import SourceSpec
-from sources.window import iso_z, parse_instant, pull_window
+from sources.window import iso_z, parse_instant
 
 if TYPE_CHECKING:
     from cchc.prepared import PreparedBatch
@@ -46,9 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["LoadSummary", "StagedBatch", "iso_z", "load_batch", "load_prepared", "parse_instant",
-           "load_settings", "publish", "publish_loaded",
-           "resolve_window", "stage_file", "stage_pull"]
-
+           "load_settings", "max_file_bytes", "publish", "publish_loaded",
+           "resolve_window", "stage_file", "stage_pull", "warm_up_validation"]
 
 
 @dataclass
@@ -80,127 +85,6 @@ class LoadSummary:
     def balanced(self) -> bool:
         """True when every input row is accounted for."""
         return self.rows_in == self.rows_duplicate + self.rows_loaded + self.rows_quarantined
-
-
-# --------------------------------------------------------------------------- stage
-
-
-def resolve_window(settings: Settings, spec: SourceSpec, since: str | None,
-                   until: str | None) -> tuple[str, str]:
-    """[since, until) of a pull: given, or from the system's stored watermark up to now."""
-    watermark = None
-    if since is None:
-        from cchc.writer_slot import writer_slot
-        from warehouse.writer import Warehouse
-
-        # the slot: opening the writer finishes other loads it finds unfinished, which on
-        # several machines may be another worker's load in progress
-        with writer_slot(settings), Warehouse.open(settings) as wh:
-            watermark = wh.get_watermark(spec.watermark_stream)
-    return pull_window(since, until, watermark=watermark,
-                       initial_since=settings.source_settings(spec.system).initial_since)
-
-
-def stage_pull(settings: Settings, spec: SourceSpec, since: datetime, until: datetime) -> StagedBatch:
-    """Pull every record version updated in [since, until) into parquet parts.
-
-    Fields the system must withhold are dropped page by page, before any part is written."""
-    from sources.pull import pull_to_parquet
-
-    src = settings.source_settings(spec.system)
-    warm_up_validation()
-    out_dir = new_staging_dir(settings, f"{spec.system}-pull")
-    with spec.client_class().from_settings(src) as client:
-        result = pull_to_parquet(client, since, until, out_dir, rows_per_part=settings.chunk_rows,
-                                 fields=spec.fields.raw_fields, redact=spec.redactor(settings))
-    notes = []
-    if result.extra_keys:
-        notes.append(f"the API sent fields cchc does not know: {', '.join(sorted(result.extra_keys))}")
-    return write_manifest(StagedBatch(
-        system=spec.system,
-        kind="pull",
-        source=f"{src.base_url.rstrip('/')}{spec.api_path} [{iso_z(since)}, {iso_z(until)})",
-        parts=[str(p) for p in result.parts],
-        rows=result.items,
-        reported_total=result.total_reported,
-        window_from=iso_z(since),
-        window_to=iso_z(until),
-        notes=notes,
-        fields_seen=result.fields_seen if result.items else None,
-    ))
-
-
-def warm_up_validation() -> None:
-    """Get Great Expectations ready while the input is staged (expectations.validate.warm_up):
-    staging runs in native code, so its seconds of import are hidden rather than added."""
-    from expectations.validate import warm_up
-
-    warm_up(spec.core_table for spec in SOURCES)
-
-
-def stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
-    """Read one export of any system into parquet parts (SourceFileError for unreadable files);
-    see :func:`_stage_file`."""
-    clock = StageClock()
-    with clock.stage("stage"):
-        batch = _stage_file(settings, path, sha256)
-    clock.log(log, "stage", f"of {batch.rows} rows")
-    return batch
-
-
-def max_file_bytes(settings: Settings, path: Path) -> int:
-    """The largest export file taken at ``path``: a CSV may be streamed (``[ingest]
-    max_csv_mb``); anything else is read whole (``sources.filecheck.MAX_FILE_BYTES``)."""
-    from sources.filecheck import MAX_FILE_BYTES
-
-    if path.suffix.lower() == ".csv":
-        return max(MAX_FILE_BYTES, settings.ingest.max_csv_bytes)
-    return MAX_FILE_BYTES
-
-
-def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
-    """Read one export of any system into parquet parts (SourceFileError for unreadable files).
-
-    The header tells which system made the export. A plain CSV export streams straight into
-    parts (memory flat in the file's size); any other file goes through the general reader,
-    which finds title rows, footers and legacy bytes. Fields a system must withhold are dropped
-    before any part is written."""
-    from sources.csv_stream import stage_plain_csv
-    from sources.files import read_export
-
-    warm_up_validation()
-    layouts = [spec.layout for spec in SOURCES]
-    out_dir = new_staging_dir(settings, "file")
-    if path.suffix.lower() == ".csv":
-        streamed = stage_plain_csv(path, out_dir, settings.chunk_rows, layouts,
-                                   redact=lambda lay: source(lay.system).redactor(settings),
-                                   max_bytes=settings.ingest.max_csv_bytes)
-        if streamed is not None:
-            return write_manifest(StagedBatch(
-                system=streamed.layout.system, kind="file", source=str(path),
-                parts=[str(p) for p in streamed.parts], rows=streamed.rows,
-                file_sha256=sha256, fields_seen=streamed.fields_seen))
-    layout, raw = read_export(path, layouts)
-    spec = source(layout.system)
-    frame = raw.frame
-    if (redact := spec.redactor(settings)) is not None:
-        frame = redact(frame)
-    parts = []
-    for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):
-        part = out_dir / f"part-{i:05d}.parquet"
-        frame.slice(offset, settings.chunk_rows).write_parquet(part)
-        parts.append(str(part))
-    return write_manifest(StagedBatch(
-        system=spec.system,
-        kind="file",
-        source=str(path),
-        parts=parts,
-        rows=frame.height,
-        reported_total=raw.declared_total,
-        file_sha256=sha256,
-        notes=list(raw.notes),
-        fields_seen=raw.fields_present,
-    ))
 
 
 # --------------------------------------------------------------------------- load
