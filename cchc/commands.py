@@ -40,7 +40,7 @@ def _local_prefect(settings):
     (``expectations.validate.warm_up``), rather than after the first file is staged."""
     import sys
 
-    from cchc.temporary_server import start_temporary_server
+    from cchc.temporary_server import start_temporary_server, without_heartbeats
 
     if "prefect.settings" in sys.modules:
         # Prefect read its settings at import and would not see PREFECT_API_URL: it starts its
@@ -49,8 +49,6 @@ def _local_prefect(settings):
     else:
         server = start_temporary_server(settings.service.prefect_api_url)
     if server is not None:
-        from cchc.temporary_server import without_heartbeats
-
         without_heartbeats()
     from cchc.pipeline import warm_up_validation
 

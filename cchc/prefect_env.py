@@ -92,7 +92,8 @@ def orphaned_servers(prefect_home: Path) -> list[int]:
         try:
             if entry.stat().st_uid != uid:
                 continue
-            if not any(app in _cmdline(pid) for app in (EPHEMERAL_APP, PREFECT_EPHEMERAL_APP)):
+            cmdline = _cmdline(pid)
+            if EPHEMERAL_APP not in cmdline and PREFECT_EPHEMERAL_APP not in cmdline:
                 continue
             env = _environ(pid)
             if env.get("PREFECT__SERVER_EPHEMERAL") != "1" or env.get("PREFECT_HOME") != home:

@@ -6,10 +6,10 @@ process), and the child imports them again and registers every block type in the
 more) before it answers: ≈ 14 s before a flow could begin on a 2-core machine, longer than most
 small loads. cchc starts the same child (Prefect's own application factory, in its ephemeral
 mode, with write transactions that wait for SQLite's lock: ``cchc.prefect_sqlite``) before it
-imports the flows, so the child boots on one core
-while the command imports polars, DuckDB and the flows on the other, and points Prefect at it
-with ``PREFECT_API_URL``. Block types are not registered: the temporary server has no UI (Prefect
-turns it off) and cchc's flows use no blocks; ``cchc serve``'s server registers them as usual.
+imports the flows, so the child boots on one core while the command imports polars, DuckDB and
+the flows on the other, and points Prefect at it with ``PREFECT_API_URL``. Block types are not
+registered: the temporary server has no UI (Prefect turns it off) and cchc's flows use no
+blocks; ``cchc serve``'s server registers them as usual.
 
 The child dies with the command (``PR_SET_PDEATHSIG`` on Linux; stopped at exit otherwise), and
 records its owner's pid, so the next command stops it only if its owner is gone
