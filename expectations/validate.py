@@ -10,25 +10,30 @@ Why it is shaped this way (measured at 1M rows on the 2-core machine, docs in RE
 * The row id goes in as the frame's named index and is asked for with
   ``unexpected_index_column_names`` + ``exclude_unexpected_values``: GX 1.24 then returns
   ``[{"<row id>": [ids...]}]`` without building a dict per failing row.
+* Expectations that read the same columns share one frame and one GX call (a suite): the
+  frame is the one each would get alone, and the call's fixed cost is paid once.
 * Chunks are row slices of ``chunk_rows``; ``unique`` checks are chunked by a hash of their
   column instead, so equal values always meet in the same chunk.
+* GX rebuilds an expectation's configuration thousands of times per call: :mod:`gx_memo`
+  computes it once per object within each call.
 * The context, datasource and suites are built once per process and reused.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from expectations import suites
+from expectations import gx_memo, suites
 from warehouse.schema import Severity, Table
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,29 @@ class _Plan:
         return self.ref.check.kind == "unique"
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Plans that read the same columns: one frame and one GX call per chunk for all of them."""
+
+    plans: tuple[_Plan, ...]
+    expect: Any  # the plan's expectation, or a suite of copies of the plans' expectations
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.plans[0].columns
+
+
+@dataclass
+class _Tally:
+    """One plan's outcome summed over chunks; ``problem`` is the first error GX reported."""
+
+    ids: list[np.ndarray] = field(default_factory=list)
+    element_count: int = 0
+    unexpected_count: int = 0
+    success: bool = True
+    problem: str | None = None
+
+
 class _Runtime:
     """The process's GX objects: context, one pandas datasource, one batch definition."""
 
@@ -93,13 +121,16 @@ class _Runtime:
         self.context = suites.context()
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         _skip_frame_fingerprint()
+        gx_memo.install()
         source = self.context.data_sources.add_or_update_pandas("cchc_frames")
         asset = source.add_dataframe_asset("chunk")
         self.batch_definition = asset.add_batch_definition_whole_dataframe("whole")
 
-    def validate(self, frame: Any, expectation: Any) -> Any:
+    def validate(self, frame: Any, expect: Any) -> Any:
+        """GX's result for one expectation, or a suite result for a suite."""
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(expectation, result_format=RESULT_FORMAT)
+        with gx_memo.scope():
+            return batch.validate(expect, result_format=RESULT_FORMAT)
 
     def release(self) -> None:
         """Drop the engine's reference to the last frame (it would live until the next call)."""
@@ -150,7 +181,7 @@ def warm_up(tables: Iterable[Table]) -> threading.Thread:
         try:
             with _GX_LOCK:
                 for table in wanted:
-                    _plans(table)
+                    _groups(table)
         except Exception:  # validate() builds them again and reports the error there
             log.debug("GX warm-up failed", exc_info=True)
 
@@ -182,13 +213,39 @@ def _condition_columns(when: str | None, table: Table) -> list[str]:
     return [c for c in table.column_names if c in names]
 
 
+@cache
+def _groups(table: Table) -> tuple[_Group, ...]:
+    """The plans grouped by identical column sets, in order of their first check.
+
+    A group's frame is exactly the frame each of its plans would get alone. ``unique`` plans
+    stay alone: their chunks are hash partitions of their own column.
+    """
+    by_columns: dict[Any, list[_Plan]] = {}
+    for plan in _plans(table):
+        key = ("unique", plan.ref.index) if plan.partition_by_value else plan.columns
+        by_columns.setdefault(key, []).append(plan)
+    return tuple(_group(table, members) for members in by_columns.values())
+
+
+def _group(table: Table, members: list[_Plan]) -> _Group:
+    if len(members) == 1:
+        return _Group((members[0],), members[0].expectation)
+    name = f"{suites.suite_name(table)}.frame{members[0].ref.index}"
+    # copies: a suite binds its expectations to itself, and the table's suite owns the originals
+    suite = suites.gx().ExpectationSuite(
+        name=name, expectations=[copy.copy(p.expectation) for p in members]
+    )
+    return _Group(tuple(members), suite)
+
+
 def validate(
     core: pl.DataFrame, raw: pl.DataFrame, table: Table, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> Validation:
     """Run every declared check of ``table`` through GX on ``core``; quote ``raw`` in reasons.
 
     ``core`` and ``raw`` are row-aligned (the transform contract): row i of one is row i of
-    the other. Raises :class:`ValidationError` if a check cannot be evaluated.
+    the other. Raises :class:`ValidationError` if a check cannot be evaluated (the first such
+    check in declaration order).
     """
     if core.height != raw.height:
         raise ValidationError(f"core has {core.height} rows but raw has {raw.height}")
@@ -196,54 +253,80 @@ def validate(
         raise ValueError("chunk_rows must be positive")
     with _GX_LOCK:
         check_frame_shape(core, table)
-        plans = _plans(table)
+        groups = _groups(table)
         runtime = _runtime()
         indexed = core.with_row_index(ROW_ID)
-        failures: list[pl.DataFrame] = []
-        results: list[dict[str, Any]] = []
+        tallies: dict[int, _Tally] = {}
         try:
-            for plan in plans:
-                rows, element_count, unexpected_count, success = _run_plan(
-                    runtime, plan, indexed, chunk_rows
-                )
-                results.append(_result_row(table, plan, success, element_count, unexpected_count))
-                if len(rows):
-                    failures.append(_reasons(plan, rows, core, raw))
+            for group in groups:
+                tallies.update(_run_group(runtime, group, indexed, chunk_rows))
         finally:
             runtime.release()
+    results: list[dict[str, Any]] = []
+    failures: list[pl.DataFrame] = []
+    for plan in _plans(table):
+        rows, tally = _finish(plan, tallies[plan.ref.index])
+        results.append(_result_row(table, plan, tally))
+        if len(rows):
+            failures.append(_reasons(plan, rows, core, raw))
     critical, warnings = _per_row(failures, core.height)
     return Validation(critical=critical, warnings=warnings, results=results)
 
 
-def _run_plan(
-    runtime: _Runtime, plan: _Plan, indexed: pl.DataFrame, chunk_rows: int
-) -> tuple[np.ndarray, int, int, bool]:
-    """Validate one expectation over all chunks: failing row ids, counts, success."""
-    frame = indexed.select(ROW_ID, *plan.columns)
-    ids: list[np.ndarray] = []
-    element_count = unexpected_count = 0
-    success = True
-    for chunk in _chunks(frame, plan, chunk_rows):
-        pdf = _to_pandas(chunk)
-        result = runtime.validate(pdf, plan.expectation)
-        body = result.result
-        problem = _gx_exception(result.exception_info)
-        if problem or "unexpected_count" not in body:
-            raise ValidationError(
-                f"GX could not evaluate {plan.expectation.expectation_type} on "
-                f"{', '.join(plan.ref.columns)}: {problem or 'no unexpected_count in the result'}"
-            )
-        element_count += int(body.get("element_count") or 0)
-        unexpected_count += int(body.get("unexpected_count") or 0)
-        success = success and bool(result.success)
-        ids.append(_unexpected_ids(body))
-    rows = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-    if len(rows) != unexpected_count:
+def _run_group(
+    runtime: _Runtime, group: _Group, indexed: pl.DataFrame, chunk_rows: int
+) -> dict[int, _Tally]:
+    """Validate a group's expectations over all chunks, one GX call per chunk."""
+    frame = indexed.select(ROW_ID, *group.columns)
+    tallies = {plan.ref.index: _Tally() for plan in group.plans}
+    for chunk in _chunks(frame, group.plans[0], chunk_rows):
+        outcome = runtime.validate(_to_pandas(chunk), group.expect)
+        by_check = _results_by_check(group, outcome)
+        for plan in group.plans:
+            _add(plan, tallies[plan.ref.index], by_check.get(plan.ref.index))
+    return tallies
+
+
+def _results_by_check(group: _Group, outcome: Any) -> dict[int, Any]:
+    """GX's per-expectation results keyed by check index (a suite may reorder them)."""
+    if len(group.plans) == 1:
+        return {group.plans[0].ref.index: outcome}
+    by_check = {}
+    for result in outcome.results:
+        meta = getattr(result.expectation_config, "meta", None) or {}
+        by_check[meta.get("cchc_check")] = result
+    return by_check
+
+
+def _add(plan: _Plan, tally: _Tally, result: Any) -> None:
+    """Fold one chunk's result into the plan's tally, or record why it cannot be used."""
+    if tally.problem:
+        return
+    body = result.result if result is not None else {}
+    problem = _gx_exception(result.exception_info) if result is not None else "no result"
+    if problem or "unexpected_count" not in body:
+        tally.problem = (
+            f"GX could not evaluate {plan.expectation.expectation_type} on "
+            f"{', '.join(plan.ref.columns)}: {problem or 'no unexpected_count in the result'}"
+        )
+        return
+    tally.element_count += int(body.get("element_count") or 0)
+    tally.unexpected_count += int(body.get("unexpected_count") or 0)
+    tally.success = tally.success and bool(result.success)
+    tally.ids.append(_unexpected_ids(body))
+
+
+def _finish(plan: _Plan, tally: _Tally) -> tuple[np.ndarray, _Tally]:
+    """The plan's failing row ids; raises the plan's problem, or a count GX contradicted."""
+    if tally.problem:
+        raise ValidationError(tally.problem)
+    rows = np.concatenate(tally.ids) if tally.ids else np.empty(0, dtype=np.int64)
+    if len(rows) != tally.unexpected_count:
         raise ValidationError(
             f"{plan.expectation.expectation_type} on {', '.join(plan.ref.columns)}: GX counted "
-            f"{unexpected_count} failures but listed {len(rows)} rows"
+            f"{tally.unexpected_count} failures but listed {len(rows)} rows"
         )
-    return rows, element_count, unexpected_count, success
+    return rows, tally
 
 
 def _to_pandas(chunk: pl.DataFrame) -> Any:
@@ -295,9 +378,7 @@ def _unexpected_ids(body: dict[str, Any]) -> np.ndarray:
     return np.asarray([item[ROW_ID] for item in listed], dtype=np.int64)
 
 
-def _result_row(
-    table: Table, plan: _Plan, success: bool, element_count: int, unexpected_count: int
-) -> dict[str, Any]:
+def _result_row(table: Table, plan: _Plan, tally: _Tally) -> dict[str, Any]:
     chk = plan.ref.check
     return {
         "table_name": table.name,
@@ -306,9 +387,9 @@ def _result_row(
         "column_name": ",".join(plan.ref.columns),
         "severity": chk.severity.value,
         "reason": chk.reason,
-        "success": success,
-        "element_count": element_count,
-        "unexpected_count": unexpected_count,
+        "success": tally.success,
+        "element_count": tally.element_count,
+        "unexpected_count": tally.unexpected_count,
     }
 
 
@@ -317,9 +398,9 @@ def _reasons(plan: _Plan, rows: np.ndarray, core: pl.DataFrame, raw: pl.DataFram
     idx = pl.Series(ROW_ID, rows, dtype=pl.Int64)
     meta = plan.expectation.meta
     quoted = []
-    for column, field in zip(plan.ref.columns, meta["source_fields"], strict=True):
-        source = raw if field in raw.columns else core
-        name = field if field in raw.columns else column
+    for column, source_field in zip(plan.ref.columns, meta["source_fields"], strict=True):
+        source = raw if source_field in raw.columns else core
+        name = source_field if source_field in raw.columns else column
         values = source.get_column(name).gather(idx).cast(pl.String)
         quoted.append(pl.lit(f"{name}=") + _quote(values))
     text = pl.concat_str(quoted, separator=", ") + pl.lit(f": {plan.ref.check.reason}")
