@@ -1,7 +1,7 @@
 """The dossier counts of form 06 and the service index, each rule written once for any period.
 
 Form 06 (``warehouse/form06.py``) counts one period given as parameters, the indicators
-(``warehouse/indicators.py``) several periods given as columns, and the view
+(``warehouse/indicator_counts.py``) several periods given as columns, and the view
 ``out_onestop__indicators_by_unit_month`` every calendar month. All three count rows of
 ``out_onestop__dossier_lifecycle`` that are in scope for the period (received by its end, not
 closed before its start), with the rules of docs/figures.md §4 and §6; they differ only in how

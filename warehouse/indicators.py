@@ -30,6 +30,11 @@ Rows by month cover the whole district; by unit and month is the view
 ``out_onestop__indicators_by_unit_month``. The total row is the whole period: by unit, the sum
 of the unit rows; by month, not the months' sum for c6 … c13 and the uptake pairs (a
 procedure used online in two months is one pair of the period).
+
+Several periods by unit: ``indicators_for_periods(con, [(from, to), …])``, the same frames as
+``indicators`` for each, counted in one query (``warehouse.indicator_counts``, where the SQL
+is); a reader that has the counts already (``period_counts``) builds a period's frame with
+``unit_indicators``.
 """
 
 from __future__ import annotations
@@ -40,20 +45,30 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from warehouse.documents_report import month_label
 from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
+from warehouse.indicator_counts import (  # noqa: F401  (the column groups: re-exported)
+    BY_MONTH_SQL,
+    COUNT_COLUMNS,
+    DOCUMENT_COLUMNS,
+    DOSSIER_COLUMNS,
+    FORM06_COLUMNS,
+    MONTH_ADDITIVE,
+    UPTAKE_COLUMNS,
+    check_period,
+    period_counts,
+)
 from warehouse.report_units import (
     Units,
     check_units,
-    report_unit_columns,
-    report_unit_join,
     unit_join_sql,
     unit_label_sql,
     unit_map_cte,
     units_ctes,
 )
 from warehouse.targets import target_for
-from warehouse.views import expand
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import duckdb
     import polars as pl
 
@@ -94,17 +109,6 @@ INDICATORS: tuple[Indicator, ...] = (
               "ký số / văn bản đi"),
 )
 KEYS = tuple(i.key for i in INDICATORS)
-FORM06_COLUMNS = tuple(f"c{i}" for i in range(3, 14))
-DOSSIER_COLUMNS = ("no_due_date", "withdrawn", "received", "digitised", "paid_online", "finished",
-                   "electronic_results", "rated", "satisfied")  # fmt: skip
-UPTAKE_COLUMNS = ("procedures_offered_online", "procedures_with_online")
-DOCUMENT_COLUMNS = ("docs_received", "docs_received_electronic", "docs_issued",
-                    "docs_issued_electronic", "docs_issued_signed")  # fmt: skip
-COUNT_COLUMNS = FORM06_COLUMNS + DOSSIER_COLUMNS + UPTAKE_COLUMNS + DOCUMENT_COLUMNS
-# Counts that add up over months (all of them add up over units).
-MONTH_ADDITIVE = ("c4", "c5", "no_due_date", "received", "digitised", "paid_online",
-                  "docs_received", "docs_received_electronic", "docs_issued",
-                  "docs_issued_electronic", "docs_issued_signed")  # fmt: skip
 SUBJECT_COLUMNS = ("code", "name", "level", "period_from", "period_to")
 RATE_SUFFIXES = ("numerator", "denominator", "rate", "target", "meets")
 
@@ -116,139 +120,19 @@ def indicator_columns(key: str) -> tuple[str, ...]:
 
 COLUMNS = SUBJECT_COLUMNS + COUNT_COLUMNS + tuple(c for k in KEYS for c in indicator_columns(k))
 
-# Counts per (period, unit) for the periods p(period_code, period_from, period_to): the rules of
-# form 06 (warehouse/form06.py) with p's bounds for $date_from / $date_to.
-_COUNTS_SQL = expand("""
-{unit_map},
-lifecycle AS (  -- dossiers under their report unit (warehouse/report_units.py)
-    SELECT l.* EXCLUDE (unit_code, unit_valid_from),
-           """ + report_unit_columns("l", "l.unit_valid_from") + """
-    FROM out_onestop__dossier_lifecycle l """ + report_unit_join("l", "l.unit_valid_from") + """
+# The units one period lists (warehouse/report_units.py), given those with counts ($codes,
+# $valid_from: the period's rows of period_counts): the rows of the by-unit report before counts.
+UNITS_SQL = f"""
+WITH {{unit_map}},
+f AS (
+    SELECT unnest($codes::VARCHAR[]) AS unit_code, unnest($valid_from::DATE[]) AS unit_valid_from
 ),
-documents_keyed AS (
-    SELECT d.* EXCLUDE (unit_code, unit_valid_from),
-           """ + report_unit_columns("d", "d.day_unit") + """
-    FROM (SELECT *, cchc_unit_from(unit_code, unit_valid_from,
-                                   coalesce(received_date, issued_date)) AS day_unit
-          FROM core_eoffice__documents) d
-    """ + report_unit_join("d", "d.day_unit") + """
-),
-scoped AS (
-    SELECT p.period_code, p.period_from, p.period_to, l.*
-    FROM periods p
-    JOIN lifecycle l
-      ON l.received_date <= p.period_to
-     AND (l.closed_date IS NULL OR l.closed_date >= p.period_from)
-),
-dossiers AS (
-    SELECT
-        period_code, unit_code, unit_valid_from,
-    {{dossier_counts index period_from period_to}}
-    FROM scoped
-    GROUP BY period_code, unit_code, unit_valid_from
-),
-offered AS (
-    SELECT unit_code, unit_valid_from, procedure_code, min(received_date) AS offered_from
-    FROM lifecycle
-    WHERE service_level IN {{codes onestop.ONLINE_LEVELS}} AND procedure_code IS NOT NULL
-    GROUP BY unit_code, unit_valid_from, procedure_code
-),
-used_online AS (
-    SELECT DISTINCT p.period_code, l.unit_code, l.unit_valid_from, l.procedure_code
-    FROM periods p
-    JOIN lifecycle l
-      ON l.received_date BETWEEN p.period_from AND p.period_to
-    WHERE l.channel IN {{codes onestop.ONLINE_CHANNELS}}
-),
-uptake AS (
-    SELECT
-        p.period_code, o.unit_code, o.unit_valid_from,
-        count(*) AS procedures_offered_online,
-        count(u.procedure_code) AS procedures_with_online
-    FROM periods p
-    JOIN offered o ON o.offered_from <= p.period_to
-    LEFT JOIN used_online u
-      ON u.period_code = p.period_code AND u.unit_code = o.unit_code
-     AND u.unit_valid_from = o.unit_valid_from AND u.procedure_code = o.procedure_code
-    GROUP BY p.period_code, o.unit_code, o.unit_valid_from
-),
-documents AS (
-    SELECT
-        p.period_code, d.unit_code, d.unit_valid_from,
-        count(*) FILTER (d.direction = 'DEN') AS docs_received,
-        count(*) FILTER (d.direction = 'DEN' AND d.transport IN {{codes eoffice.ELECTRONIC_CODES}})
-            AS docs_received_electronic,
-        count(*) FILTER (d.direction = 'DI') AS docs_issued,
-        count(*) FILTER (d.direction = 'DI' AND d.transport IN {{codes eoffice.ELECTRONIC_CODES}})
-            AS docs_issued_electronic,
-        count(*) FILTER (d.direction = 'DI' AND d.digitally_signed) AS docs_issued_signed
-    FROM periods p
-    JOIN (
-        SELECT unit_code, unit_valid_from, direction, transport, digitally_signed,
-               CASE direction WHEN 'DEN' THEN received_date WHEN 'DI' THEN issued_date END
-                   AS report_date
-        FROM documents_keyed
-    ) d ON d.report_date BETWEEN p.period_from AND p.period_to
-    GROUP BY p.period_code, d.unit_code, d.unit_valid_from
-),
-counted AS (
-    SELECT period_code, unit_code, unit_valid_from FROM dossiers
-    UNION SELECT period_code, unit_code, unit_valid_from FROM uptake
-    UNION SELECT period_code, unit_code, unit_valid_from FROM documents
-),
-counts AS (
-    SELECT
-        k.period_code, k.unit_code, k.unit_valid_from,
-        """ + ",\n        ".join(f"coalesce({c}, 0) AS {c}" for c in COUNT_COLUMNS) + """
-    FROM counted k
-    LEFT JOIN dossiers USING (period_code, unit_code, unit_valid_from)
-    LEFT JOIN uptake USING (period_code, unit_code, unit_valid_from)
-    LEFT JOIN documents USING (period_code, unit_code, unit_valid_from)
-)""")
-
-_ZEROS = ", ".join(f"coalesce(c.{col}, 0) AS {col}" for col in COUNT_COLUMNS)
-
-# One period, one row per unit with figures plus the other units of the same district that
-# existed during it (zero rows), as form 06 lists them.
-BY_UNIT_SQL = f"""
-WITH periods AS (
-    SELECT 'period' AS period_code, $date_from::DATE AS period_from, $date_to::DATE AS period_to
-),
-{_COUNTS_SQL},
-f AS (SELECT DISTINCT unit_code, unit_valid_from FROM counts),
 {units_ctes()}
 SELECT
     units.unit_code AS code, {unit_label_sql()} AS name, u.level,
-    units.unit_valid_from AS _valid_from,
-    $date_from::DATE AS period_from, $date_to::DATE AS period_to,
-    {_ZEROS}
+    units.unit_valid_from AS _valid_from
 FROM units
-LEFT JOIN counts c USING (unit_code, unit_valid_from)
 {unit_join_sql()}
-"""
-
-# One row per calendar month of the period (cut to it) and one for the whole period, summed
-# over the units.
-BY_MONTH_SQL = f"""
-WITH periods AS (
-    SELECT
-        strftime(m, '%Y-%m') AS period_code,
-        greatest(m::DATE, $date_from::DATE) AS period_from,
-        least(last_day(m::DATE), $date_to::DATE) AS period_to
-    FROM generate_series(date_trunc('month', $date_from::DATE)::TIMESTAMP,
-                         date_trunc('month', $date_to::DATE)::TIMESTAMP,
-                         INTERVAL 1 MONTH) AS t(m)
-    UNION ALL
-    SELECT 'total', $date_from::DATE, $date_to::DATE
-),
-{_COUNTS_SQL}
-SELECT
-    p.period_code AS code, p.period_from, p.period_to,
-    {", ".join(f"coalesce(sum(c.{col}), 0) AS {col}" for col in COUNT_COLUMNS)}
-FROM periods p
-LEFT JOIN counts c USING (period_code)
-GROUP BY p.period_code, p.period_from, p.period_to
-ORDER BY p.period_code = 'total', p.period_from
 """
 
 
@@ -295,44 +179,90 @@ def indicators(
     the "Tổng cộng" row. Columns: :data:`COLUMNS` (``code``, ``name``, ``level``,
     ``period_from``, ``period_to``, the counts, then five columns per indicator). ``units``:
     rows by the receiving unit or by today's successor (warehouse/report_units.py)."""
-    import polars as pl
-
-    if date_from > date_to:
-        raise ValueError(f"the period starts ({date_from}) after it ends ({date_to})")
+    check_period(date_from, date_to)
     if by not in ("unit", "month"):
         raise ValueError(f"by must be 'unit' or 'month', not {by!r}")
-    params = {"date_from": date_from, "date_to": date_to}
     check_units(units)
-    sql = (BY_UNIT_SQL if by == "unit" else BY_MONTH_SQL).replace("{unit_map}", unit_map_cte(units))
-    rows = con.execute(sql, params).pl()
+    if by == "unit":
+        return indicators_for_periods(con, [(date_from, date_to)], units=units)[0]
+    return _by_month(con, date_from, date_to, units)
+
+
+def indicators_for_periods(
+    con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[date, date]],
+    *, units: Units = "received",
+) -> list[pl.DataFrame]:
+    """``indicators(con, from, to, "unit", units=units)`` for every ``(from, to)`` of ``spans``,
+    counted in one query (``period_counts``): the dossier lifecycle view is read once, not once
+    per period."""
+    import polars as pl
+
+    counts = period_counts(con, spans, units)
+    return [unit_indicators(con, counts.filter(pl.col("period") == i), date_from, date_to,
+                            units=units)
+            for i, (date_from, date_to) in enumerate(spans)]  # fmt: skip
+
+
+def unit_indicators(
+    con: duckdb.DuckDBPyConnection, counts: pl.DataFrame, date_from: date, date_to: date,
+    *, units: Units = "received",
+) -> pl.DataFrame:
+    """One period's frame by unit from its rows of ``period_counts`` (counted with the same
+    ``units``): the units the report lists (report_units.py: those with counts and the other
+    units of their district, with zeros), sorted, then the total row and the rates."""
+    import polars as pl
+
+    listed = con.execute(UNITS_SQL.replace("{unit_map}", unit_map_cte(units)), {
+        "codes": counts["unit_code"].to_list(), "valid_from": counts["unit_valid_from"].to_list(),
+        "date_from": date_from, "date_to": date_to,
+    }).pl()  # fmt: skip
+    keyed = counts.select(pl.col("unit_code").alias("code"),
+                          pl.col("unit_valid_from").alias("_valid_from"), *COUNT_COLUMNS)
+    # null keys match nothing, as in SQL: a unit dim_admin_unit does not know gets zeros
+    rows = listed.join(keyed, on=["code", "_valid_from"], how="left").with_columns(
+        pl.lit(date_from, pl.Date).alias("period_from"),
+        pl.lit(date_to, pl.Date).alias("period_to"),
+        *[pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS],
+    )
+    rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code", "_valid_from")
+    total = rows.select(
+        pl.lit(None, pl.String).alias("code"),
+        pl.lit(TOTAL_LABEL).alias("name"),
+        pl.lit(None, pl.String).alias("level"),
+        pl.lit(date_from, pl.Date).alias("period_from"),
+        pl.lit(date_to, pl.Date).alias("period_to"),
+        *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS],
+    )
+    return _with_total(rows, total)
+
+
+def _by_month(con: duckdb.DuckDBPyConnection, date_from: date, date_to: date,
+              units: Units) -> pl.DataFrame:
+    """The whole district by calendar month of the period, then the whole period."""
+    import polars as pl
+
+    params = {"date_from": date_from, "date_to": date_to}
+    rows = con.execute(BY_MONTH_SQL.replace("{unit_map}", unit_map_cte(units)), params).pl()
     rows = rows.with_columns(
         [pl.col(c).cast(pl.Int64) for c in COUNT_COLUMNS]
         + [pl.col("period_from", "period_to").cast(pl.Date)]
     )
-    if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
-                         "_valid_from")
-        total = rows.select(
-            pl.lit(None, pl.String).alias("code"),
-            pl.lit(TOTAL_LABEL).alias("name"),
-            pl.lit(None, pl.String).alias("level"),
-            pl.lit(date_from, pl.Date).alias("period_from"),
-            pl.lit(date_to, pl.Date).alias("period_to"),
-            *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS],
-        )
-    else:
-        is_total = pl.col("code") == "total"
-        total = rows.filter(is_total).with_columns(
-            code=pl.lit(None, pl.String), name=pl.lit(TOTAL_LABEL), level=pl.lit(None, pl.String)
-        )
-        rows = rows.filter(~is_total)
-        labels = [month_label(f, t) for f, t in rows.select("period_from", "period_to").rows()]
-        rows = rows.with_columns(
-            name=pl.Series(labels, dtype=pl.String), level=pl.lit(None, pl.String)
-        )
+    is_total = pl.col("code") == "total"
+    total = rows.filter(is_total).with_columns(
+        code=pl.lit(None, pl.String), name=pl.lit(TOTAL_LABEL), level=pl.lit(None, pl.String)
+    )
+    rows = rows.filter(~is_total)
+    labels = [month_label(f, t) for f, t in rows.select("period_from", "period_to").rows()]
+    rows = rows.with_columns(name=pl.Series(labels, dtype=pl.String), level=pl.lit(None, pl.String))
+    return _with_total(rows, total)
+
+
+def _with_total(rows: pl.DataFrame, total: pl.DataFrame) -> pl.DataFrame:
+    """The rows, the total row last, in :data:`COLUMNS` with the rates."""
+    import polars as pl
+
     order = list(SUBJECT_COLUMNS + COUNT_COLUMNS)
-    out = pl.concat([rows.select(order), total.select(order)], how="vertical_relaxed")
-    return _with_rates(out)
+    return _with_rates(pl.concat([rows.select(order), total.select(order)], how="vertical_relaxed"))
 
 
 def long_form(frame: pl.DataFrame) -> pl.DataFrame:

@@ -6,12 +6,18 @@ verdicts) for the period figures and the rates against the targets, and its view
 month (``out_onestop__indicators_by_unit_month``) for the trends; the views
 ``out_onestop__overdue_open``, ``out_quality__*`` and the table ``dq_alerts`` for the rest.
 Nothing here writes; a snapshot with no rows yet gives empty frames, not errors.
+
+The periods and the trend months are counted in one query (``period_counts``, each month its
+own period as in the view), because reading the dossier lifecycle view is what the page costs:
+once, not once per period and again for the view. The trend rows are the view's, taken from
+those counts (:func:`monthly_from_counts`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -126,7 +132,7 @@ def read_dashboard_data(con: duckdb.DuckDBPyConnection, settings: Settings, *,
     published_at = (datetime.fromtimestamp(snapshot.stat().st_mtime, ZoneInfo(LOCAL_TZ))
                     if snapshot.is_file() else lake_published_at(con))
     spans = periods(reference) if reference else []
-    by_unit = [period_indicators(con, p) for p in spans]
+    by_unit, trends = period_figures(con, spans, reference) if reference else ([], pl.DataFrame())
     overdue_top, overdue_by_unit, overdue_total = overdue(con)
     alerts, alerts_total, open_only = open_alerts(con)
     return DashboardData(
@@ -135,7 +141,7 @@ def read_dashboard_data(con: duckdb.DuckDBPyConnection, settings: Settings, *,
         area_name=area_name(con, settings),
         reference_day=reference,
         headlines=[Headline(p, f.row(-1, named=True)) for p, f in zip(spans, by_unit, strict=True)],
-        monthly=monthly(con, reference) if reference else pl.DataFrame(),
+        monthly=trends,
         unit_rates=by_unit[0].filter(pl.col("code").is_not_null()) if by_unit else pl.DataFrame(),
         overdue_top=overdue_top,
         overdue_by_unit=overdue_by_unit,
@@ -190,11 +196,69 @@ def area_name(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
     return row[0] if row else None
 
 
-def period_indicators(con: duckdb.DuckDBPyConnection, period: Period) -> pl.DataFrame:
-    """The service-index indicators per unit for ``period``, then the "Tổng cộng" row."""
-    from warehouse.indicators import indicators
+def period_figures(
+    con: duckdb.DuckDBPyConnection, spans: list[Period], reference: date,
+) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """The indicators per unit of every period, then the "Tổng cộng" row
+    (``indicators(con, from, to, "unit")``), and the monthly trends (:func:`monthly`), from one
+    count of the periods and the trend months."""
+    from warehouse.indicator_counts import period_counts
+    from warehouse.indicators import unit_indicators
 
-    return indicators(con, period.date_from, period.date_to, "unit")
+    months = trend_months(reference)
+    counts = period_counts(con, [(p.date_from, p.date_to) for p in spans] + months)
+    by_unit = [unit_indicators(con, counts.filter(pl.col("period") == i), p.date_from, p.date_to)
+               for i, p in enumerate(spans)]  # fmt: skip
+    trends = monthly_from_counts(con, counts.filter(pl.col("period") >= len(spans)))
+    return by_unit, trends if trends is not None else monthly(con, reference)
+
+
+def trend_months(reference: date) -> list[tuple[date, date]]:
+    """The first and last day of the last :data:`TREND_MONTHS` months up to the reference
+    month."""
+    first = _months_before(reference.replace(day=1), TREND_MONTHS - 1)
+    starts = [_months_before(first, -i) for i in range(TREND_MONTHS + 1)]
+    return [(start, end - timedelta(days=1)) for start, end in pairwise(starts)]
+
+
+def monthly_from_counts(con: duckdb.DuckDBPyConnection,
+                        counts: pl.DataFrame) -> pl.DataFrame | None:
+    """:func:`monthly`'s rows from the trend months' rows of ``period_counts``. The view lists
+    a unit's month when a dossier is in scope (c3 > 0) or a procedure is offered online, up to
+    the month of the last dossier event; a document alone gives no row. None (read the view)
+    when a dossier's unit is unknown to ``dim_admin_unit``: the view counts such a unit, the
+    indicators' joins do not."""
+    if counts.filter(pl.col("unit_code").is_not_null() & pl.col("unit_valid_from").is_null()).height:
+        return None
+    names = con.execute("SELECT unit_code, valid_from AS unit_valid_from, name AS unit_name "
+                        "FROM dim_admin_unit").pl()  # fmt: skip
+    listed = ((pl.col("c3") > 0) | (pl.col("procedures_offered_online") > 0)) & (
+        pl.col("period_from") <= _last_event_month(con, counts)
+    ) & pl.col("unit_code").is_not_null()  # fmt: skip
+    rows = counts.filter(listed).join(names, on=["unit_code", "unit_valid_from"], how="left")
+    return rows.sort("unit_code", "period_from", "unit_valid_from").select(
+        "unit_code",
+        pl.coalesce("unit_name", "unit_code").alias("unit_name"),
+        pl.col("period_from").alias("month"),
+        "received",
+        (pl.col("c8") + pl.col("c9")).alias("on_time_numerator"),
+        pl.col("c7").alias("on_time_denominator"),
+        pl.col("c4").alias("online_numerator"),
+        (pl.col("c4") + pl.col("c5")).alias("online_denominator"),
+    )
+
+
+def _last_event_month(con: duckdb.DuckDBPyConnection, counts: pl.DataFrame) -> date:
+    """The first day of the month of the last dossier reception or closing, where the view's
+    months end (``date.min``: no dossier). A dossier received or closed in the latest month with
+    rows proves no row is past it (the usual case: no query); else the documents set the
+    reference day and the lifecycle view is asked."""
+    last = counts.filter(pl.col("period_from") == pl.col("period_from").max())
+    if last.height and last.select((pl.col("received") + pl.col("c7")).sum()).item() > 0:
+        return last["period_from"][0]
+    row = con.execute("SELECT max(greatest(received_date, coalesce(closed_date, received_date))) "
+                      "FROM out_onestop__dossier_lifecycle").fetchone()  # fmt: skip
+    return row[0].replace(day=1) if row and row[0] else date.min
 
 
 def monthly(con: duckdb.DuckDBPyConnection, reference: date) -> pl.DataFrame:

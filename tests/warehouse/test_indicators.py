@@ -32,6 +32,7 @@ from warehouse.indicators import (
     KEYS,
     MONTH_ADDITIVE,
     indicators,
+    indicators_for_periods,
     long_form,
     summary_table,
     with_headers,
@@ -309,6 +310,24 @@ def test_long_form_and_vietnamese_headers(con: duckdb.DuckDBPyConnection) -> Non
     assert other_online.row(0)[-3:] == (50.0, 50.0, "Đạt")
     summary = summary_table(frame)
     assert summary.height == len(INDICATORS) and "Chưa đạt" in summary["Đánh giá"].to_list()
+
+
+def test_several_periods_counted_together_equal_each_counted_alone(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    spans = [Q1, *MONTHS, (date(2021, 12, 1), date(2022, 4, 30)), Q1, (date(2023, 1, 1),
+             date(2023, 1, 31))]  # fmt: skip
+    for units in ("received", "new"):
+        together = indicators_for_periods(con, spans, units=units)
+        assert len(together) == len(spans)
+        for span, frame in zip(spans, together, strict=True):
+            alone = indicators_for_periods(con, [span], units=units)[0]
+            assert frame.equals(alone), (units, span)
+            assert frame.equals(indicators(con, *span, units=units)), (units, span)
+    assert _counts(_row(together[0], "24076")) == EXPECTED_TOWN
+    assert indicators_for_periods(con, []) == []
+    with pytest.raises(ValueError, match="starts"):
+        indicators_for_periods(con, [Q1, (date(2022, 3, 1), date(2022, 1, 1))])
 
 
 def test_bad_arguments(con: duckdb.DuckDBPyConnection) -> None:
