@@ -25,6 +25,7 @@ from sources.idhash import (
     hash_id,
     id_hash_key,
     key_path,
+    keyed_hmac,
     scrub_bytes,
 )
 from sources.onestop.spec import ONESTOP
@@ -66,6 +67,14 @@ def test_a_column_hashes_every_value_as_hash_id_does(values: list[str | None]) -
     frame = pl.DataFrame({"SoGiayTo": values}, schema={"SoGiayTo": pl.String})
     hashed = hash_columns(frame, ("SoGiayTo",), KEY)["SoGiayTo"].to_list()
     assert hashed == [hash_id(v, KEY) for v in values]
+
+
+@given_values(st.binary(max_size=200), st.lists(st.binary(max_size=80), max_size=5))
+def test_the_keyed_hmac_is_the_standard_hmac(key: bytes, messages: list[bytes]) -> None:
+    """Keys shorter and longer than SHA-256's 64-byte block; the precomputed pads are reused."""
+    mac = keyed_hmac(key)
+    assert [mac(m) for m in messages] == [hmac.new(key, m, hashlib.sha256).hexdigest()
+                                          for m in messages]
 
 
 def test_hashing_is_idempotent_and_keyed() -> None:
