@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PartWrites:
-    """A part's three writes and the row counts they add to the load's summary."""
+    """A part's three writes (quarantine, raw versions, core, in the order they are written)
+    and the row counts they add to the load's summary.
 
-    quarantine: PreparedWrite
-    raw: PreparedWrite
-    core: PreparedWrite
+    :func:`write_part` takes each write out of ``writes`` as it writes it: the frames of a
+    write already done are freed while the next one runs (the raw versions are a wide copy of
+    the part, held otherwise through the core merge, while the next part is prepared)."""
+
+    writes: dict[str, PreparedWrite]
     quarantined: int
     loaded: int
     warned: int
@@ -55,32 +58,40 @@ def raw_rows(spec: SourceSpec, raw: pl.DataFrame, hashes: pl.Series) -> pl.DataF
 def plan_part(spec: SourceSpec, load_id: str, raw: pl.DataFrame, core: pl.DataFrame,
               checked: Any, bad: pl.Series, warned: pl.Series) -> PartWrites:
     """The rows that failed a critical check for quarantine, the others for the raw versions
-    and the core table, each made ready for its table (no connection needed)."""
+    and the core table, each made ready for its table (no connection needed).
+
+    The frames are not split here: each write takes its rows by a mask (``prepare_write``), in
+    one copy with its pick of one row per key, or none when the mask keeps every row."""
     lid = pl.lit(load_id).alias("load_id")
-    hashes = core["row_hash"]
-    quarantined = raw_rows(spec, raw.filter(bad), hashes.filter(bad)).with_columns(
-        checked.critical.filter(bad).alias("reasons"), lid)
-    good_raw = raw_rows(spec, raw.filter(~bad), hashes.filter(~bad)).with_columns(lid)
-    good = core.filter(~bad).with_columns(checked.warnings.filter(~bad).alias("dq_warnings"), lid)
+    good = ~bad
+    rows = raw_rows(spec, raw, core["row_hash"]).with_columns(lid)
+    quarantine = rows.with_columns(checked.critical.alias("reasons"))
+    good_core = core.with_columns(checked.warnings.alias("dq_warnings"), lid)
     return PartWrites(
-        quarantine=prepare_write(spec.quarantine_table,
-                                 quarantined.select(spec.quarantine_table.column_names)),
-        raw=prepare_write(spec.raw_table, good_raw.select(spec.raw_table.column_names)),
-        core=prepare_write(spec.core_table, good.select(spec.core_table.column_names)),
+        writes={
+            "quarantine": prepare_write(spec.quarantine_table,
+                                        quarantine.select(spec.quarantine_table.column_names),
+                                        keep=bad),
+            "raw": prepare_write(spec.raw_table, rows.select(spec.raw_table.column_names),
+                                 keep=good),
+            "core": prepare_write(spec.core_table, good_core.select(spec.core_table.column_names),
+                                  keep=good),
+        },
         quarantined=int(bad.sum()),
-        loaded=int((~bad).sum()),
-        warned=int((warned & ~bad).sum()),
+        loaded=int(good.sum()),
+        warned=int((warned & good).sum()),
     )
 
 
 def write_part(wh: Any, part: PartWrites, s: LoadSummary, clock: StageClock) -> None:
-    """Quarantine, raw versions, core merge, in the caller's transaction; count them in ``s``."""
+    """Quarantine, raw versions, core merge, in the caller's transaction; count them in ``s``.
+    Each write leaves ``part`` as it starts: its frames are freed once written."""
     with clock.stage("write_quarantine"):
-        wh.write_prepared(part.quarantine)
+        wh.write_prepared(part.writes.pop("quarantine"))
     with clock.stage("write_raw"):
-        s.rows_new_versions += wh.write_prepared(part.raw).inserted
+        s.rows_new_versions += wh.write_prepared(part.writes.pop("raw")).inserted
     with clock.stage("write_core"):
-        merged = wh.write_prepared(part.core)
+        merged = wh.write_prepared(part.writes.pop("core"))
     s.core_inserted += merged.inserted
     s.core_updated += merged.updated
     s.rows_quarantined += part.quarantined

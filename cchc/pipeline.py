@@ -18,6 +18,7 @@ import json
 import logging
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -351,7 +352,7 @@ def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, 
     from expectations.validate import validate
 
     with clock.stage("read"):
-        raw = pl.read_parquet(part)
+        raw = _read_part(part)
     s.rows_in += raw.height
     with clock.stage("transform"):
         result = to_core(raw, ctx)
@@ -365,7 +366,8 @@ def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, 
         first, seen = _first_seen(core["row_hash"], seen)
         s.rows_duplicate += int((~first).sum())
         if not first.all():
-            raw, core = raw.filter(first), core.filter(first)
+            raw = _each_column(raw, lambda column: column.filter(first).rechunk())
+            core = _each_column(core, lambda column: column.filter(first).rechunk())
 
     with clock.stage("validate"):
         checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
@@ -380,6 +382,33 @@ def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, 
     if WITHHELD_COLUMN in raw.columns:
         s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
     return raw, core, checked, bad, warned, seen
+
+
+def _read_part(part: str) -> pl.DataFrame:
+    """A staged part, one chunk per column: parquet gives a chunk per row group, and a frame
+    whose columns are chunked unlike each other (one chunk for the columns the transform
+    computes, such as the row hash) is copied whole to align them by the next
+    ``with_columns`` or ``to_arrow`` (when its writes are planned: +100 MiB); the transform,
+    too, does less on one chunk. Rechunked here, while nothing else of the part is held."""
+    return _each_column(pl.read_parquet(part), pl.DataFrame.rechunk)
+
+
+def _each_column(frame: pl.DataFrame,
+                 each: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``each`` of every column of ``frame`` (as a one-column frame), one column at a time:
+    ``frame`` is emptied on the way, so a column is freed as soon as its replacement is made
+    and the part is never held twice (a frame-wide filter or rechunk makes every new column
+    before it frees the old ones: +100 MiB for a part's raw or core frame). Only for a frame
+    nothing else holds. ``each`` must return one chunk (a filter of one column gives a chunk
+    per thread), or the frame is chunked unlike the others (see :func:`_read_part`)."""
+    if not frame.width:
+        return frame
+    columns = []
+    for name in frame.columns:
+        column = frame.select(name)  # a frame, not a Series: a constant column stays constant
+        frame.drop_in_place(name)
+        columns.append(each(column))
+    return pl.concat(columns, how="horizontal")
 
 
 def _first_seen(hashes: pl.Series, seen: pl.Series) -> tuple[pl.Series, pl.Series]:

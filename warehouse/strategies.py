@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from warehouse.ddl import quote
-from warehouse.personal import mask_frame
+from warehouse.personal import QUOTING_COLUMNS, mask_frame
 from warehouse.schema import Strategy, Table
 
 FRAME = "_cchc_frame"
@@ -82,28 +82,56 @@ def _wins(table: Table, new: str, old: str) -> str:
     return f"({new}.{v} > {old}.{v} OR ({new}.{v} = {old}.{v} AND {new}.{h} < {old}.{h}))"
 
 
-def _one_per_key(table: Table, frame: pl.DataFrame, *, newest: bool) -> pl.DataFrame:
-    """Keep one row per key: the newest version (MERGE) or the first seen (APPEND_NEW)."""
+def _key(key: list[str]) -> pl.Expr:
+    """The key as one expression: a single column as itself (a struct would be row-encoded: a
+    copy of the keys)."""
+    return pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+
+
+def _one_per_key(table: Table, frame: pl.DataFrame, *, newest: bool,
+                 keep: pl.Series | None = None) -> pl.DataFrame:
+    """Keep one row per key among the rows ``keep`` marks (None: all): the newest version
+    (MERGE) or the first seen (APPEND_NEW). The rows are taken in one copy of the frame; none
+    when every row is kept and the keys are unique already (a load's raw versions)."""
     key = list(table.key)
-    # One key column: its own values (a struct would be row-encoded: a copy of the keys).
-    unique = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
-    if frame.select(unique.is_unique().all()).item():
-        return frame
-    if not newest:
-        return frame.unique(subset=key, keep="first", maintain_order=True)
+    keys = _key(key) if keep is None else _key(key).filter(keep)
+    kept = frame.height if keep is None else int(keep.sum())
+    # A count of distinct keys (a hash set) is a few times cheaper than a per-row mask.
+    if frame.select(keys.n_unique()).item() == kept:
+        return _filtered(frame, keep)
     order = _version_columns(table)
-    if not order:  # unversioned: the last row of the frame is the latest write
-        return frame.unique(subset=key, keep="last", maintain_order=True)
-    # Decide on the key and version columns only, then take the winning rows once: sorting the
-    # whole (wide) frame would move every column.
+    if newest and order:
+        return frame[_newest_rows(frame, key, order, keep)]
+    # APPEND_NEW: the first row seen; unversioned MERGE: the last row of the frame, the latest
+    return _filtered(frame, keep).unique(subset=key, keep="last" if newest else "first",
+                                         maintain_order=True)
+
+
+def _filtered(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
+    """The rows ``keep`` marks (None: the frame itself)."""
+    return frame if keep is None else frame.filter(keep)
+
+
+def _newest_rows(frame: pl.DataFrame, key: list[str], order: list[str],
+                 keep: pl.Series | None) -> pl.Series:
+    """The ascending positions of each key's newest row among the rows ``keep`` marks (newest
+    version, then smallest hash, then first in the frame).
+
+    Decided on the key and version columns only, and only among the rows whose key occurs more
+    than once (a row alone with its key wins): sorting the whole (wide) frame would move every
+    column, and sorting every row costs twice the sort of the contested ones. The sort is
+    stable, so a key's rows keep their relative order and the winner is the one a sort of all
+    the rows would pick."""
+    rows = _filtered(frame.select(*dict.fromkeys([*key, *order])).with_row_index(_ROW), keep)
+    shared = rows.select(_key(key).is_duplicated()).to_series()
     descending = [True] + [False] * (len(order) - 1)  # newest version, then smallest hash
-    winners = (
-        frame.select(*dict.fromkeys([*key, *order])).with_row_index(_ROW)
+    won = (
+        rows.filter(shared)
         .sort(order, descending=descending, nulls_last=True, maintain_order=True)
         .unique(subset=key, keep="first", maintain_order=True)
-        .get_column(_ROW).sort()
+        .get_column(_ROW)
     )
-    return frame[winners]
+    return pl.concat([rows.get_column(_ROW).filter(~shared), won]).sort()
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -199,9 +227,10 @@ def _replace(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:
 
 
 def prepare_frame(table: Table, frame: pl.DataFrame, load_id: str | None = None, *,
-                  personal: bool = False) -> pl.DataFrame:
+                  personal: bool = False, keep: pl.Series | None = None) -> pl.DataFrame:
     """``frame`` made ready for :func:`write_prepared`, in polars alone (no connection): the
-    table's columns and types, personal data masked unless ``personal``, one row per key.
+    table's columns and types, personal data masked unless ``personal``, only the rows
+    ``keep`` marks (None: all), one row per key.
 
     Unless ``personal`` (a companion table in the personal-data file, ``warehouse.personal``),
     personal-data columns are written NULL and personal values quoted in reasons and messages
@@ -210,11 +239,49 @@ def prepare_frame(table: Table, frame: pl.DataFrame, load_id: str | None = None,
     frame = conform(table, frame, load_id)
     if not personal:
         frame = mask_frame(table, frame)
+    return _reduced(table, frame, keep)
+
+
+def _reduced(table: Table, frame: pl.DataFrame, keep: pl.Series | None = None) -> pl.DataFrame:
+    """The rows ``keep`` marks, one per key for the keyed strategies: taken in one copy of the
+    frame (a filter, then a pick of one row per key, would be two), none when that is all."""
+    if keep is not None and keep.all(ignore_nulls=False) is True:  # a null is not kept
+        keep = None
     if table.strategy in (Strategy.MERGE, Strategy.APPEND_NEW):
         if not table.key:
             raise ValueError(f"{table.name}: strategy {table.strategy} needs a key")
-        frame = _one_per_key(table, frame, newest=table.strategy is Strategy.MERGE)
-    return frame
+        return _one_per_key(table, frame, newest=table.strategy is Strategy.MERGE, keep=keep)
+    return _filtered(frame, keep)
+
+
+def prepare_split(table: Table, companion: Table, frame: pl.DataFrame,
+                  load_id: str | None = None, *,
+                  keep: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``frame`` made ready for ``table`` and for its personal-data ``companion``: what
+    :func:`prepare_frame` makes of it for each, with the rows chosen once for both.
+
+    The companion keeps the table's key, strategy and deciding columns (``warehouse.personal``),
+    and masking leaves those columns alone, so both frames keep the same rows: the frame is
+    reduced to one row per key once, unmasked, and the two are column selections of it (one
+    copy of the rows, not two, and one decision). Otherwise each is prepared on its own."""
+    frame = conform(table, frame, load_id)
+    if not _same_rows(table, companion):
+        return (prepare_frame(table, frame, keep=keep),
+                prepare_frame(companion, frame.select(companion.column_names), personal=True,
+                              keep=keep))
+    frame = _reduced(table, frame, keep)
+    return mask_frame(table, frame), frame.select(companion.column_names)
+
+
+def _same_rows(table: Table, companion: Table) -> bool:
+    """True when one reduction to a row per key serves ``table`` masked and ``companion``: the
+    same key, strategy and deciding columns, none of which masking rewrites."""
+    deciding = [*table.key, *_version_columns(table)]
+    masked = {c.name for c in table.columns
+              if c.pii or c.type == "VARCHAR[]" or c.name in QUOTING_COLUMNS}
+    return (companion.key == table.key and companion.strategy is table.strategy
+            and _version_columns(companion) == _version_columns(table)
+            and masked.isdisjoint(deciding))
 
 
 def write_prepared(con: duckdb.DuckDBPyConnection, table: Table,

@@ -39,7 +39,7 @@ from warehouse.publish import build_snapshot, record_snapshot
 from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
-from warehouse.strategies import WriteResult, conform, prepare_frame, write_prepared
+from warehouse.strategies import WriteResult, prepare_frame, prepare_split, write_prepared
 from warehouse.tables import DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
@@ -75,16 +75,16 @@ class PreparedWrite:
     companion: pl.DataFrame | None  # for the personal-data file, when the table has one
 
 
-def prepare_write(table: Table, frame: pl.DataFrame, load_id: str | None = None) -> PreparedWrite:
-    """Conform ``frame`` to ``table``, split off its personal data (``warehouse.personal``) and
-    keep one row per key; no connection needed."""
+def prepare_write(table: Table, frame: pl.DataFrame, load_id: str | None = None, *,
+                  keep: pl.Series | None = None) -> PreparedWrite:
+    """Conform ``frame`` to ``table``, keep the rows ``keep`` marks (None: all), one per key,
+    and split off its personal data (``warehouse.personal``); no connection needed. A row mask
+    costs one copy of the frame where filtering it first would cost two."""
     companion_table = COMPANIONS.get(table.name)
-    companion = None
-    if companion_table is not None:
-        frame = conform(table, frame, load_id)
-        companion = prepare_frame(companion_table, frame.select(companion_table.column_names),
-                                  personal=True)
-    return PreparedWrite(table, prepare_frame(table, frame, load_id), companion)
+    if companion_table is None:
+        return PreparedWrite(table, prepare_frame(table, frame, load_id, keep=keep), None)
+    main, companion = prepare_split(table, companion_table, frame, load_id, keep=keep)
+    return PreparedWrite(table, main, companion)
 
 
 class UnfinishedLoadError(RuntimeError):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from hashlib import blake2b
+from pathlib import Path
 
 import polars as pl
 
-from cchc.pipeline import _first_seen
+from cchc.pipeline import _each_column, _first_seen, _read_part
 
 
 def _hashes(*texts: str) -> pl.Series:
@@ -31,3 +32,19 @@ def test_hashes_differing_in_one_half_are_different_rows() -> None:
     assert first.all()
     first, _ = _first_seen(pl.Series("row_hash", [c, b, a]), seen)
     assert first.to_list() == [True, False, False]
+
+
+def test_a_part_is_read_and_its_duplicates_dropped_a_column_at_a_time(tmp_path: Path) -> None:
+    """One chunk per column (parquet gives one per row group), the same rows as a filter of
+    the whole frame, and the frame given is emptied on the way (each column freed in turn)."""
+    frame = pl.DataFrame({"a": range(10), "b": [f"text {i}" for i in range(10)]})
+    path = tmp_path / "part.parquet"
+    frame.write_parquet(path, row_group_size=3)
+    read = _read_part(str(path))
+    assert read.equals(frame) and set(read.n_chunks("all")) == {1}
+    first = pl.Series([i % 3 > 0 for i in range(10)])
+    part = read.with_columns(pl.lit("same").alias("c"))
+    expected = part.filter(first)
+    kept = _each_column(part, lambda column: column.filter(first).rechunk())
+    assert kept.equals(expected) and set(kept.n_chunks("all")) == {1}
+    assert part.width == 0
