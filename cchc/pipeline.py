@@ -305,8 +305,9 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
         with clock.stage("plan"):  # the writes' polars work, off the writer's thread
             return plan_part(spec, load_id, raw, core, checked, bad, warned)
 
-    with clock.stage("parts"), ThreadPoolExecutor(max_workers=1,
-                                                  thread_name_prefix="cchc-prepare") as pool:
+    # the parts' raw versions are distinct (exact duplicates dropped in part order)
+    with clock.stage("parts"), wh.new_keys_only(spec.raw_table), \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-prepare") as pool:
         def submit(part: str):
             # in a copy of this thread's context: Prefect's run context reaches the logs
             return pool.submit(copy_context().run, prepare, part)

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from cchc.config import Settings
+from warehouse.ddl import quote
 from warehouse.schema import Table
 from warehouse.tables import ALL_TABLES
+
+if TYPE_CHECKING:
+    import duckdb
 
 PERSONAL_DB = "personal"
 PERSONAL_FILE = "personal.duckdb"
@@ -90,3 +95,30 @@ def mask_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         elif c.type == "VARCHAR" and c.name in QUOTING_COLUMNS:
             exprs.append(pl.col(c.name).str.replace_all(_PATTERN, _REPLACEMENT))
     return frame.with_columns(exprs) if exprs else frame
+
+
+def personal_rows(cursor: duckdb.DuckDBPyConnection, decl: Table, keys: list[Any]) -> pl.DataFrame:
+    """The key and personal-data columns of the current main row of each key found
+    (``Warehouse.personal``), on a cursor of the writer (main and personal file attached). The
+    companion row is matched on the main row's ``row_hash`` too, so a companion left ahead by a
+    failed commit is never returned for another version."""
+    companion = COMPANIONS.get(decl.name)
+    if companion is None:
+        raise KeyError(f"{decl.name} has no personal-data columns")
+    key_schema = {k: decl.column(k).polars_type for k in decl.key}
+    rows = [k if isinstance(k, tuple) else (k,) for k in keys]
+    wanted = pl.DataFrame(rows, schema=key_schema, orient="row")
+    version = ["row_hash"] if "row_hash" in companion.column_names else []
+    match = list(dict.fromkeys([*decl.key, *version]))
+    on = " AND ".join(f"m.{quote(c)} = p.{quote(c)}" for c in match)
+    keys_sql = ", ".join(f"m.{quote(k)}" for k in decl.key)
+    semi = " AND ".join(f"m.{quote(k)} = w.{quote(k)}" for k in decl.key)
+    cols = ", ".join(
+        [f"m.{quote(k)}" for k in decl.key] + [f"p.{quote(c)}" for c in decl.pii_columns]
+    )
+    name = quote(decl.name)
+    cursor.register("_cchc_keys", wanted.to_arrow())
+    return cursor.execute(
+        f"SELECT {cols} FROM {name} m JOIN {PERSONAL_DB}.main.{name} p ON {on} "
+        f"SEMI JOIN _cchc_keys w ON {semi} ORDER BY {keys_sql}"
+    ).pl()

@@ -284,15 +284,18 @@ def _same_rows(table: Table, companion: Table) -> bool:
             and masked.isdisjoint(deciding))
 
 
-def write_prepared(con: duckdb.DuckDBPyConnection, table: Table,
-                   frame: pl.DataFrame) -> WriteResult:
+def write_prepared(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, *,
+                   keys_new: bool = False) -> WriteResult:
     """Write a frame :func:`prepare_frame` made ready, by the table's strategy; the caller owns
-    the transaction."""
+    the transaction. ``keys_new``: the caller knows that the table holds none of the frame's
+    keys (``Warehouse.new_keys_only``), so APPEND_NEW appends without deciding."""
     if frame.height == 0 and table.strategy is not Strategy.REPLACE:
         return WriteResult()
     match table.strategy:
         case Strategy.MERGE:
             return _merge(con, table, frame)
+        case Strategy.APPEND_NEW if keys_new:
+            return WriteResult(_insert(con, table, frame), 0)
         case Strategy.APPEND_NEW:
             return _append_new(con, table, frame)
     con.register(FRAME, frame.to_arrow())
