@@ -237,7 +237,7 @@ class IngestSettings:
     warehouse (docs/performance.md). Empty: ``duckdb_memory_limit`` throughout."""
 
     max_csv_mb: int = 1024
-    load_memory_limit: str = "512MB"
+    load_memory_limit: str = "256MB"
 
     def __post_init__(self) -> None:
         if self.max_csv_mb < 1:
