@@ -82,17 +82,26 @@ def mask_text(text: str | None) -> str | None:
     return None if text is None else _RE.sub(rf"\1='{MASK}'", text)
 
 
+def masked_columns(table: Table) -> set[str]:
+    """The columns :func:`mask_frame` may rewrite: personal data, reason lists, messages."""
+    return {c.name for c in table.columns if c.pii or _quotes_values(c.type, c.name)}
+
+
+def _quotes_values(column_type: str, name: str) -> bool:
+    return column_type == "VARCHAR[]" or (column_type == "VARCHAR" and name in QUOTING_COLUMNS)
+
+
 def mask_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Null the personal-data columns and mask quoted personal values in reasons/messages."""
     exprs = [pl.lit(None, c.polars_type).alias(c.name) for c in table.columns if c.pii]
     for c in table.columns:
-        if c.pii or c.name not in frame.columns:
+        if c.pii or c.name not in frame.columns or not _quotes_values(c.type, c.name):
             continue
         if c.type == "VARCHAR[]":
             exprs.append(
                 pl.col(c.name).list.eval(pl.element().str.replace_all(_PATTERN, _REPLACEMENT))
             )
-        elif c.type == "VARCHAR" and c.name in QUOTING_COLUMNS:
+        else:
             exprs.append(pl.col(c.name).str.replace_all(_PATTERN, _REPLACEMENT))
     return frame.with_columns(exprs) if exprs else frame
 

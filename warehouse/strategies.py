@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from warehouse.ddl import quote
-from warehouse.personal import QUOTING_COLUMNS, mask_frame
+from warehouse.personal import mask_frame, masked_columns
 from warehouse.schema import Strategy, Table
 
 FRAME = "_cchc_frame"
@@ -277,11 +277,9 @@ def _same_rows(table: Table, companion: Table) -> bool:
     """True when one reduction to a row per key serves ``table`` masked and ``companion``: the
     same key, strategy and deciding columns, none of which masking rewrites."""
     deciding = [*table.key, *_version_columns(table)]
-    masked = {c.name for c in table.columns
-              if c.pii or c.type == "VARCHAR[]" or c.name in QUOTING_COLUMNS}
     return (companion.key == table.key and companion.strategy is table.strategy
             and _version_columns(companion) == _version_columns(table)
-            and masked.isdisjoint(deciding))
+            and masked_columns(table).isdisjoint(deciding))
 
 
 def write_prepared(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, *,
