@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sources.eoffice.vocabulary import ELECTRONIC_CODES
-from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
+from warehouse.form06 import TOTAL_LABEL, by_level, total_row
 from warehouse.report_units import (
     Units,
     check_units,
@@ -170,11 +170,11 @@ def identity_violations(frame: pl.DataFrame, by: By = "unit") -> list[str]:
         for part, whole in (("c4", "c3"), ("c11", "c10"), ("c12", "c10")):
             if row[part] > row[whole]:
                 problems.append(f"{row['c2']}: {part}={row[part]} > {whole}={row[whole]}")
-    body, total_row = frame[:-1], frame.row(-1, named=True)
+    body, last = frame[:-1], frame.row(-1, named=True)
     for col in COUNT_COLUMNS if by == "unit" else ADDITIVE_COLUMNS:
-        if total_row[col] != body[col].sum():
+        if last[col] != body[col].sum():
             problems.append(
-                f"{TOTAL_LABEL}: {col}={total_row[col]} but rows sum to {body[col].sum()}"
+                f"{TOTAL_LABEL}: {col}={last[col]} but rows sum to {body[col].sum()}"
             )
     return problems
 
@@ -225,16 +225,9 @@ def documents_report(
         + [pl.col("period_from", "period_to").cast(pl.Date)]
     )
     if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
-                         "_valid_from").drop("_valid_from")
-        total = rows.select(
-            pl.lit(None, pl.String).alias("code"),
-            pl.lit(TOTAL_LABEL).alias("c2"),
-            pl.lit(None, pl.String).alias("level"),
-            pl.lit(date_from, pl.Date).alias("period_from"),
-            pl.lit(date_to, pl.Date).alias("period_to"),
-            *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS],
-        )
+        rows = rows.sort(by_level("code", "_valid_from")).drop("_valid_from")
+        total = total_row(rows, "c2", COUNT_COLUMNS, pl.lit(date_from, pl.Date).alias("period_from"),
+                          pl.lit(date_to, pl.Date).alias("period_to"))
     else:
         total = rows.filter(pl.col("is_total")).with_columns(
             c2=pl.lit(TOTAL_LABEL), level=pl.lit(None, pl.String)

@@ -26,6 +26,7 @@ says how many of c10 the current due date would have counted on time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -61,6 +62,28 @@ IDENTITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Order of unit rows: the district first, then its communes (by code).
 LEVEL_ORDER = {"province": 0, "district": 1}
+
+
+def by_level(*then: str) -> list[pl.Expr | str]:
+    """Sort keys of a report's unit rows: :data:`LEVEL_ORDER`, then ``then``."""
+    import polars as pl
+
+    return [pl.col("level").replace_strict(LEVEL_ORDER, default=2), *then]
+
+
+def total_row(rows: pl.DataFrame, label: str, counts: Iterable[str],
+              *extra: pl.Expr) -> pl.DataFrame:
+    """The "Tổng cộng" row of a report's ``rows``: no code or level, the ``label`` column
+    reading :data:`TOTAL_LABEL`, the ``extra`` columns, each count summed."""
+    import polars as pl
+
+    return rows.select(
+        pl.lit(None, pl.String).alias("code"),
+        pl.lit(TOTAL_LABEL).alias(label),
+        pl.lit(None, pl.String).alias("level"),
+        *extra,
+        *[pl.col(c).sum().cast(pl.Int64) for c in counts],
+    )
 
 _COUNTS = expand(count_sql(FORM06, "$date_from", "$date_to") + """,
     count(*) FILTER (closed_date <= $date_to AND current_timeliness IN ('before_due', 'on_due')
@@ -141,11 +164,11 @@ def identity_violations(frame: pl.DataFrame) -> list[str]:
                     f"{row['c2']}: {total}={row[total]} but {' + '.join(parts)}="
                     f"{sum(row[p] for p in parts)}"
                 )
-    body, total_row = frame[:-1], frame.row(-1, named=True)
+    body, last = frame[:-1], frame.row(-1, named=True)
     for col in COUNT_COLUMNS + EXTRA_COLUMNS:
-        if total_row[col] != body[col].sum():
+        if last[col] != body[col].sum():
             problems.append(
-                f"{TOTAL_LABEL}: {col}={total_row[col]} but rows sum to {body[col].sum()}"
+                f"{TOTAL_LABEL}: {col}={last[col]} but rows sum to {body[col].sum()}"
             )
     return problems
 
@@ -185,16 +208,9 @@ def form06(
     counts = [pl.col(c).cast(pl.Int64) for c in _ALL_COUNTS]
     rows = rows.with_columns(counts)
     if by == "unit":
-        rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code",
-                         "_valid_from")
+        rows = rows.sort(by_level("code", "_valid_from"))
     rows = rows.with_columns(c1=pl.int_range(1, rows.height + 1, dtype=pl.Int64))
-    total = rows.select(
-        pl.lit(None, pl.Int64).alias("c1"),
-        pl.lit(None, pl.String).alias("code"),
-        pl.lit(TOTAL_LABEL).alias("c2"),
-        pl.lit(None, pl.String).alias("level"),
-        *[pl.col(c).sum().cast(pl.Int64) for c in _ALL_COUNTS],
-    )
+    total = total_row(rows, "c2", _ALL_COUNTS, pl.lit(None, pl.Int64).alias("c1"))
     order = ["c1", "code", "c2", "level", *_ALL_COUNTS]
     out = pl.concat([rows.select(order), total.select(order)], how="vertical_relaxed")
     problems = identity_violations(out)

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from warehouse.documents_report import month_label
-from warehouse.form06 import LEVEL_ORDER, TOTAL_LABEL
+from warehouse.form06 import TOTAL_LABEL, by_level, total_row
 from warehouse.indicator_counts import (  # noqa: F401  (the column groups: re-exported)
     BY_MONTH_SQL,
     COUNT_COLUMNS,
@@ -224,15 +224,9 @@ def unit_indicators(
         pl.lit(date_to, pl.Date).alias("period_to"),
         *[pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS],
     )
-    rows = rows.sort(pl.col("level").replace_strict(LEVEL_ORDER, default=2), "code", "_valid_from")
-    total = rows.select(
-        pl.lit(None, pl.String).alias("code"),
-        pl.lit(TOTAL_LABEL).alias("name"),
-        pl.lit(None, pl.String).alias("level"),
-        pl.lit(date_from, pl.Date).alias("period_from"),
-        pl.lit(date_to, pl.Date).alias("period_to"),
-        *[pl.col(c).sum().cast(pl.Int64) for c in COUNT_COLUMNS],
-    )
+    rows = rows.sort(by_level("code", "_valid_from"))
+    total = total_row(rows, "name", COUNT_COLUMNS, pl.lit(date_from, pl.Date).alias("period_from"),
+                      pl.lit(date_to, pl.Date).alias("period_to"))
     return _with_total(rows, total)
 
 
