@@ -304,6 +304,12 @@ class Settings:
         return self.data_dir / "published" / "cchc.duckdb"
 
     @property
+    def raw_dir(self) -> Path:
+        """The raw layer's Parquet files (``duckdb`` backend, warehouse/raw_files.py): shared,
+        immutable, by the private warehouse and the readers' snapshot."""
+        return self.data_dir / "raw"
+
+    @property
     def lake_dir(self) -> Path:
         """The embedded DuckLake's folder (``ducklake`` backend, default catalog and data)."""
         return self.data_dir / "lake"

@@ -151,11 +151,13 @@ def _emit(frame: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
         typer.echo(f"wrote {out}", err=True)
 
 
-# The DuckDB shell in safe mode (docs/security.md): -safe refuses the dot commands that run
-# programs or touch files (.shell .system .output .once .log .read .import .open .cd …) and
-# starts DuckDB with enable_external_access = false and lock_configuration = true; -readonly
-# opens the snapshot read-only; -no-init skips ~/.duckdbrc (commands we did not choose).
-SHELL_FLAGS = ("-safe", "-readonly", "-no-init")
+# The DuckDB shell in safe mode (docs/security.md): .safe_mode refuses the dot commands that
+# run programs or touch files (.shell .system .output .once .log .read .import .open .cd …) and
+# sets enable_external_access = false and lock_configuration = true. It is given as the last
+# -cmd, after the one folder a reader may still read (the raw layer's Parquet files,
+# warehouse.raw_files), and both run before the shell reads a line; -readonly opens the
+# snapshot read-only; -no-init skips ~/.duckdbrc (commands we did not choose).
+SHELL_FLAGS = ("-readonly", "-no-init")
 
 
 def _is_executable(path: Path) -> bool:
@@ -178,17 +180,21 @@ def duckdb_binary() -> Path | None:
     return next((c for c in candidates if _is_executable(c)), None)
 
 
-def shell_argv(binary: Path, published: Path) -> list[str]:
-    return [str(binary), *SHELL_FLAGS, str(published)]
+def shell_argv(binary: Path, published: Path, raw_directory: str) -> list[str]:
+    from warehouse.ddl import literal
+
+    return [str(binary), *SHELL_FLAGS,
+            "-cmd", f"SET allowed_directories = [{literal(raw_directory)}]",
+            "-cmd", ".safe_mode", str(published)]
 
 
-def _shell(published: Path) -> None:
+def _shell(published: Path, raw_directory: str) -> None:
     """The DuckDB shell on the snapshot in safe mode; a small Python loop if it is missing."""
     _snapshot()[1].close()  # a missing or corrupt snapshot ends here, in one line
     binary = duckdb_binary()
     if binary is not None:
         sys.stdout.flush()
-        os.execv(binary, shell_argv(binary, published))
+        os.execv(binary, shell_argv(binary, published, raw_directory))
     _python_shell()
 
 
@@ -245,7 +251,9 @@ def sql_command(
             raise _fail(
                 f"no published warehouse at {published}: run `cchc run` or `cchc demo` first"
             )
-        _shell(published)
+        from warehouse.reader import raw_directory
+
+        _shell(published, raw_directory(settings))
         return
     import duckdb
 

@@ -71,6 +71,7 @@ def undo_load(wh, settings: Settings, spec: SourceSpec, load_id: str) -> None:
     personal-data companions). A core row the load wrote (its ``load_id``) is rebuilt from the
     raw layer's newest remaining version of that key by the source's transform, or deleted when
     no version remains. A watermark the load moved goes back to its window's start."""
+    from warehouse import raw_files
     from warehouse.ddl import literal, quote
     from warehouse.personal import COMPANIONS, PERSONAL_DB
 
@@ -88,7 +89,10 @@ def undo_load(wh, settings: Settings, spec: SourceSpec, load_id: str) -> None:
                 wh._personal.execute(
                     f"DELETE FROM {quote(t.name)} WHERE row_hash IN (SELECT row_hash FROM "
                     f"{main}.main.{quote(t.name)} WHERE load_id = {lid})")
-            con.execute(f"DELETE FROM {quote(t.name)} WHERE load_id = {lid}")
+            if t.files and wh.raw_root is not None:  # kept as files: unlisted
+                raw_files.drop_load(con, t, wh.raw_root, load_id)
+            else:
+                con.execute(f"DELETE FROM {quote(t.name)} WHERE load_id = {lid}")
         if not keys:
             _rewind_watermark(wh, load_id)
             return

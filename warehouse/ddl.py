@@ -10,6 +10,7 @@ catches a duplicate seed row or a second row for one load at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
@@ -159,9 +160,13 @@ def stored_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def ensure_schema(
-    con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...] = ALL_TABLES
+    con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...] = ALL_TABLES, *,
+    raw_root: Path | None = None,
 ) -> list[str]:
     """Create missing tables, add missing nullable columns, run pending migrations.
+
+    With ``raw_root``, the tables declared ``files=True`` are views over Parquet files under
+    it (``warehouse.raw_files``), a table of an earlier version moved there.
 
     Idempotent: on an up-to-date warehouse it changes nothing and returns ``[]``; otherwise it
     returns what it did, one line per step. Run it inside a transaction.
@@ -172,7 +177,10 @@ def ensure_schema(
     )
     actions: list[str] = []
     keys = takes_keys(con)
+    in_files = [t for t in tables if t.files and raw_root is not None]
     for table in tables:
+        if table in in_files:
+            continue  # after the manifest table exists
         stored = _existing_columns(con, table.name)
         if stored:
             actions += _reconcile(con, table, stored)
@@ -181,6 +189,11 @@ def ensure_schema(
         for stmt in comment_sql(table):
             con.execute(stmt)
         actions.append(f"created table {table.name}")
+    if in_files:
+        from warehouse import raw_files
+
+        for table in in_files:
+            actions += raw_files.ensure(con, table, raw_root)
     current = stored_version(con)
     if current > SCHEMA_VERSION:
         raise SchemaMismatch(

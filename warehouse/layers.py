@@ -47,6 +47,7 @@ def raw_versions_table(name: str, entity: str, fields: Sequence[str], pii: Itera
         columns=raw_columns(fields, pii) + extra + PROVENANCE,
         key=("row_hash",),
         strategy=Strategy.APPEND_NEW,
+        files=True,
     )
 
 

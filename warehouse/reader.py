@@ -143,12 +143,19 @@ def open_snapshot(settings: Settings, path: Path | None = None, *,
             ) from None
         con.execute(f"USE {SNAPSHOT_ALIAS}")
         con.execute("DETACH memory")  # nothing writable left but the session's temp catalog
+        # the raw layer's Parquet files (warehouse.raw_files), the one folder left readable
+        con.execute(f"SET allowed_directories = [{literal(raw_directory(settings))}]")
         for name, value in SAFE_SETTINGS:
             con.execute(f"SET {name} = {value}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def raw_directory(settings: Settings) -> str:
+    """The folder of the raw layer's files, as ``allowed_directories`` takes it."""
+    return str(settings.raw_dir) + "/"
 
 
 def _open_lake_snapshot(settings: Settings, as_of: datetime | None) -> duckdb.DuckDBPyConnection:

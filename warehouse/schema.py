@@ -105,6 +105,9 @@ class Table:
     version_column: str | None = None  # MERGE: the newer value wins, ties broken by row_hash
     table_checks: tuple[Check, ...] = field(default=())
     suite: str | None = None  # name of the GX suite derived from the checks
+    # Rows kept as immutable Parquet files, the table a view over them (warehouse.raw_files):
+    # an append-only layer read rarely. On the ducklake backend every table is Parquet already.
+    files: bool = False
 
     @property
     def column_names(self) -> list[str]:

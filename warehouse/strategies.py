@@ -204,13 +204,18 @@ def _version_columns(table: Table) -> list[str]:
     return [table.version_column, *tie]
 
 
-def _append_new(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> WriteResult:
-    """Append the rows whose key the table does not hold yet (decided on the key alone)."""
+def unseen_rows(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` whose key ``table`` does not hold yet (decided on the key alone)."""
     decided = _decide(con, frame, list(table.key), (
         f"SELECT s.{_ROW} FROM {FRAME} s WHERE NOT EXISTS "
         f"(SELECT 1 FROM {quote(table.name)} t WHERE {_key_match(table, 't', 's')}) "
         f"ORDER BY s.{_ROW}"))
-    return WriteResult(_insert(con, table, _rows(frame, decided.get_column(_ROW))), 0)
+    return _rows(frame, decided.get_column(_ROW))
+
+
+def _append_new(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> WriteResult:
+    """Append the rows whose key the table does not hold yet."""
+    return WriteResult(_insert(con, table, unseen_rows(con, table, frame)), 0)
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: Table) -> WriteResult:

@@ -108,6 +108,26 @@ ETL_SEEDS = Table(
     ),
 )
 
+ETL_RAW_FILES = Table(
+    name="etl_raw_files",
+    description=(
+        "The Parquet files that hold the raw layer's rows (duckdb backend, "
+        "warehouse/raw_files.py): a raw-versions table is a view over the files listed here, "
+        "so a file counts from the commit of its row. Paths are relative to data/raw/<table>/."
+    ),
+    key=("table_name", "file"),
+    strategy=Strategy.APPEND,
+    columns=(
+        Column("table_name", "VARCHAR", "The raw-versions table the file belongs to.", nullable=False),
+        Column("file", "VARCHAR", "The file's name in data/raw/<table_name>/.", nullable=False),
+        Column("load_id", "VARCHAR", "The load that wrote every row of the file."),
+        Column("rows", "BIGINT", "Rows in the file."),
+        Column("columns", "VARCHAR[]", "The columns the file holds (a column declared later "
+               "reads as NULL in older files)."),
+        Column("written_at", "TIMESTAMPTZ", "When the file was written."),
+    ),
+)
+
 DQ_RESULTS = Table(
     name="dq_results",
     description="One row per expectation per load: how many rows it examined and failed.",
@@ -195,6 +215,7 @@ ALL_TABLES: tuple[Table, ...] = (
     ETL_LOADS,
     ETL_WATERMARKS,
     ETL_SEEDS,
+    ETL_RAW_FILES,
     DQ_RESULTS,
     DQ_ALERTS,
     DQ_ALERT_DELIVERIES,

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from cchc.config import Settings
-from warehouse import audit, lake
+from warehouse import audit, lake, raw_files
 from warehouse.admin_units import build_admin_units
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
@@ -40,7 +40,7 @@ from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
 from warehouse.strategies import WriteResult, prepare_frame, prepare_split, write_prepared
-from warehouse.tables import DIM_ADMIN_UNIT
+from warehouse.tables import ALL_TABLES, DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
 
@@ -135,6 +135,8 @@ class Warehouse:
         self._personal.execute(f"USE {PERSONAL_DB}")
         self._in_transaction = False
         self._new_keys: dict[str, tuple[bool, bool]] = {}  # new_keys_only: (main, personal)
+        # where tables declared files=True keep their rows (warehouse.raw_files); lake: none
+        self.raw_root = None if lake.is_lake(settings) else settings.raw_dir
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the main database (its own transaction), in UTC. A cursor starts in the
@@ -207,7 +209,7 @@ class Warehouse:
 
     def _prepare(self, admin_units_csv: Path | None) -> None:
         with self.transaction():
-            for action in ensure_schema(self.con):
+            for action in ensure_schema(self.con, raw_root=self.raw_root):
                 log.info("warehouse schema: %s", action)
             for action in ensure_schema(self._personal, tuple(COMPANIONS.values())):
                 log.info("personal-data schema: %s", action)
@@ -253,6 +255,10 @@ class Warehouse:
             keep = {i for i, _, _ in audit.unfinished_loads(self._audit)}
             for folder in staging.clean_staging(self.settings, keep):
                 log.info("removed staging leftovers %s", folder)
+        if self.raw_root is not None:
+            files = [t for t in ALL_TABLES if t.files]
+            for path in raw_files.remove_orphans(self.con, files, self.raw_root):
+                log.info("removed a raw-layer file no committed load lists: %s", path)
         if publish_if_stale and unpublished_marker(self.settings).exists():
             try:
                 self.publish()
@@ -351,6 +357,9 @@ class Warehouse:
         if prepared.companion is not None:
             write_prepared(self._personal, COMPANIONS[prepared.table.name], prepared.companion,
                            keys_new=personal_new)
+        if prepared.table.files and self.raw_root is not None:
+            return WriteResult(raw_files.append(self.con, prepared.table, prepared.main,
+                                                self.raw_root, keys_new=main_new), 0)
         return write_prepared(self.con, prepared.table, prepared.main, keys_new=main_new)
 
     def personal(self, table: Table | str, keys: list[Any]) -> pl.DataFrame:
