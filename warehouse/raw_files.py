@@ -81,12 +81,14 @@ def view_sql(table: Table, root: Path, files: list[tuple[str, list[str]]]) -> st
 
 
 def refresh_view(con: duckdb.DuckDBPyConnection, table: Table, root: Path) -> None:
-    """Replace the view with one over the files listed now (in the caller's transaction)."""
-    con.execute(view_sql(table, root, _listed(con, table)))
-    con.execute(f"COMMENT ON VIEW {quote(table.name)} IS {literal(table.description)}")
-    for c in table.columns:
-        con.execute(f"COMMENT ON COLUMN {quote(table.name)}.{quote(c.name)} IS "
-                    f"{literal(c.description)}")
+    """Replace the view with one over the files listed now (in the caller's transaction),
+    with the declaration's comments: one call, the GIL taken once (a load's other thread
+    holds it often)."""
+    statements = [view_sql(table, root, _listed(con, table)),
+                  f"COMMENT ON VIEW {quote(table.name)} IS {literal(table.description)}"]
+    statements += [f"COMMENT ON COLUMN {quote(table.name)}.{quote(c.name)} IS "
+                   f"{literal(c.description)}" for c in table.columns]
+    con.execute(";\n".join(statements))
 
 
 def _kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
