@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,7 @@ class Run:
     seconds: float
     peak_mib: float
     root_peak_mib: float = 0.0  # the command alone, without its children
+    cpu_s: float = 0.0  # user + system CPU of the process and of the children it waited for
     output: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     growth: dict[str, float] = field(default_factory=dict)
@@ -86,6 +88,7 @@ def _tree_rss(root: psutil.Process) -> tuple[int, int]:
 def run_tree(cmd: list[str], env: dict[str, str]) -> Run:
     """Run ``cmd``; sample its process tree's RSS until it ends."""
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             cwd=ROOT)
     root = psutil.Process(proc.pid)
@@ -98,6 +101,8 @@ def run_tree(cmd: list[str], env: dict[str, str]) -> Run:
         peak, root_peak = max(peak, total), max(root_peak, alone)
         time.sleep(SAMPLE_S)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     reader.join()
     out = b"".join(chunks).decode(errors="replace")
     if proc.returncode != 0:
@@ -109,7 +114,7 @@ def run_tree(cmd: list[str], env: dict[str, str]) -> Run:
     cpu: dict[str, float] = {}
     for found in CPU.findall(out):
         cpu.update(json.loads(found))
-    return Run(wall, peak / 2**20, root_peak / 2**20, out, timings, growth, cpu)
+    return Run(wall, peak / 2**20, root_peak / 2**20, cpu_s, out, timings, growth, cpu)
 
 
 def make_csv(rows: int, path: Path) -> None:
@@ -166,7 +171,7 @@ def bench(rows: int, workdir: Path, settings: list[str]) -> dict:
                 baseline_s=base.seconds, baseline_peak_mib=base.peak_mib, cchc_s=ours.seconds,
                 cchc_peak_mib=ours.peak_mib, cchc_cmd_peak_mib=ours.root_peak_mib,
                 ratio=ours.seconds / base.seconds, timings=ours.timings, growth=ours.growth,
-                cpu=ours.cpu,
+                cpu=ours.cpu, baseline_cpu_s=base.cpu_s, cchc_cpu_s=ours.cpu_s,
                 **summary)
 
 
@@ -208,6 +213,9 @@ def main() -> None:
                   f"{r['cchc_cmd_peak_mib']:>9.0f}  {r['status']}, "
                   f"{'balanced' if r['balanced'] else 'NOT BALANCED'} ({r['loaded']:,} loaded, "
                   f"{r['quarantined']:,} quarantined, {r['duplicate']:,} duplicate)")
+            print(f"           cpu s (user + system, steadier than seconds on a shared machine): "
+                  f"duckdb {r['baseline_cpu_s']:.1f}, cchc {r['cchc_cpu_s']:.1f}, "
+                  f"ratio {r['cchc_cpu_s'] / max(r['baseline_cpu_s'], 1e-9):.2f}")
             if r["timings"]:
                 print("           stages s: " + ", ".join(
                     f"{k} {v:.1f}" for k, v in r["timings"].items()))
