@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 from warehouse_fixtures import ROOT, core_frame, dossier
@@ -20,7 +21,7 @@ from cchc.cli import app
 from cchc.config import Settings
 from warehouse.personal import personal_path
 from warehouse.reader import QueryRefused, open_snapshot, run_query
-from warehouse.tables import CORE_ONESTOP_DOSSIERS
+from warehouse.tables import CORE_ONESTOP_DOSSIERS, RAW_ONESTOP_DOSSIER_VERSIONS
 from warehouse.writer import Warehouse
 
 runner = CliRunner()
@@ -30,6 +31,9 @@ runner = CliRunner()
 def published(settings: Settings, units_csv: Path) -> Settings:
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         wh.write(CORE_ONESTOP_DOSSIERS, core_frame(dossier("A"), dossier("B")), "L1")
+        # the raw layer is Parquet files the snapshot's view reads (warehouse.raw_files)
+        wh.write(RAW_ONESTOP_DOSSIER_VERSIONS,
+                 pl.DataFrame({"MaHoSo": ["A", "B"], "row_hash": ["ha", "hb"]}), "L1")
         wh.publish()
     # tables only the private files hold: a reader that reaches one has left the snapshot
     for path, table in ((settings.warehouse_path, "private_only"),
@@ -115,6 +119,7 @@ def test_the_python_connection_is_in_safe_mode(published: Settings, out: Path) -
             "SELECT current_setting('enable_external_access'), "
             "current_setting('lock_configuration')").fetchone() == (False, True)  # fmt: skip
         assert run_query(con, "SELECT count(*) AS n FROM out_onestop__dossiers").item() == 2
+        assert run_query(con, "SELECT count(*) AS n FROM raw_onestop__dossier_versions").item() == 2
     finally:
         con.close()
     assert_contained(out, "")
@@ -137,6 +142,7 @@ def _script(published: Settings, out: Path) -> str:
         "SELECT count(*) AS leaked_import FROM leaked_import;",
         "SELECT count(*) AS leaked_open FROM private_only;",
         "SELECT count(*) AS dossiers_still_there FROM out_onestop__dossiers;",
+        "SELECT count(*) AS raw_versions_readable FROM raw_onestop__dossier_versions;",
     ]
     return "\n".join(lines) + "\n"
 
@@ -164,6 +170,7 @@ def test_the_duckdb_shell_runs_in_safe_mode(published: Settings, out: Path) -> N
     )  # fmt: skip
     assert_contained(out, result.stdout)
     assert "dossiers_still_there\n2\n" in result.stdout, (result.stdout, result.stderr)
+    assert "raw_versions_readable\n2\n" in result.stdout, (result.stdout, result.stderr)
     assert "ext,locked\nfalse,true\n" in result.stdout
     assert "cannot be used in -safe mode" in result.stderr
     assert not (ROOT / "READRAN").exists()
