@@ -78,6 +78,7 @@ def fill(settings: Settings, template: Settings, size: int) -> int:
     """Copy the template's raw versions and core rows under suffixed keys up to ``size``
     dossiers; returns the core row count."""
     from sources.registry import source
+    from warehouse import raw_files
     from warehouse.ddl import literal
     from warehouse.writer import Warehouse
 
@@ -92,8 +93,13 @@ def fill(settings: Settings, template: Settings, size: int) -> int:
             hi = min(copies, lo + 49)
             with wh.transaction():
                 for table in (core, raw):
-                    con.execute(f"INSERT INTO {table} SELECT {_copied(con, table)} "
-                                f"FROM tmpl.{table} t, range({lo}, {hi + 1}) c(i)")
+                    copies_sql = (f"SELECT {_copied(con, table)} "
+                                  f"FROM tmpl.{table} t, range({lo}, {hi + 1}) c(i)")
+                    if table == raw and wh.raw_root is not None:  # Parquet files, one write
+                        raw_files.append(con, spec.raw_table, con.execute(copies_sql).pl(),
+                                         wh.raw_root, keys_new=True)
+                    else:
+                        con.execute(f"INSERT INTO {table} {copies_sql}")
         con.execute("DETACH tmpl")
         if settings.warehouse.backend == "duckdb":
             con.execute("CHECKPOINT")
@@ -113,8 +119,9 @@ def _copied(con, table: str) -> str:
 
 def _size(settings: Settings, s3=None) -> int:
     """Bytes of the warehouse: the private file, or the lake's catalog and data files."""
-    if settings.warehouse.backend == "duckdb":
-        return settings.warehouse_path.stat().st_size
+    if settings.warehouse.backend == "duckdb":  # the file and the raw layer's Parquet files
+        return settings.warehouse_path.stat().st_size + sum(
+            p.stat().st_size for p in settings.raw_dir.rglob("*") if p.is_file())
     local = sum(p.stat().st_size for p in settings.lake_dir.rglob("*") if p.is_file())
     if s3 is None:
         return local
