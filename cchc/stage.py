@@ -103,7 +103,7 @@ def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     parts (memory flat in the file's size); any other file goes through the general reader,
     which finds title rows, footers and legacy bytes. Fields a system must withhold are dropped
     before any part is written."""
-    from sources.csv_stream import stage_plain_csv
+    from sources.csv_stream import STAGING_COMPRESSION, stage_plain_csv
     from sources.files import read_export
 
     warm_up_validation()
@@ -126,7 +126,7 @@ def _stage_file(settings: Settings, path: Path, sha256: str) -> StagedBatch:
     parts = []
     for i, offset in enumerate(range(0, max(frame.height, 1), settings.chunk_rows)):
         part = out_dir / f"part-{i:05d}.parquet"
-        frame.slice(offset, settings.chunk_rows).write_parquet(part)
+        frame.slice(offset, settings.chunk_rows).write_parquet(part, compression=STAGING_COMPRESSION)
         parts.append(str(part))
     return write_manifest(StagedBatch(
         system=spec.system,

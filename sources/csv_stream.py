@@ -37,6 +37,9 @@ from sources.pull import Redact
 
 _BOM = b"\xef\xbb\xbf"
 STAGING_ROW_GROUP_ROWS = 50_000  # rows a staged part's parquet row group holds
+# Staged parts live minutes: lz4 rather than polars' default zstd costs 11 % less CPU to stage
+# a 1M-dossier CSV (5.9 → 5.2 s) and 27 % less to read the parts back, for 69 MB instead of 47.
+STAGING_COMPRESSION = "lz4"
 _FOOTER_STARTS = ("tổng số", "tổng cộng", "người lập")
 
 
@@ -157,6 +160,7 @@ def stage_plain_csv(
             # the sink holds a row group per file in memory: polars' default (≈ 512k rows)
             # raised staging's peak by 460 MiB at 1M dossiers, 50k rows by 190 MiB, as fast
             row_group_size=STAGING_ROW_GROUP_ROWS,
+            compression=STAGING_COMPRESSION,
         )
     except pl.exceptions.PolarsError:  # e.g. invalid UTF-8 further down: the general reader decodes it
         shutil.rmtree(out_dir, ignore_errors=True)
