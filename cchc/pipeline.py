@@ -28,6 +28,7 @@ import polars as pl
 
 from cchc import load_alerts
 from cchc.config import LOCAL_TZ, Settings
+from cchc.part_order import SeenRows
 from cchc.stage import (  # the stage step; re-exported: flows call pipeline.stage_file etc.
     max_file_bytes,
     resolve_window,
@@ -275,16 +276,20 @@ def _reason_key(reason: str) -> str:
     return f"{field_part.split('=')[0]}: {rule}" if rule else reason
 
 
+PREPARING_THREADS = 2  # parts prepared at once beside the one being written
+
+
 def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadSummary,
                 settings: Settings, as_of: date, clock: StageClock | None = None) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows.
 
-    Two parts are in flight at most: while DuckDB writes part *k* (native code, the GIL
-    released), a second thread reads, transforms, validates part *k + 1* and plans its writes
-    (``cchc.part_writes``), so a load keeps both cores busy (docs/performance.md). The parts
-    are still written one at a time, in order, each in its own transaction; the
-    exact-duplicate check runs in part order in the preparing thread, so which copy of a row
-    counts as the first does not change."""
+    Up to ``PREPARING_THREADS`` + 1 parts are in flight: while DuckDB writes part *k* (native
+    code, the GIL released), other threads read, transform, validate the next parts and plan
+    their writes (``cchc.part_writes``), so a load keeps both cores busy
+    (docs/performance.md). The parts are still written one at a time, in order, each in its
+    own transaction; the exact-duplicate check runs in part order (``cchc.part_order``), so
+    which copy of a row counts as the first does not change."""
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
 
@@ -297,33 +302,39 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()
-    seen = [pl.Series("row_hash", [], dtype=pl.UInt128)]
+    seen = SeenRows()
 
-    def prepare(part: str):
-        raw, core, checked, bad, warned, seen[0] = check_part(
-            spec, part, s, settings, to_core, ctx, seen[0], dq, q_reasons, w_reasons, clock)
+    def prepare(index: int, part: str):
+        raw, core, checked, bad, warned = check_part(
+            spec, part, s, settings, to_core, ctx, seen, index, dq, q_reasons, w_reasons, clock)
         with clock.stage("plan"):  # the writes' polars work, off the writer's thread
             return plan_part(spec, load_id, raw, core, checked, bad, warned)
 
     # the parts' raw versions are distinct (exact duplicates dropped in part order)
     with clock.stage("parts"), wh.new_keys_only(spec.raw_table), \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-prepare") as pool:
-        def submit(part: str):
-            # in a copy of this thread's context: Prefect's run context reaches the logs
-            return pool.submit(copy_context().run, prepare, part)
+            ThreadPoolExecutor(max_workers=PREPARING_THREADS,
+                               thread_name_prefix="cchc-prepare") as pool:
+        ahead = iter(enumerate(batch.parts))
+        pending = deque()
 
-        pending = submit(batch.parts[0]) if batch.parts else None
+        def submit_next() -> None:
+            for index, part in ahead:
+                # in a copy of this thread's context: Prefect's run context reaches the logs
+                pending.append(pool.submit(copy_context().run, prepare, index, part))
+                return
+
+        for _ in range(PREPARING_THREADS):
+            submit_next()
         try:
-            for following in [*batch.parts[1:], None] if batch.parts else []:
-                planned = pending.result()
-                # the next part is prepared while this one is written
-                pending = submit(following) if following is not None else None
+            while pending:
+                planned = pending.popleft().result()
+                submit_next()  # the next part is prepared while this one is written
                 with clock.stage("write_with_commit"), wh.transaction():
                     _write_part(wh, planned, s, clock)
                 del planned  # freed before the next part is taken
         finally:
-            if pending is not None:
-                pending.cancel()
+            for future in pending:
+                future.cancel()
     s.quarantine_reasons = dict(q_reasons.most_common())
     s.warning_reasons = dict(w_reasons.most_common())
     return list(dq.values())
@@ -345,44 +356,47 @@ def transform_context(settings: Settings, units: pl.DataFrame, reference: dict, 
 
 
 def check_part(spec: SourceSpec, part: str, s: LoadSummary, settings: Settings, to_core, ctx,
-               seen: pl.Series, dq: dict[tuple, dict], q_reasons: Counter[str],
+               seen: SeenRows, index: int, dq: dict[tuple, dict], q_reasons: Counter[str],
                w_reasons: Counter[str], clock: StageClock):
-    """Read, transform, drop exact duplicates and validate one staged part (no warehouse
-    needed: the work-item loads do this outside the writer slot). Returns the raw and core
-    frames, the check results, the bad and warned masks and the row hashes seen so far."""
+    """Read, transform, drop exact duplicates and validate part ``index`` of an input (no
+    warehouse needed: the work-item loads do this outside the writer slot). Several parts may
+    be checked at once: the duplicate check and what the summary lists in order run in part
+    order (``seen``'s turn), the sums under its lock. Returns the raw and core frames, the
+    check results, the bad and warned masks."""
     from expectations.validate import validate
 
-    with clock.stage("read"):
-        raw = _read_part(part)
-    s.rows_in += raw.height
-    with clock.stage("transform"):
-        result = to_core(raw, ctx)
-    core = result.frame
-    for note in result.notes:
-        if note not in s.notes:
-            s.notes.append(note)
-    del result
-    with clock.stage("duplicates"):
-        # Exact duplicates: same raw content as an earlier row of this input.
-        first, seen = _first_seen(core["row_hash"], seen)
-        s.rows_duplicate += int((~first).sum())
+    try:
+        with clock.stage("read"):
+            raw = _read_part(part)
+        with clock.stage("transform"):
+            result = to_core(raw, ctx)
+        core = result.frame
+        with seen.turn(index), clock.stage("duplicates"):
+            s.rows_in += raw.height
+            s.notes.extend(n for n in dict.fromkeys(result.notes) if n not in s.notes)
+            # Exact duplicates: same raw content as an earlier row of this input.
+            first = seen.first(core["row_hash"])
+            s.rows_duplicate += int((~first).sum())
+        del result
         if not first.all():
             raw = _each_column(raw, lambda column: column.filter(first).rechunk())
             core = _each_column(core, lambda column: column.filter(first).rechunk())
+    finally:
+        seen.skip(index)  # a part that failed before its turn lets the next ones through
 
     with clock.stage("validate"):
         checked = validate(core, raw, spec.core_table, chunk_rows=settings.chunk_rows)
         bad = checked.critical.list.len() > 0
-        for reasons in checked.critical.filter(bad).to_list():
-            q_reasons.update(_reason_key(r) for r in reasons)
         warned = checked.warnings.list.len() > 0
-        for reasons in checked.warnings.filter(warned & ~bad).to_list():
-            w_reasons.update(_reason_key(r) for r in reasons)
-        _accumulate(dq, checked.results)
-
-    if WITHHELD_COLUMN in raw.columns:
-        s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
-    return raw, core, checked, bad, warned, seen
+        with seen.lock:
+            for reasons in checked.critical.filter(bad).to_list():
+                q_reasons.update(_reason_key(r) for r in reasons)
+            for reasons in checked.warnings.filter(warned & ~bad).to_list():
+                w_reasons.update(_reason_key(r) for r in reasons)
+            _accumulate(dq, checked.results)
+            if WITHHELD_COLUMN in raw.columns:
+                s.rows_withheld += int(raw[WITHHELD_COLUMN].is_not_null().sum())
+    return raw, core, checked, bad, warned
 
 
 def _read_part(part: str) -> pl.DataFrame:
@@ -410,23 +424,6 @@ def _each_column(frame: pl.DataFrame,
         frame.drop_in_place(name)
         columns.append(each(column))
     return pl.concat(columns, how="horizontal")
-
-
-def _first_seen(hashes: pl.Series, seen: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Which of a part's rows are the first of their content in this input, and the hashes seen
-    so far with this part's added.
-
-    The hashes are kept as 128-bit integers (16 bytes a row, not a 32-character text): what
-    stays in memory for the whole input. The lookup hashes the part, not the input so far, and
-    scans the hashes seen once: a hash set of every hash seen, built again for each part, would
-    cost more with every part."""
-    keys = hashes.str.to_integer(base=16, dtype=pl.UInt128)
-    first = keys.is_first_distinct()
-    if seen.len():
-        earlier = seen.filter(seen.is_in(keys.implode()))
-        if earlier.len():
-            first = first & ~keys.is_in(earlier.implode())
-    return first, pl.concat([seen, keys.filter(first)], rechunk=False)
 
 
 def _write_part(wh, planned, s: LoadSummary, clock: StageClock) -> None:

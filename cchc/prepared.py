@@ -25,6 +25,7 @@ import polars as pl
 
 from cchc import pipeline
 from cchc.config import Settings
+from cchc.part_order import SeenRows
 from cchc.part_writes import plan_part
 from cchc.stage_clock import StageClock
 from sources.registry import source
@@ -90,15 +91,15 @@ def prepare_batch(settings: Settings, batch: pipeline.StagedBatch, *,
     ctx = pipeline.transform_context(settings, units, ref, as_of)
     to_core = spec.transform()
     acc = pipeline.LoadSummary(load_id=None, source=batch.source, status="prepared")
-    seen = pl.Series("row_hash", [], dtype=pl.UInt128)
+    seen = SeenRows()
     dq: dict[tuple, dict] = {}
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()
     clock = StageClock()
     parts = []
-    for part in batch.parts:
-        raw, core, checked, _bad, _warned, seen = pipeline.check_part(
-            spec, part, acc, settings, to_core, ctx, seen, dq, q_reasons, w_reasons, clock)
+    for index, part in enumerate(batch.parts):
+        raw, core, checked, _bad, _warned = pipeline.check_part(
+            spec, part, acc, settings, to_core, ctx, seen, index, dq, q_reasons, w_reasons, clock)
         stem = Path(part).with_suffix("")
         raw_path, core_path = f"{stem}.prepared-raw.parquet", f"{stem}.prepared-core.parquet"
         raw.write_parquet(raw_path)

@@ -7,8 +7,8 @@ together (``load cpu seconds: {...}``: on a shared machine wall seconds swing wi
 users' load, CPU seconds much less), and which stages raised the process's peak resident
 memory, by how much (``load peak growth MiB: {...}``): where a memory budget goes.
 
-A load's parts overlap (``cchc.pipeline._load_parts``: one part is written while the next is
-prepared in a second thread), so the stages inside ``parts`` run at the same time as each other:
+A load's parts overlap (``cchc.pipeline._load_parts``: one part is written while the next ones
+are prepared in other threads), so the stages inside ``parts`` run at the same time as each other:
 their seconds add up to more than ``parts``, and a stage's CPU seconds and peak growth include
 what the other thread did meanwhile. ``parts`` itself is the wall time of all of them.
 """
@@ -19,6 +19,7 @@ import json
 import logging
 import resource
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ class StageClock:
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
         self.peak_growth: dict[str, float] = {}
+        self._lock = threading.Lock()  # parts are prepared in several threads at once
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -46,11 +48,13 @@ class StageClock:
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
+            seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
             grown = peak_rss_mib() - peak
-            if grown > 0:
-                self.peak_growth[name] = self.peak_growth.get(name, 0.0) + grown
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+                self.cpu[name] = self.cpu.get(name, 0.0) + cpu_s
+                if grown > 0:
+                    self.peak_growth[name] = self.peak_growth.get(name, 0.0) + grown
 
     def log(self, logger: logging.Logger, step: str, what: str | None = None) -> None:
         """One line: ``<step> timings: {"<stage>": seconds, ...}`` (``what``: e.g. the load id);

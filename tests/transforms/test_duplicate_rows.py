@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from hashlib import blake2b
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from cchc.pipeline import _each_column, _first_seen, _read_part
+from cchc.part_order import SeenRows
+from cchc.pipeline import _each_column, _read_part
 
 
 def _hashes(*texts: str) -> pl.Series:
@@ -15,23 +18,46 @@ def _hashes(*texts: str) -> pl.Series:
 
 
 def test_duplicates_within_a_part_and_across_parts_are_found() -> None:
-    seen = pl.Series("row_hash", [], dtype=pl.UInt128)
-    first, seen = _first_seen(_hashes("a", "b", "a", "c"), seen)
-    assert first.to_list() == [True, True, False, True]
-    first, seen = _first_seen(_hashes("d", "b", "d", "e"), seen)
-    assert first.to_list() == [True, False, False, True]
-    first, seen = _first_seen(_hashes("c", "f", "a"), seen)
-    assert first.to_list() == [False, True, False]
-    assert seen.dtype == pl.UInt128 and seen.len() == 6  # each content once
+    seen = SeenRows()
+    assert seen.first(_hashes("a", "b", "a", "c")).to_list() == [True, True, False, True]
+    assert seen.first(_hashes("d", "b", "d", "e")).to_list() == [True, False, False, True]
+    assert seen.first(_hashes("c", "f", "a")).to_list() == [False, True, False]
+    assert seen.hashes.dtype == pl.UInt128 and seen.hashes.len() == 6  # each content once
 
 
 def test_hashes_differing_in_one_half_are_different_rows() -> None:
     """All 128 bits count: two hashes sharing their first (or last) 64 bits are not duplicates."""
     a, b, c = "0" * 32, "0" * 16 + "f" * 16, "f" * 16 + "0" * 16
-    first, seen = _first_seen(pl.Series("row_hash", [a, b]), pl.Series([], dtype=pl.UInt128))
-    assert first.all()
-    first, _ = _first_seen(pl.Series("row_hash", [c, b, a]), seen)
-    assert first.to_list() == [True, False, False]
+    seen = SeenRows()
+    assert seen.first(pl.Series("row_hash", [a, b])).all()
+    assert seen.first(pl.Series("row_hash", [c, b, a])).to_list() == [True, False, False]
+
+
+def test_parts_take_their_turns_in_part_order_whatever_thread_comes_first() -> None:
+    """The part prepared first does not count as first unless it comes first: part 1 waits for
+    part 0, and a part that fails still lets the next ones through."""
+    seen = SeenRows()
+    order: list[int] = []
+
+    def check(index: int, texts: tuple[str, ...], fail: bool = False) -> list[bool]:
+        try:
+            if fail:
+                raise RuntimeError("transform failed")
+            with seen.turn(index):
+                order.append(index)
+                return seen.first(_hashes(*texts)).to_list()
+        finally:
+            seen.skip(index)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        later = pool.submit(check, 2, ("x", "y"))
+        second = pool.submit(check, 1, ("x",))
+        failed = pool.submit(check, 0, ("y",), True)
+        assert later.result(timeout=10) == [False, True]
+        assert second.result(timeout=10) == [True]
+        with pytest.raises(RuntimeError):
+            failed.result(timeout=10)
+    assert order == [1, 2]
 
 
 def test_a_part_is_read_and_its_duplicates_dropped_a_column_at_a_time(tmp_path: Path) -> None:
