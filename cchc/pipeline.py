@@ -276,14 +276,11 @@ def _reason_key(reason: str) -> str:
     return f"{field_part.split('=')[0]}: {rule}" if rule else reason
 
 
-PREPARING_THREADS = 2  # parts prepared at once beside the one being written
-
-
 def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadSummary,
                 settings: Settings, as_of: date, clock: StageClock | None = None) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows.
 
-    Up to ``PREPARING_THREADS`` + 1 parts are in flight: while DuckDB writes part *k* (native
+    Up to ``[ingest] preparing_threads`` + 1 parts are in flight: while DuckDB writes part *k* (native
     code, the GIL released), other threads read, transform, validate the next parts and plan
     their writes (``cchc.part_writes``), so a load keeps both cores busy
     (docs/performance.md). The parts are still written one at a time, in order, each in its
@@ -303,6 +300,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     q_reasons: Counter[str] = Counter()
     w_reasons: Counter[str] = Counter()
     seen = SeenRows()
+    threads = settings.ingest.preparing_threads
 
     def prepare(index: int, part: str):
         raw, core, checked, bad, warned = check_part(
@@ -312,8 +310,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
     # the parts' raw versions are distinct (exact duplicates dropped in part order)
     with clock.stage("parts"), wh.new_keys_only(spec.raw_table), \
-            ThreadPoolExecutor(max_workers=PREPARING_THREADS,
-                               thread_name_prefix="cchc-prepare") as pool:
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cchc-prepare") as pool:
         ahead = iter(enumerate(batch.parts))
         pending = deque()
 
@@ -323,7 +320,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
                 pending.append(pool.submit(copy_context().run, prepare, index, part))
                 return
 
-        for _ in range(PREPARING_THREADS):
+        for _ in range(threads):
             submit_next()
         try:
             while pending:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from hashlib import blake2b
 from pathlib import Path
@@ -34,30 +36,32 @@ def test_hashes_differing_in_one_half_are_different_rows() -> None:
 
 
 def test_parts_take_their_turns_in_part_order_whatever_thread_comes_first() -> None:
-    """The part prepared first does not count as first unless it comes first: part 1 waits for
-    part 0, and a part that fails still lets the next ones through."""
+    """Part 2 asks for its turn before part 1 does: it still checks after part 1, so the copy in
+    part 1 is the first. Part 0 fails before its turn and still lets the others through."""
     seen = SeenRows()
-    order: list[int] = []
+    asked = threading.Event()
 
-    def check(index: int, texts: tuple[str, ...], fail: bool = False) -> list[bool]:
+    def check(index: int, texts: tuple[str, ...]) -> list[bool]:
         try:
-            if fail:
+            if index == 0:
                 raise RuntimeError("transform failed")
+            if index == 2:
+                asked.set()
             with seen.turn(index):
-                order.append(index)
                 return seen.first(_hashes(*texts)).to_list()
         finally:
             seen.skip(index)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         later = pool.submit(check, 2, ("x", "y"))
-        second = pool.submit(check, 1, ("x",))
-        failed = pool.submit(check, 0, ("y",), True)
+        assert asked.wait(10)
+        time.sleep(0.2)  # room for part 2 to jump the queue, were the order not kept
+        failed = pool.submit(check, 0, ())
+        earlier = pool.submit(check, 1, ("x",))
+        assert earlier.result(timeout=10) == [True]
         assert later.result(timeout=10) == [False, True]
-        assert second.result(timeout=10) == [True]
         with pytest.raises(RuntimeError):
             failed.result(timeout=10)
-    assert order == [1, 2]
 
 
 def test_a_part_is_read_and_its_duplicates_dropped_a_column_at_a_time(tmp_path: Path) -> None:
