@@ -47,7 +47,7 @@ def _units_keyed_by_validity(con: duckdb.DuckDBPyConnection) -> None:
     from warehouse.tables import DIM_ADMIN_UNIT
 
     for core in ("core_onestop__dossiers", "core_eoffice__documents"):
-        if _existing_columns(con, core).get("unit_valid_from"):
+        if existing_columns(con, core).get("unit_valid_from"):
             con.execute(
                 f"UPDATE {quote(core)} AS c SET unit_valid_from = u.valid_from "
                 "FROM dim_admin_unit u WHERE u.unit_code = c.unit_code "
@@ -120,10 +120,11 @@ def comment_sql(table: Table) -> list[str]:
     return out
 
 
-def _existing_columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+def existing_columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    """The stored columns of table or view ``name`` (main schema), in order, with their types."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
         [name],
     ).fetchall()
     return dict(rows)
@@ -181,7 +182,7 @@ def ensure_schema(
     for table in tables:
         if table in in_files:
             continue  # after the manifest table exists
-        stored = _existing_columns(con, table.name)
+        stored = existing_columns(con, table.name)
         if stored:
             actions += _reconcile(con, table, stored)
             continue

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.ddl import literal, quote
+from warehouse.ddl import existing_columns, literal, quote
 from warehouse.permissions import PUBLISHED_DIR_MODE, PUBLISHED_FILE_MODE
 from warehouse.schema import Table
 from warehouse.strategies import unseen_rows
@@ -118,9 +118,7 @@ def _current(con: duckdb.DuckDBPyConnection, table: Table, root: Path) -> bool:
     """The view reads the declared columns from files under ``root``."""
     sql = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
                       "AND schema_name = 'main' AND view_name = ?", [table.name]).fetchone()[0]
-    stored = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table.name]).fetchall()]
+    stored = list(existing_columns(con, table.name))
     no_files = "read_parquet" not in sql
     return stored == table.column_names and (no_files or str(folder(root, table)) in sql)
 
@@ -195,9 +193,7 @@ def remove_orphans(con: duckdb.DuckDBPyConnection, tables: list[Table], root: Pa
 def _move_table(con: duckdb.DuckDBPyConnection, table: Table, root: Path) -> int:
     """Move a raw-versions table of an earlier schema (rows in DuckDB's storage) to files,
     one per load, then drop it (in the caller's transaction)."""
-    stored = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = ?", [table.name]).fetchall()]
+    stored = existing_columns(con, table.name)
     select = ", ".join(quote(c.name) if c.name in stored else f"CAST(NULL AS {c.type}) AS {quote(c.name)}"
                        for c in table.columns)
     loads = [r[0] for r in con.execute(
