@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,7 @@ from warehouse.ddl import existing_columns, literal, quote
 from warehouse.permissions import PUBLISHED_DIR_MODE, PUBLISHED_FILE_MODE
 from warehouse.schema import Table
 from warehouse.strategies import unseen_rows
-from warehouse.tables import ETL_RAW_FILES
+from warehouse.tables import ALL_TABLES, ETL_RAW_FILES
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ def _write_file(table: Table, root: Path, load_id: str | None,
     returns its name."""
     target_dir = folder(root, table)
     _mkdir(target_dir)
-    name = f"{load_id or 'no-load'}-{uuid.uuid4().hex[:16]}{SUFFIX}"
+    label = re.sub(r"[^A-Za-z0-9_-]", "_", load_id or "no-load")[:64]  # a file name, whatever the id
+    name = f"{label}-{uuid.uuid4().hex[:16]}{SUFFIX}"
     tmp = target_dir / f".{name}.tmp"
     try:
         write(tmp)
@@ -173,12 +175,12 @@ def drop_load(con: duckdb.DuckDBPyConnection, table: Table, root: Path, load_id:
     refresh_view(con, table, root)
 
 
-def remove_orphans(con: duckdb.DuckDBPyConnection, tables: list[Table], root: Path) -> list[Path]:
-    """Delete the files of ``tables`` no committed row lists: written by a transaction that
+def remove_orphans(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
+    """Delete the files of the tables kept as files that no committed row lists: written by a transaction that
     rolled back or by a load since undone (never published: a load is published whole, after
     its commit). Call under the writer lock, outside a transaction."""
     removed = []
-    for table in tables:
+    for table in (t for t in ALL_TABLES if t.files):
         target_dir = folder(root, table)
         if not target_dir.is_dir():
             continue

@@ -40,7 +40,7 @@ from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
 from warehouse.strategies import WriteResult, prepare_frame, prepare_split, write_prepared
-from warehouse.tables import ALL_TABLES, DIM_ADMIN_UNIT
+from warehouse.tables import DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
 
@@ -256,8 +256,7 @@ class Warehouse:
             for folder in staging.clean_staging(self.settings, keep):
                 log.info("removed staging leftovers %s", folder)
         if self.raw_root is not None:
-            files = [t for t in ALL_TABLES if t.files]
-            for path in raw_files.remove_orphans(self.con, files, self.raw_root):
+            for path in raw_files.remove_orphans(self.con, self.raw_root):
                 log.info("removed a raw-layer file no committed load lists: %s", path)
         if publish_if_stale and unpublished_marker(self.settings).exists():
             try:
@@ -387,15 +386,8 @@ class Warehouse:
 
     # -- audit (own transaction) -----------------------------------------------------------
 
-    def begin_load(
-        self,
-        source_system: str,
-        kind: str,
-        source: str,
-        file_sha256: str | None = None,
-        window_from: datetime | None = None,
-        window_to: datetime | None = None,
-    ) -> str:
+    def begin_load(self, source_system: str, kind: str, source: str, file_sha256: str | None = None,
+                   window_from: datetime | None = None, window_to: datetime | None = None) -> str:
         marker = unpublished_marker(self.settings)
         marker.touch()  # first: a load that dies after committing is still published later
         return audit.begin_load(
@@ -422,14 +414,8 @@ class Warehouse:
         (``warehouse.alerts`` writes there)."""
         return self._audit
 
-    def raise_alert(
-        self,
-        kind: str,
-        severity: str,
-        source_system: str | None,
-        message: str,
-        load_id: str | None = None,
-    ) -> str:
+    def raise_alert(self, kind: str, severity: str, source_system: str | None, message: str,
+                    load_id: str | None = None) -> str:
         """A one-off alert row, never sent nor resolved; checks use ``record_check``."""
         return audit.raise_alert(self._audit, kind, severity, source_system, message, load_id)
 
