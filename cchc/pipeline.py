@@ -280,9 +280,9 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
                 settings: Settings, as_of: date, clock: StageClock | None = None) -> list[dict]:
     """Transform, validate and write each part; returns the aggregated dq_results rows.
 
-    Up to ``[ingest] preparing_threads`` + 1 parts are in flight: while DuckDB writes part *k* (native
-    code, the GIL released), other threads read, transform, validate the next parts and plan
-    their writes (``cchc.part_writes``), so a load keeps both cores busy
+    Up to ``[ingest] preparing_threads`` + 1 parts are in flight: while DuckDB writes part *k*
+    (native code, the GIL released), other threads read, transform, validate the next parts
+    and plan their writes (``cchc.part_writes``), so a load keeps both cores busy
     (docs/performance.md). The parts are still written one at a time, in order, each in its
     own transaction; the exact-duplicate check runs in part order (``cchc.part_order``), so
     which copy of a row counts as the first does not change."""
@@ -315,10 +315,10 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
         pending = deque()
 
         def submit_next() -> None:
-            for index, part in ahead:
+            following = next(ahead, None)
+            if following is not None:
                 # in a copy of this thread's context: Prefect's run context reaches the logs
-                pending.append(pool.submit(copy_context().run, prepare, index, part))
-                return
+                pending.append(pool.submit(copy_context().run, prepare, *following))
 
         for _ in range(threads):
             submit_next()

@@ -26,7 +26,6 @@ on the ``duckdb`` backend; on ``ducklake`` every table is Parquet already and no
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import uuid
@@ -41,8 +40,6 @@ from warehouse.permissions import PUBLISHED_DIR_MODE, PUBLISHED_FILE_MODE
 from warehouse.schema import Table
 from warehouse.strategies import unseen_rows
 from warehouse.tables import ALL_TABLES, ETL_RAW_FILES
-
-log = logging.getLogger(__name__)
 
 MANIFEST = ETL_RAW_FILES.name
 SUFFIX = ".parquet"
@@ -66,15 +63,18 @@ def _listed(con: duckdb.DuckDBPyConnection, table: Table) -> list[tuple[str, lis
         [table.name]).fetchall()
 
 
+def _declared(table: Table, held) -> str:
+    """The declared columns, in order: those ``held`` as they are, the others NULL."""
+    return ", ".join(quote(c.name) if c.name in held else f"CAST(NULL AS {c.type}) AS {quote(c.name)}"
+                     for c in table.columns)
+
+
 def view_sql(table: Table, root: Path, files: list[tuple[str, list[str]]]) -> str:
     """The view over ``files`` (name, columns held): the declared columns, in order."""
     name = quote(table.name)
+    cols = _declared(table, {c for _, columns in files for c in columns or ()})
     if not files:
-        cols = ", ".join(f"CAST(NULL AS {c.type}) AS {quote(c.name)}" for c in table.columns)
         return f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} WHERE false"
-    held = {c for _, columns in files for c in columns or ()}
-    cols = ", ".join(quote(c.name) if c.name in held else f"CAST(NULL AS {c.type}) AS {quote(c.name)}"
-                     for c in table.columns)
     paths = ", ".join(literal(str(folder(root, table) / f)) for f, _ in files)
     mixed = len({tuple(c or ()) for _, c in files}) > 1
     options = ", union_by_name = true" if mixed else ""
@@ -176,9 +176,9 @@ def drop_load(con: duckdb.DuckDBPyConnection, table: Table, root: Path, load_id:
 
 
 def remove_orphans(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
-    """Delete the files of the tables kept as files that no committed row lists: written by a transaction that
-    rolled back or by a load since undone (never published: a load is published whole, after
-    its commit). Call under the writer lock, outside a transaction."""
+    """Delete the files of the tables kept as files that no committed row lists: written by a
+    transaction that rolled back or by a load since undone (never published: a load is
+    published whole, after its commit). Call under the writer lock, outside a transaction."""
     removed = []
     for table in (t for t in ALL_TABLES if t.files):
         target_dir = folder(root, table)
@@ -195,9 +195,7 @@ def remove_orphans(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
 def _move_table(con: duckdb.DuckDBPyConnection, table: Table, root: Path) -> int:
     """Move a raw-versions table of an earlier schema (rows in DuckDB's storage) to files,
     one per load, then drop it (in the caller's transaction)."""
-    stored = existing_columns(con, table.name)
-    select = ", ".join(quote(c.name) if c.name in stored else f"CAST(NULL AS {c.type}) AS {quote(c.name)}"
-                       for c in table.columns)
+    select = _declared(table, existing_columns(con, table.name))
     loads = [r[0] for r in con.execute(
         f"SELECT DISTINCT load_id FROM {quote(table.name)} ORDER BY ALL").fetchall()]
     moved = 0
