@@ -20,6 +20,11 @@ Parquet files): there publishing records the committed snapshot instead of copyi
 server started in a separate process on loopback (a stand-in: Python, in memory, no network),
 the catalog staying a local SQLite file.
 
+Both warehouses have published twice before the increment, as one in service has: the publish
+measured is then the usual one, the snapshot before last brought up to date
+(``warehouse.snapshot_spare``). A publish that copies the whole file (the first two, or one
+while a reader still holds the snapshot before last) is timed on the large warehouse too.
+
 Targets: publish after the increment onto ``--size`` ≤ 1.5× the same onto an empty warehouse;
 the whole increment (load + publish) ≤ 1.2×.
 """
@@ -72,6 +77,28 @@ def load_and_publish(settings: Settings, export: Path) -> tuple[float, float, in
     if summary.status != "succeeded":
         raise SystemExit(f"the increment did not load: {summary.status} {summary.message}")
     return t1 - t0, t2 - t1, summary.rows_in
+
+
+def publish_twice(settings: Settings) -> None:
+    """Publish twice, as a warehouse in service has: from then on a publish brings the
+    snapshot before last up to date (``warehouse.snapshot_spare``) instead of copying."""
+    from warehouse.writer import Warehouse
+
+    with Warehouse.session(settings) as wh:
+        wh.publish()
+        wh.publish()
+
+
+def publish_by_copy(settings: Settings) -> float:
+    """Seconds of a publish that copies the whole file (no usable spare)."""
+    from warehouse import snapshot_spare
+    from warehouse.writer import Warehouse
+
+    with Warehouse.session(settings) as wh:
+        snapshot_spare.discard(settings.warehouse_path)
+        t = time.perf_counter()
+        wh.publish()
+        return time.perf_counter() - t
 
 
 def fill(settings: Settings, template: Settings, size: int) -> int:
@@ -203,12 +230,15 @@ def run(args: argparse.Namespace, endpoint: str | None, client) -> None:
         if args.backend != "duckdb":  # the template stays a DuckDB file (fill attaches it)
             load_and_publish(lake("warm"), export)
         empty = lake("empty")
+        publish_twice(empty)
         load_0, publish_0, rows = load_and_publish(empty, export)
         big = lake("big")
         t = time.perf_counter()
         held = fill(big, template, args.size)
         fill_s = time.perf_counter() - t
+        publish_twice(big)
         load_n, publish_n, _ = load_and_publish(big, export)
+        copy_n = publish_by_copy(big) if args.backend == "duckdb" else None
         size_mb = _size(big, client) / 2**20
         where = " (data in moto S3)" if endpoint else ""
         print(f"backend {args.backend}{where}; increment: {rows:,} dossiers (CSV); large warehouse: "
@@ -217,6 +247,9 @@ def run(args: argparse.Namespace, endpoint: str | None, client) -> None:
         print(f"publish after the increment: {publish_0:.2f} s onto an empty warehouse "
               f"(baseline), {publish_n:.2f} s onto {held:,}: {publish_n / publish_0:.1f}x "
               f"(target <= 1.5x)")
+        if copy_n is not None:
+            print(f"(a publish that copies the file — the first two, or one while a reader "
+                  f"still holds the snapshot before last: {copy_n:.2f} s onto {held:,})")
         whole_0, whole_n = load_0 + publish_0, load_n + publish_n
         print(f"whole increment (load + publish): {whole_0:.2f} s onto empty (baseline), "
               f"{whole_n:.2f} s onto {held:,}: {whole_n / whole_0:.2f}x (target <= 1.2x)")

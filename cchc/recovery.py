@@ -71,7 +71,7 @@ def undo_load(wh, settings: Settings, spec: SourceSpec, load_id: str) -> None:
     personal-data companions). A core row the load wrote (its ``load_id``) is rebuilt from the
     raw layer's newest remaining version of that key by the source's transform, or deleted when
     no version remains. A watermark the load moved goes back to its window's start."""
-    from warehouse import raw_files
+    from warehouse import raw_files, snapshot_spare
     from warehouse.ddl import literal, quote
     from warehouse.personal import COMPANIONS, PERSONAL_DB
 
@@ -80,6 +80,8 @@ def undo_load(wh, settings: Settings, spec: SourceSpec, load_id: str) -> None:
     raw_key = core_t.column(key).source_field
     lid = literal(load_id)
     con = wh.con
+    # core rows rebuilt below take older load ids: a publish must copy, not update the spare
+    snapshot_spare.discard(wh.settings.warehouse_path)
     with wh.transaction():
         keys = [r[0] for r in con.execute(
             f"SELECT {quote(key)} FROM {quote(core_t.name)} WHERE load_id = {lid}").fetchall()]

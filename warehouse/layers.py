@@ -63,6 +63,7 @@ def quarantine_table(name: str, entity: str, fields: Sequence[str], pii: Iterabl
         + PROVENANCE,
         key=("row_hash",),
         strategy=Strategy.APPEND_NEW,
+        stamped=True,
     )
 
 
@@ -79,4 +80,5 @@ def core_table(name: str, description: str, key: str, suite: str, columns: tuple
     """``core_<system>__<entity>s``: one row per ``key``, merged so that the newest ``updated_at``
     wins (ties keep the smaller row hash); the loader's warnings and provenance come last."""
     return Table(name=name, description=description, key=(key,), strategy=Strategy.MERGE,
-                 version_column="updated_at", suite=suite, columns=columns + (DQ_WARNINGS,) + PROVENANCE)
+                 version_column="updated_at", suite=suite, columns=columns + (DQ_WARNINGS,) + PROVENANCE,
+                 stamped=True)

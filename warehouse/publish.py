@@ -1,4 +1,4 @@
-"""Publishing the readers' snapshot: a byte copy of the checkpointed main file, atomic rename.
+"""Publishing the readers' snapshot: the checkpointed main file's state, atomic rename.
 
 DuckDB never shares a file between a writer and readers, so readers get their own copy. The
 main warehouse file holds no personal data by construction (``warehouse.personal``): the
@@ -6,8 +6,9 @@ personal-data columns are always NULL there, their values live in ``personal.duc
 published), and personal values quoted in reasons and messages were masked when written. So the
 snapshot is the main file itself: record ``etl_snapshot``, CHECKPOINT (everything in the file,
 the WAL empty), copy the bytes to a temporary file next to the published one, fsync, rename.
-Publishing costs one sequential file copy, whatever the number of rows loaded since the last one;
-nothing is re-encoded.
+A first publish copies the file; later ones bring the snapshot before last up to date instead
+(``warehouse.snapshot_spare``), so their cost follows the rows loaded since, not the warehouse's
+size, and they fall back to the copy whenever that is not safe.
 
 A reader that has the old file open keeps reading the old inode; a new reader sees the whole new
 load. The snapshot is readable by the group (0640, folder 0750: ``warehouse.permissions``); the
@@ -16,6 +17,7 @@ private file it was copied from stays 0600.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -23,8 +25,11 @@ from pathlib import Path
 import duckdb
 
 from cchc.config import utc_now
-from warehouse.permissions import PUBLISHED_DIR_MODE, publish_modes
+from warehouse import snapshot_spare
+from warehouse.permissions import PRIVATE_FILE_MODE, PUBLISHED_DIR_MODE, publish_modes
 from warehouse.personal import COMPANIONS
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_TABLE = "etl_snapshot"
 
@@ -62,23 +67,57 @@ def _fsync(path: Path) -> None:
 
 
 def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -> Path:
-    """Copy the committed state of ``con``'s main database (file ``source``) to ``target``.
+    """Publish the committed state of ``con``'s main database (file ``source``) at ``target``:
+    the snapshot before last brought up to date where possible (``warehouse.snapshot_spare``),
+    else a byte copy of the file; the replaced snapshot is kept as the next spare.
 
     ``con`` is the writer's connection (the caller holds the writer lock, no open transaction):
     nothing writes the file between the CHECKPOINT and the end of the copy.
     """
     target.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     record_snapshot(con)
     con.execute("CHECKPOINT")  # the main database only: personal.duckdb is never published
+    new = snapshot_spare.update(con, source)
+    if new is not None:
+        try:
+            _put_in_place(new, target, source)
+            return target
+        except OSError as exc:  # e.g. data/published on another file system than the warehouse
+            log.info("publish: the updated snapshot cannot be moved into place (%s): copied", exc)
+            snapshot_spare.discard(source)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
     try:
         shutil.copyfile(source, tmp)  # copy_file_range/sendfile on Linux
-        publish_modes(tmp, target.parent)  # 0640 for the analysts' group, before the rename
-        _fsync(tmp)
-        os.replace(tmp, target)
-        _fsync(target.parent)
+        _put_in_place(tmp, target, source)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def _put_in_place(new: Path, target: Path, source: Path) -> None:
+    """``new`` renamed to ``target`` (modes first, flushed), the snapshot it replaces kept
+    as the next spare, in the private folder."""
+    publish_modes(new, target.parent)  # 0640 for the analysts' group, before the rename
+    _fsync(new)
+    spare = snapshot_spare.spare_path(source)
+    kept = spare.with_name(f".{spare.name}.{os.getpid()}.next")
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(target, kept)  # the current snapshot, before it is replaced
+    except OSError:  # none yet, or links not possible here: no spare
+        kept = None
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+        raise
+    _fsync(target.parent)
+    if kept is None:
+        snapshot_spare.discard(source)
+    else:
+        os.replace(kept, spare)
+        os.chmod(spare, PRIVATE_FILE_MODE)  # readers who still hold it keep reading it
+    _fsync(spare.parent)

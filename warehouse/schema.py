@@ -108,6 +108,11 @@ class Table:
     # Rows kept as immutable Parquet files, the table a view over them (warehouse.raw_files):
     # an append-only layer read rarely. On the ducklake backend every table is Parquet already.
     files: bool = False
+    # Only loads write the table's rows, and every write stamps the row with its load_id (a
+    # core row updated by a merge takes the new load's id): a publish copies the rows of the
+    # loads since the last one instead of the whole table (warehouse.snapshot_spare). Whatever
+    # else changes its rows (undoing a load, a migration) discards that state first.
+    stamped: bool = False
 
     @property
     def column_names(self) -> list[str]:

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from cchc.config import Settings
-from warehouse import audit, lake, raw_files
+from warehouse import audit, lake, raw_files, snapshot_spare
 from warehouse.admin_units import build_admin_units
 from warehouse.ddl import ensure_schema, literal, quote
 from warehouse.lock import writer_lock
@@ -209,8 +209,11 @@ class Warehouse:
 
     def _prepare(self, admin_units_csv: Path | None) -> None:
         with self.transaction():
-            for action in ensure_schema(self.con, raw_root=self.raw_root):
+            changed = ensure_schema(self.con, raw_root=self.raw_root)
+            for action in changed:
                 log.info("warehouse schema: %s", action)
+            if changed:  # rows a migration rewrote carry no new load id
+                snapshot_spare.discard(self.settings.warehouse_path)
             for action in ensure_schema(self._personal, tuple(COMPANIONS.values())):
                 log.info("personal-data schema: %s", action)
             if admin_units_csv is None:  # the scope's units, old and new (warehouse.admin_units)
