@@ -196,8 +196,8 @@ class S3Settings:
 class WarehouseSettings:
     """Where the warehouse lives (docs/distributed.md).
 
-    ``duckdb`` (the default): one private DuckDB file, byte-copied to the readers' snapshot at
-    every publish. ``ducklake``: a DuckLake whose catalog is ``catalog`` (DuckLake's own form:
+    ``duckdb`` (the default): one private DuckDB file; a publish brings the readers' snapshot
+    before last up to its state (``warehouse.snapshot_spare``) or copies it. ``ducklake``: a DuckLake whose catalog is ``catalog`` (DuckLake's own form:
     ``sqlite:/path/catalog.sqlite``, ``postgres:dbname=cchc host=...``, ``/path/catalog.ducklake``;
     empty: a SQLite catalog in ``<data_dir>/lake/``) and whose Parquet files live under
     ``data_path`` (empty: ``<data_dir>/lake/files/``; ``s3://bucket/prefix/``: S3-compatible

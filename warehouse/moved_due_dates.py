@@ -46,16 +46,20 @@ WITH touched AS (
 -- versions give two are parsed (reading every version's dates costs seconds per 100k rows).
 -- Found by a grouping on the code alone (min <> max: two texts or more), not a window over
 -- every touched version's columns: a third of the time at 8M versions.
+-- every version of the touched codes, read from the raw layer's files once (the two steps
+-- below read it again each: 1.5–2.7 s against 0.6–0.9 s at 8M versions)
+touched_versions AS MATERIALIZED (
+    SELECT MaHoSo, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
+    FROM raw_onestop__dossier_versions WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
+),
 moving AS (
-    SELECT {_DOSSIER} AS dossier_code FROM raw_onestop__dossier_versions
-    WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
+    SELECT {_DOSSIER} AS dossier_code FROM touched_versions
     GROUP BY ALL HAVING min(NgayHenTra) <> max(NgayHenTra)
 ),
 candidates AS (
     SELECT {_DOSSIER} AS dossier_code, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
-    FROM raw_onestop__dossier_versions
-    WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
-      AND {_DOSSIER} IN (SELECT dossier_code FROM moving)
+    FROM touched_versions
+    WHERE {_DOSSIER} IN (SELECT dossier_code FROM moving)
 ),
 versions AS (
     SELECT dossier_code, cchc_instant(NgayCapNhat) AS version_at,

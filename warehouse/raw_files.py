@@ -14,7 +14,7 @@ on the ``duckdb`` backend; on ``ducklake`` every table is Parquet already and no
   write leaves only a file nobody lists, removed at the next writer open
   (:func:`remove_orphans`). The file is written, flushed and renamed into place before that
   commit.
-- **Shared with readers.** The published snapshot is a byte copy of the DuckDB file: it holds
+- **Shared with readers.** The published snapshot is the DuckDB file's committed state: it holds
   the view as it was at the publish, so it reads the files committed then and none written
   since. Readers may open ``data/raw/`` in safe mode (``warehouse.reader``); the folder has the
   published snapshot's modes (0750, files 0640), its files hold no personal data (masked as in
