@@ -171,18 +171,17 @@ def _copy_views(con: duckdb.DuckDBPyConnection, main: str, ours: dict, theirs: d
     changed = [name for name, view in ours.items() if theirs.get(name) != view]
     if not changed:
         return
+    statements = []
+    for name in changed:
+        view = ours[name]
+        statements += [f"DROP VIEW IF EXISTS {quote(name)}", view["sql"].rstrip().rstrip(";")]
+        if view["comment"] is not None:
+            statements.append(f"COMMENT ON VIEW {quote(name)} IS {literal(view['comment'])}")
+        statements += [f"COMMENT ON COLUMN {quote(name)}.{quote(column)} IS {literal(note)}"
+                       for column, note in view["columns"] if note is not None]
     con.execute(f"USE {ALIAS}")
     try:
-        for name in changed:
-            sql, comment, columns = ours[name]["sql"], ours[name]["comment"], ours[name]["columns"]
-            con.execute(f"DROP VIEW IF EXISTS {quote(name)}")
-            con.execute(sql)
-            if comment is not None:
-                con.execute(f"COMMENT ON VIEW {quote(name)} IS {literal(comment)}")
-            for column, note in columns:
-                if note is not None:
-                    con.execute(f"COMMENT ON COLUMN {quote(name)}.{quote(column)} IS "
-                                f"{literal(note)}")
+        con.execute(";\n".join(statements))  # one call: a statement's round trip costs more
     finally:
         con.execute(f"USE {main}")
 
