@@ -13,7 +13,7 @@ from warehouse_fixtures import UNITS_CSV, core_frame, dossier
 from transforms.dates import parse_instants
 from warehouse.ddl import ensure_schema
 from warehouse.form06 import form06
-from warehouse.moved_due_dates import MOVED_IN_LOAD_SQL, findings
+from warehouse.moved_due_dates import findings, moved_in_load_sql
 from warehouse.seeds import load_admin_units
 from warehouse.strategies import write_frame
 from warehouse.tables import CORE_ONESTOP_DOSSIERS, DIM_ADMIN_UNIT, RAW_ONESTOP_DOSSIER_VERSIONS
@@ -60,7 +60,10 @@ def _load(con, versions: list[dict], core: list[dict]) -> dict[str, list]:
     for load_id in dict.fromkeys(v["load_id"] for v in versions):
         write_frame(con, RAW_ONESTOP_DOSSIER_VERSIONS,
                     pl.DataFrame([v for v in versions if v["load_id"] == load_id]))
-        found[load_id] = con.execute(MOVED_IN_LOAD_SQL, {"load_id": load_id}).fetchall()
+        found[load_id], streamed = (
+            con.execute(moved_in_load_sql(keep), {"load_id": load_id}).fetchall()
+            for keep in (True, False))
+        assert streamed == found[load_id]  # kept in memory or read twice: the same rows
     write_frame(con, CORE_ONESTOP_DOSSIERS, core_frame(*core), "L2")
     return found
 
