@@ -102,8 +102,9 @@ def _put_in_place(new: Path, target: Path, source: Path) -> None:
     publish_modes(new, target.parent)  # 0640 for the analysts' group, before the rename
     _fsync(new)
     spare = snapshot_spare.spare_path(source)
+    for stale in spare.parent.glob(f".{spare.name}.*.next"):  # a publish killed midway
+        stale.unlink(missing_ok=True)
     kept = spare.with_name(f".{spare.name}.{os.getpid()}.next")
-    kept.unlink(missing_ok=True)
     try:
         os.link(target, kept)  # the current snapshot, before it is replaced
     except OSError:  # none yet, or links not possible here: no spare

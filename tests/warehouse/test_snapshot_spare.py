@@ -183,3 +183,19 @@ def test_the_spare_never_reaches_a_reader_half_updated(settings: Settings, units
         assert _differences(wh, settings) == []
         assert duckdb.connect(str(settings.published_path), read_only=True).execute(
             "SELECT count(*) FROM core_onestop__dossiers").fetchone() == (2,)
+
+
+def test_what_a_killed_publish_leaves_is_cleared(settings: Settings, units_csv: Path) -> None:
+    """A publish killed between keeping the old snapshot and renaming leaves a ``.next`` link;
+    the next publish removes it and still publishes the committed state."""
+    with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
+        for n in range(3):
+            _load(wh, {"A": n})
+            wh.publish()
+        spare = snapshot_spare.spare_path(settings.warehouse_path)
+        stale = spare.with_name(f".{spare.name}.99999.next")
+        stale.write_bytes(b"left by a killed publish")
+        _load(wh, {"B": 1})
+        wh.publish()
+        assert not stale.exists()
+        assert _differences(wh, settings) == []
