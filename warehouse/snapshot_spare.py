@@ -6,9 +6,10 @@ So the snapshot that readers had before the current one (the *spare*) is kept in
 folder by the publish that replaces it, and the next publish brings it up to the writer's
 committed state with SQL, then renames it into place:
 
-- the tables declared ``stamped`` (core and quarantine: only loads write them, and every write
-  stamps the row with its ``load_id``) take the rows of the loads the spare does not hold yet:
-  their keys deleted, then their rows inserted (no delete when those loads only added keys);
+- the tables declared ``stamped`` (core, quarantine, the raw files' list, the check results:
+  only loads write them, and every write stamps the row with its ``load_id``) take the rows of
+  the loads the spare does not hold yet: for a merged table their keys deleted first (not when
+  those loads only added keys), then their rows inserted;
 - every other table (audit, alerts, dimensions: small) is replaced whole;
 - views whose text or comment differ (the raw layer's name the files of each load) are made
   again;
@@ -131,8 +132,8 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
             if table is None:
                 _replace_rows(con, main, name)
             elif new:
-                _take_rows_of(con, main, table, [i for i, _ in new], delete=not (
-                    only_added or table.strategy is Strategy.APPEND_NEW))
+                _take_rows_of(con, main, table, [i for i, _ in new],
+                              delete=table.strategy is Strategy.MERGE and not only_added)
         _copy_views(con, main, before[main]["views"], before[ALIAS]["views"])
         after = _catalog(con, main, macros=False)
         if _shape(after[main]) != _shape(after[ALIAS]) or \

@@ -117,6 +117,7 @@ ETL_RAW_FILES = Table(
     ),
     key=("table_name", "file"),
     strategy=Strategy.APPEND,
+    stamped=True,  # rows of a load only (warehouse.snapshot_spare)
     columns=(
         Column("table_name", "VARCHAR", "The raw-versions table the file belongs to.", nullable=False),
         Column("file", "VARCHAR", "The file's name in data/raw/<table_name>/.", nullable=False),
@@ -132,6 +133,7 @@ DQ_RESULTS = Table(
     name="dq_results",
     description="One row per expectation per load: how many rows it examined and failed.",
     strategy=Strategy.APPEND,
+    stamped=True,  # rows of a load only (warehouse.snapshot_spare)
     columns=(
         Column("load_id", "VARCHAR", "The load validated.", nullable=False),
         Column("table_name", "VARCHAR", "Table whose suite ran."),
