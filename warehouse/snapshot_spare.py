@@ -31,12 +31,13 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
 from warehouse.ddl import literal, quote
-from warehouse.schema import Strategy
+from warehouse.schema import Strategy, Table
 from warehouse.tables import ALL_TABLES, ETL_LOADS
 
 log = logging.getLogger(__name__)
@@ -150,13 +151,14 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, main: str, name: str) -> None:
+    """The spare's rows of table ``name`` replaced by the main's (a small table)."""
     q = quote(name)
     con.execute(f"DELETE FROM {ALIAS}.main.{q}")
     con.execute(f"INSERT INTO {ALIAS}.main.{q} SELECT * FROM {main}.main.{q}")
 
 
-def _take_rows_of(con: duckdb.DuckDBPyConnection, main: str, table, load_ids: list[str], *,
-                  delete: bool) -> None:
+def _take_rows_of(con: duckdb.DuckDBPyConnection, main: str, table: Table, load_ids: list[str],
+                  *, delete: bool) -> None:
     """The rows the loads ``load_ids`` wrote: older versions of their keys deleted first."""
     q = quote(table.name)
     mine = f"SELECT * FROM {main}.main.{q} WHERE load_id IN (SELECT unnest(?::VARCHAR[]))"
@@ -243,7 +245,9 @@ def _shape(found: dict) -> tuple:
     return found["tables"], found["columns"], found["macros"], views
 
 
-def _counts(con: duckdb.DuckDBPyConnection, db: str, tables) -> list[tuple[str, int]]:
+def _counts(con: duckdb.DuckDBPyConnection, db: str, tables: Iterable[str]) -> list[tuple[str, int]]:
+    """Each table's row count in ``db``, in one query."""
+    tables = list(tables)
     if not tables:
         return []
     counts = " UNION ALL ".join(
