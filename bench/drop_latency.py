@@ -171,15 +171,19 @@ def main() -> None:
         proc, settings, hook_port, prefect_port, ready_s = start_service(tmp, base_url)
         try:
             print(f"service ready (Prefect server + serve) in {ready_s:.1f} s")
-            latencies = []
+            latencies, inodes = [], []
             for i, (path, rows, first, last, codes) in enumerate(exports):
                 seconds = drop_and_wait(settings, path, codes)
+                inodes.append(settings.published_path.stat().st_ino)
                 label = "warm-up" if i == 0 else f"file {i:2d}"
                 print(f"{label}: {rows:5d} rows ({first}..{last}) queryable after {seconds:5.2f} s")
                 if i:
                     latencies.append(seconds)
             print(f"drop -> queryable over {len(latencies)} files: median {statistics.median(latencies):.2f} s, "
                   f"worst {max(latencies):.2f} s (first file after start: see warm-up)")
+            updated = sum(a == b for a, b in zip(inodes, inodes[2:]))
+            print(f"publishes after the third that brought the snapshot before last up to date: "
+                  f"{updated} of {max(len(inodes) - 2, 0)} (the others copied the file)")
             body = json.dumps({"event": "dossier.changed", "changed_since": "2021-01-01T00:00:00Z",
                                "count": 1, "id": f"bench-{time.time_ns()}"}).encode()
             sent = time.time()
