@@ -181,7 +181,7 @@ def main() -> None:
                     latencies.append(seconds)
             print(f"drop -> queryable over {len(latencies)} files: median {statistics.median(latencies):.2f} s, "
                   f"worst {max(latencies):.2f} s (first file after start: see warm-up)")
-            updated = sum(a == b for a, b in zip(inodes, inodes[2:]))
+            updated = sum(a == b for a, b in zip(inodes[:-2], inodes[2:], strict=True))
             print(f"publishes after the third that brought the snapshot before last up to date: "
                   f"{updated} of {max(len(inodes) - 2, 0)} (the others copied the file)")
             body = json.dumps({"event": "dossier.changed", "changed_since": "2021-01-01T00:00:00Z",

@@ -15,6 +15,8 @@ committed state with SQL, then renames it into place:
   again;
 - then the spare must match the main database: the same tables, columns, views, macros,
   comments and row counts. Otherwise nothing of it is kept and the file is copied as before.
+  So is a spare that lists a load the warehouse does not (the warehouse file restored from an
+  older backup): only a spare that is behind the warehouse can be brought up to date.
 
 Nobody may have the spare open: a reader still on the old snapshot would see it change under
 it. Linux tells: a write lease (``F_SETLEASE``) is refused while any other descriptor of the
@@ -120,6 +122,11 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
     if _shape(before[main]) != _shape(before[ALIAS]):
         return False  # a table, column, macro or view differs: a migration, a newer version
     loads = quote(ETL_LOADS.name)
+    if con.execute(f"SELECT count(*) FROM {ALIAS}.main.{loads} WHERE load_id NOT IN "
+                   f"(SELECT load_id FROM {main}.main.{loads})").fetchone()[0]:
+        log.warning("publish: the spare holds loads the warehouse does not (a warehouse file "
+                    "restored from a backup?): copied anew")
+        return False
     new = con.execute(
         f"SELECT load_id, status = 'succeeded' AND coalesce(core_updated, 1) = 0 "
         f"FROM {main}.main.{loads} WHERE load_id NOT IN "
