@@ -109,7 +109,8 @@ def test_snapshot_leaves_personal_data_out(settings: Settings, units_csv: Path) 
 
 
 def test_published_file_is_the_checkpointed_main_file(settings: Settings, units_csv: Path) -> None:
-    """Publishing copies bytes: no table is rewritten, whatever the warehouse's size."""
+    """The first two publishes copy the file byte for byte (later ones bring the snapshot
+    before last up to date: tests/warehouse/test_snapshot_spare.py)."""
     _load(settings, units_csv, "A")
     with Warehouse.open(settings, admin_units_csv=units_csv) as wh:
         wh.publish()
