@@ -32,6 +32,9 @@ from warehouse.personal import COMPANIONS
 log = logging.getLogger(__name__)
 
 SNAPSHOT_TABLE = "etl_snapshot"
+# How a publish made the snapshot (logged at INFO).
+UPDATED = "published: the snapshot before last brought up to date"
+COPIED = "published: the warehouse file copied"
 
 
 def redacted_columns() -> list[str]:
@@ -81,6 +84,7 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -
     if new is not None:
         try:
             _put_in_place(new, target, source)
+            log.info(UPDATED)
             return target
         except OSError as exc:  # e.g. data/published on another file system than the warehouse
             log.info("publish: the updated snapshot cannot be moved into place (%s): copied", exc)
@@ -93,6 +97,7 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, source: Path, target: Path) -
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    log.info(COPIED)
     return target
 
 

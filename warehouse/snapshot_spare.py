@@ -49,6 +49,11 @@ ALIAS = "cchc_spare"
 # A spare this many times the main file's size is copied anew: deleted rows stay in its blocks
 # (the writer's checkpoints do not vacuum: warehouse.writer.connect).
 MAX_GROWTH = 1.5
+# Loads since the spare that brought more rows than both of these are published by a copy:
+# taking 200,000 dossiers' rows into the spare of a 1M-dossier warehouse took 0.80 s where the
+# copy took 0.11 s (bench/publish_growth.py's filling, docs/performance.md).
+COPY_ABOVE_ROWS = 50_000
+COPY_ABOVE_SHARE = 0.05
 
 
 def spare_path(source: Path) -> Path:
@@ -110,7 +115,7 @@ def update(con: duckdb.DuckDBPyConnection, source: Path) -> Path | None:
     finally:
         con.execute(f"DETACH {ALIAS}")
     if not done or spare.with_name(spare.name + ".wal").exists():
-        discard(source)
+        discard(source)  # the next publish keeps the snapshot it replaces as the spare
         return None
     return spare
 
@@ -133,6 +138,8 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
         f"(SELECT load_id FROM {ALIAS}.main.{loads})").fetchall()
     only_added = all(added for _, added in new)
     stamped = {t.name: t for t in ALL_TABLES if t.stamped and not t.files}
+    if _worth_a_copy(con, main, [i for i, _ in new], [n for n in stamped if n in before[ALIAS]["tables"]]):
+        return False
     con.execute("BEGIN TRANSACTION")
     try:
         for name in before[main]["tables"]:
@@ -155,6 +162,27 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _worth_a_copy(con: duckdb.DuckDBPyConnection, main: str, load_ids: list[str],
+                  stamped: list[str]) -> bool:
+    """True when the loads ``load_ids`` wrote more rows (core rows added or changed, rows
+    quarantined: their own counts in ``etl_loads``) than :data:`COPY_ABOVE_ROWS` and
+    :data:`COPY_ABOVE_SHARE` of the rows the spare holds: copying the file then costs less
+    than taking the rows."""
+    if not load_ids:
+        return False
+    brought = con.execute(
+        "SELECT coalesce(sum(coalesce(core_inserted, 0) + coalesce(core_updated, 0) "
+        "+ coalesce(rows_quarantined, 0)), 0) "
+        f"FROM {main}.main.{quote(ETL_LOADS.name)} WHERE load_id IN (SELECT unnest(?::VARCHAR[]))",
+        [load_ids]).fetchone()[0]
+    held = sum(n for _, n in _counts(con, ALIAS, stamped))
+    if brought <= max(COPY_ABOVE_ROWS, COPY_ABOVE_SHARE * held):
+        return False
+    log.info("publish: the loads since the snapshot before last brought %d rows, more than "
+             "%.0f %% of the %d it holds: the file is copied", brought, 100 * COPY_ABOVE_SHARE, held)
+    return True
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, main: str, name: str) -> None:
