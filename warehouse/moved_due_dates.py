@@ -46,23 +46,27 @@ _TOUCHED = "raw_onestop__dossier_versions WHERE MaHoSo IN (SELECT MaHoSo FROM to
 _KEPT = f"""touched_versions AS MATERIALIZED (
     SELECT MaHoSo, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id FROM {_TOUCHED}
 ),"""
-_FROM, _AND = "__FROM__", "__AND__"
-_MOVED_IN_LOAD_SQL = f"""
+
+
+def moved_in_load_sql(keep_touched: bool) -> str:
+    """The check's SQL (parameter ``$load_id``); both forms give the same rows."""
+    kept, source, also = (_KEPT + "\n", "touched_versions", "WHERE") if keep_touched else (
+        "", _TOUCHED, "AND")
+    return f"""
 WITH touched AS (
     SELECT DISTINCT MaHoSo FROM raw_onestop__dossier_versions WHERE load_id = $load_id
 ),
-__KEPT__
--- a move needs two different due dates, hence two different texts: only the dossiers whose
+{kept}-- a move needs two different due dates, hence two different texts: only the dossiers whose
 -- versions give two are parsed (reading every version's dates costs seconds per 100k rows).
 -- Found by a grouping on the code alone (min <> max: two texts or more), not a window over
 -- every touched version's columns: a third of the time at 8M versions.
 moving AS (
-    SELECT {_DOSSIER} AS dossier_code FROM {_FROM}
+    SELECT {_DOSSIER} AS dossier_code FROM {source}
     GROUP BY ALL HAVING min(NgayHenTra) <> max(NgayHenTra)
 ),
 candidates AS (
     SELECT {_DOSSIER} AS dossier_code, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
-    FROM {_FROM} {_AND} {_DOSSIER} IN (SELECT dossier_code FROM moving)
+    FROM {source} {also} {_DOSSIER} IN (SELECT dossier_code FROM moving)
 ),
 versions AS (
     SELECT dossier_code, cchc_instant(NgayCapNhat) AS version_at,
@@ -92,14 +96,6 @@ FROM new_moves
 GROUP BY dossier_code
 ORDER BY dossier_code
 """
-
-
-def moved_in_load_sql(keep_touched: bool) -> str:
-    """The check's SQL (parameter ``$load_id``); both forms give the same rows."""
-    if keep_touched:
-        return (_MOVED_IN_LOAD_SQL.replace("__KEPT__", _KEPT)
-                .replace(_FROM, "touched_versions").replace(_AND, "WHERE"))
-    return _MOVED_IN_LOAD_SQL.replace("__KEPT__", "").replace(_FROM, _TOUCHED).replace(_AND, "AND")
 
 
 def keep_touched(con: duckdb.DuckDBPyConnection, load_id: str) -> bool:
