@@ -126,19 +126,14 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
     before = _catalog(con, main, macros=True)
     if _shape(before[main]) != _shape(before[ALIAS]):
         return False  # a table, column, macro or view differs: a migration, a newer version
-    loads = quote(ETL_LOADS.name)
-    if con.execute(f"SELECT count(*) FROM {ALIAS}.main.{loads} WHERE load_id NOT IN "
-                   f"(SELECT load_id FROM {main}.main.{loads})").fetchone()[0]:
+    since = _loads_since(con, main)
+    if since is None:
         log.warning("publish: the spare holds loads the warehouse does not (a warehouse file "
                     "restored from a backup?): copied anew")
         return False
-    new = con.execute(
-        f"SELECT load_id, status = 'succeeded' AND coalesce(core_updated, 1) = 0 "
-        f"FROM {main}.main.{loads} WHERE load_id NOT IN "
-        f"(SELECT load_id FROM {ALIAS}.main.{loads})").fetchall()
-    only_added = all(added for _, added in new)
+    new, only_added = since
     stamped = {t.name: t for t in ALL_TABLES if t.stamped and not t.files}
-    if _worth_a_copy(con, main, [i for i, _ in new], [n for n in stamped if n in before[ALIAS]["tables"]]):
+    if _worth_a_copy(con, main, new, [n for n in stamped if n in before[ALIAS]["tables"]]):
         return False
     con.execute("BEGIN TRANSACTION")
     try:
@@ -147,7 +142,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
             if table is None:
                 _replace_rows(con, main, name)
             elif new:
-                _take_rows_of(con, main, table, [i for i, _ in new],
+                _take_rows_of(con, main, table, new,
                               delete=table.strategy is Strategy.MERGE and not only_added)
         _copy_views(con, main, before[main]["views"], before[ALIAS]["views"])
         after = _catalog(con, main, macros=False)
@@ -162,6 +157,20 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, main: str) -> bool:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _loads_since(con: duckdb.DuckDBPyConnection, main: str) -> tuple[list[str], bool] | None:
+    """The loads the warehouse lists and the spare does not, and whether they only added
+    core keys (``succeeded`` with no core row updated); None when the spare lists a load the
+    warehouse does not: it is not behind the warehouse."""
+    loads = quote(ETL_LOADS.name)
+    rows = con.execute(
+        f"SELECT m.load_id, m.status = 'succeeded' AND coalesce(m.core_updated, 1) = 0 "
+        f"FROM {main}.main.{loads} m FULL JOIN {ALIAS}.main.{loads} s ON m.load_id = s.load_id "
+        f"WHERE m.load_id IS NULL OR s.load_id IS NULL").fetchall()
+    if any(load_id is None for load_id, _ in rows):
+        return None
+    return [load_id for load_id, _ in rows], all(added for _, added in rows)
 
 
 def _worth_a_copy(con: duckdb.DuckDBPyConnection, main: str, load_ids: list[str],
