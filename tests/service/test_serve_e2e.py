@@ -41,8 +41,10 @@ def world() -> Iterator[World]:
     from simulator.testing import running_simulator, simulated_dataset
 
     ds = simulated_dataset(**SIM)
-    # slow answers stretch a pull over several seconds, so a test can kill the service mid-pull
-    with running_simulator(**SIM, rate_slow=0.25, slow_seconds=0.5) as base_url:
+    # every page answered after 0.5 s (the faults are seeded: no chance in it), so a pull of
+    # the 15 pages takes 7.5 s at least and a test can kill the service mid-pull, 3 s in; a
+    # quarter of the pages slow left a fast machine finishing before the kill
+    with running_simulator(**SIM, rate_slow=1.0, slow_seconds=0.5) as base_url:
         yield World(base_url, set(ds.truth["MaHoSo"].to_list()), ds)
 
 
