@@ -285,7 +285,8 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     and plan their writes (``cchc.part_writes``), so a load keeps both cores busy
     (docs/performance.md). The parts are still written one at a time, in order, each in its
     own transaction; the exact-duplicate check runs in part order (``cchc.part_order``), so
-    which copy of a row counts as the first does not change."""
+    which copy of a row counts as the first does not change. DuckDB works with the threads
+    the preparing ones leave it (:func:`writing_threads`)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
@@ -310,6 +311,7 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
     # the parts' raw versions are distinct (exact duplicates dropped in part order)
     with clock.stage("parts"), wh.new_keys_only(spec.raw_table), \
+            wh.threads(writing_threads(settings)), \
             ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cchc-prepare") as pool:
         ahead = iter(enumerate(batch.parts))
         pending = deque()
@@ -335,6 +337,13 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     s.quarantine_reasons = dict(q_reasons.most_common())
     s.warning_reasons = dict(w_reasons.most_common())
     return list(dq.values())
+
+
+def writing_threads(settings: Settings) -> int:
+    """DuckDB's threads while parts are prepared beside the writes: what the preparing threads
+    leave of ``duckdb_threads``, at least one. The writes are appends, one thread each; more
+    workers only take CPU from the preparing threads."""
+    return max(1, settings.duckdb_threads - settings.ingest.preparing_threads)
 
 
 def transform_context(settings: Settings, units: pl.DataFrame, reference: dict, as_of: date):

@@ -66,3 +66,35 @@ def test_two_preparing_threads_write_what_one_writes(tmp_path: Path, export: Pat
 def test_preparing_threads_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="preparing_threads"):
         IngestSettings(preparing_threads=0)
+
+
+def test_duckdb_writes_with_the_threads_the_preparing_ones_leave(tmp_path: Path, export: Path,
+                                                                 monkeypatch) -> None:
+    """While parts are prepared beside the writes, DuckDB works with ``duckdb_threads`` minus
+    the preparing threads (at least one), and has all its threads back afterwards."""
+    seen: list[int] = []
+    after: list[int] = []
+    write_part = pipeline._write_part
+    check_moved = pipeline._check_moved_due_dates
+
+    def threads(wh) -> int:
+        return int(wh.con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    def noting_write(wh, planned, s, clock):
+        seen.append(threads(wh))
+        write_part(wh, planned, s, clock)
+
+    def noting_check(wh, spec, s):
+        after.append(threads(wh))
+        check_moved(wh, spec, s)
+
+    monkeypatch.setattr(pipeline, "_write_part", noting_write)
+    monkeypatch.setattr(pipeline, "_check_moved_due_dates", noting_check)
+    settings = replace(_settings(tmp_path, 1), duckdb_threads=3)
+    assert pipeline.writing_threads(settings) == 2
+    summary, _ = _load(settings, export)
+    assert summary.status == "succeeded"
+    assert len(seen) > 10 and set(seen) == {2}
+    assert after == [3]
+    crowded = replace(settings, ingest=IngestSettings(preparing_threads=4))
+    assert pipeline.writing_threads(crowded) == 1
