@@ -100,6 +100,13 @@ def _check_cell_lengths(path: Path, parts: list[Path], fields: dict[str, str]) -
     names = [f for f in fields if f in frame.collect_schema().names()]
     if not names:
         return
+    # A value holds at least as many bytes as characters, and a byte length is read off the
+    # offsets while a character count decodes every value (2.0 against 3.3 CPU s at 8M rows):
+    # characters are counted only in a column with a value of more bytes than the limit.
+    most_bytes = frame.select(pl.col(names).str.len_bytes().max()).collect().row(0)
+    names = [n for n, b in zip(names, most_bytes, strict=True) if b is not None and b > MAX_CELL_CHARS]
+    if not names:
+        return
     longest = frame.select(pl.col(names).str.len_chars().max()).collect().row(0)
     for name, n in zip(names, longest, strict=True):
         if n is not None and n > MAX_CELL_CHARS:

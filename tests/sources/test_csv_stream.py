@@ -79,3 +79,31 @@ def test_only_a_csv_may_pass_the_general_readers_size_limit(tmp_path: Path) -> N
     from cchc.config import load_settings
 
     assert load_settings(toml, env={}).ingest.max_csv_bytes == 4096 << 20
+
+
+def test_a_cell_is_measured_in_characters_not_bytes(tmp_path: Path) -> None:
+    """MAX_CELL_CHARS counts characters: a Vietnamese cell of more bytes than the limit but
+    fewer characters streams; a cell of more characters is refused, naming its row and field."""
+    from sources.csv_stream import MAX_CELL_CHARS
+    from sources.errors import SourceFileError
+
+    path = export_dossiers(tmp_path / "x.csv", options=SIM, date_from=date(2021, 1, 1),
+                           date_to=date(2021, 3, 31)).path
+    rows = pl.read_csv(path, infer_schema=False)
+    layouts = [x.layout for x in SOURCES]
+
+    def with_cell(value: str, name: str) -> Path:
+        out = tmp_path / name
+        column = rows["Chủ hồ sơ"].scatter(2, value)  # file row 4: the header is row 1
+        rows.with_columns(column).write_csv(out)
+        return out
+
+    wide = "Đ" * (MAX_CELL_CHARS - 1)  # two bytes each: past the limit in bytes only
+    streamed = stage_plain_csv(with_cell(wide, "wide.csv"), tmp_path / "wide", rows_per_part=500,
+                               layouts=layouts)
+    assert streamed is not None and streamed.rows == rows.height
+    long = "x" * (MAX_CELL_CHARS + 1)
+    with pytest.raises(SourceFileError, match="MAX_CELL_CHARS") as refused:
+        stage_plain_csv(with_cell(long, "long.csv"), tmp_path / "long", rows_per_part=500,
+                        layouts=layouts)
+    assert refused.value.row == 4 and refused.value.field == "Chủ hồ sơ"
