@@ -237,7 +237,8 @@ class IngestSettings:
     warehouse (docs/performance.md). Empty: ``duckdb_memory_limit`` throughout.
     ``preparing_threads``: parts read, transformed and validated at once while another is
     written; each holds a part in memory (2: ≈ 20 % faster than 1 on two cores, ≈ 0.3 GiB
-    more at the default ``chunk_rows``)."""
+    more at the default ``chunk_rows``). Meanwhile DuckDB runs with ``duckdb_threads`` minus
+    these (at least one: ``cchc.pipeline.writing_threads``)."""
 
     max_csv_mb: int = 1024
     load_memory_limit: str = "256MB"

@@ -313,7 +313,7 @@ class Warehouse:
         """DuckDB's worker threads set to ``count`` for the block, then back to the configured
         ``duckdb_threads``. While a load's other threads transform and validate the next parts
         on the machine's other cores, DuckDB's extra workers only compete with them: one thread
-        made a 1M-dossier load use 12 % less CPU (docs/performance.md, round 10)."""
+        made a 5M-dossier load use 8 % less CPU (docs/performance.md, round 10)."""
         if count == self.settings.duckdb_threads:
             yield
             return
