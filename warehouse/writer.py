@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -294,34 +294,33 @@ class Warehouse:
             self._in_transaction = False
             self.con.execute("COMMIT")
 
-    @contextmanager
-    def memory_limit(self, limit: str) -> Iterator[None]:
+    def memory_limit(self, limit: str) -> AbstractContextManager[None]:
         """DuckDB's memory limit set to ``limit`` (e.g. ``"512MB"``; empty: unchanged) for the
         block, then back to the configured ``duckdb_memory_limit``. A bulk load needs little
         cache: each part is appended and its decision scans the tables once."""
-        if not limit:
-            yield
-            return
-        self.con.execute(f"SET memory_limit = {literal(limit)}")
-        try:
-            yield
-        finally:
-            self.con.execute(f"SET memory_limit = {literal(self.settings.duckdb_memory_limit)}")
+        return self._setting("memory_limit", literal(limit) if limit else None,
+                             literal(self.settings.duckdb_memory_limit))
 
-    @contextmanager
-    def threads(self, count: int) -> Iterator[None]:
+    def threads(self, count: int) -> AbstractContextManager[None]:
         """DuckDB's worker threads set to ``count`` for the block, then back to the configured
         ``duckdb_threads``. While a load's other threads transform and validate the next parts
         on the machine's other cores, DuckDB's extra workers only compete with them: one thread
         made a 5M-dossier load use 8 % less CPU (docs/performance.md, round 10)."""
-        if count == self.settings.duckdb_threads:
+        configured = str(int(self.settings.duckdb_threads))
+        return self._setting("threads", str(int(count)), configured)
+
+    @contextmanager
+    def _setting(self, name: str, value: str | None, configured: str) -> Iterator[None]:
+        """DuckDB's setting ``name`` at ``value`` (SQL text; None or ``configured``: unchanged)
+        for the block, then at ``configured`` again, also when the block fails."""
+        if value is None or value == configured:
             yield
             return
-        self.con.execute(f"SET threads = {int(count)}")
+        self.con.execute(f"SET {name} = {value}")
         try:
             yield
         finally:
-            self.con.execute(f"SET threads = {int(self.settings.duckdb_threads)}")
+            self.con.execute(f"SET {name} = {configured}")
 
     def write(self, table: Table, frame: pl.DataFrame, load_id: str | None = None) -> WriteResult:
         """Write a frame by the table's strategy (see ``warehouse.strategies``).
