@@ -5,7 +5,7 @@ A load keeps two parts in flight (``cchc.pipeline._load_parts``): DuckDB writes 
 a second thread reads, transforms and validates part *k + 1*. The writer is the critical path,
 so everything a write needs that is polars alone — the quarantined and the good rows split
 apart, shaped like their tables, personal data split off and masked, one row per key
-(``warehouse.writer.prepare_write``) — is done in the preparing thread (:func:`plan_part`),
+(``warehouse.strategies.prepare_write``) — is done in the preparing thread (:func:`plan_part`),
 and the writer only runs DuckDB (:func:`write_part`). The part's raw and core frames are freed
 once planned, so the part in flight holds its write frames only.
 """
@@ -20,7 +20,7 @@ import polars as pl
 from cchc.stage_clock import StageClock
 from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN, WITHHELD_COLUMN
 from sources.spec import SourceSpec
-from warehouse.writer import PreparedWrite, prepare_write
+from warehouse.strategies import PreparedWrite, prepare_write
 
 if TYPE_CHECKING:
     from cchc.pipeline import LoadSummary

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from warehouse.ddl import quote
-from warehouse.personal import mask_frame, masked_columns
+from warehouse.personal import COMPANIONS, mask_frame, masked_columns
 from warehouse.schema import Strategy, Table
 
 FRAME = "_cchc_frame"
@@ -277,6 +277,28 @@ def prepare_split(table: Table, companion: Table, frame: pl.DataFrame,
     frame = _reduced(table, frame, keep)
     return mask_frame(table, frame), frame.select(companion.column_names)
 
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A frame made ready for ``table`` in polars alone (:func:`prepare_write`): what a write
+    costs besides DuckDB's own work, done where it does not hold up the writer (a load prepares
+    a part's writes in the thread that transforms it, docs/performance.md)."""
+
+    table: Table
+    main: pl.DataFrame  # for the main file: personal data NULL, quoted values masked
+    companion: pl.DataFrame | None  # for the personal-data file, when the table has one
+
+
+def prepare_write(table: Table, frame: pl.DataFrame, load_id: str | None = None, *,
+                  keep: pl.Series | None = None) -> PreparedWrite:
+    """Conform ``frame`` to ``table``, keep the rows ``keep`` marks (None: all), one per key,
+    and split off its personal data (``warehouse.personal``); no connection needed. A row mask
+    costs one copy of the frame where filtering it first would cost two."""
+    companion_table = COMPANIONS.get(table.name)
+    if companion_table is None:
+        return PreparedWrite(table, prepare_frame(table, frame, load_id, keep=keep), None)
+    main, companion = prepare_split(table, companion_table, frame, load_id, keep=keep)
+    return PreparedWrite(table, main, companion)
 
 def _same_rows(table: Table, companion: Table) -> bool:
     """True when one reduction to a row per key serves ``table`` masked and ``companion``: the

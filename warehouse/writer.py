@@ -20,7 +20,6 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,7 @@ from warehouse.publish import build_snapshot, record_snapshot
 from warehouse.reference import write_reference_tables
 from warehouse.schema import Table
 from warehouse.seeds import ADMIN_UNITS_CSV, load_admin_units
-from warehouse.strategies import WriteResult, prepare_frame, prepare_split, write_prepared
+from warehouse.strategies import PreparedWrite, WriteResult, prepare_write, write_prepared
 from warehouse.tables import DIM_ADMIN_UNIT
 from warehouse.tables import table as declared_table
 from warehouse.views import create_views
@@ -62,29 +61,6 @@ def _session_warehouse(settings: Settings) -> Warehouse | None:
     if wh is not None and wh.settings.warehouse_path == settings.warehouse_path:
         return wh
     return None
-
-
-@dataclass(frozen=True)
-class PreparedWrite:
-    """A frame made ready for ``table`` in polars alone (:func:`prepare_write`): what a write
-    costs besides DuckDB's own work, done where it does not hold up the writer (a load prepares
-    a part's writes in the thread that transforms it, docs/performance.md)."""
-
-    table: Table
-    main: pl.DataFrame  # for the main file: personal data NULL, quoted values masked
-    companion: pl.DataFrame | None  # for the personal-data file, when the table has one
-
-
-def prepare_write(table: Table, frame: pl.DataFrame, load_id: str | None = None, *,
-                  keep: pl.Series | None = None) -> PreparedWrite:
-    """Conform ``frame`` to ``table``, keep the rows ``keep`` marks (None: all), one per key,
-    and split off its personal data (``warehouse.personal``); no connection needed. A row mask
-    costs one copy of the frame where filtering it first would cost two."""
-    companion_table = COMPANIONS.get(table.name)
-    if companion_table is None:
-        return PreparedWrite(table, prepare_frame(table, frame, load_id, keep=keep), None)
-    main, companion = prepare_split(table, companion_table, frame, load_id, keep=keep)
-    return PreparedWrite(table, main, companion)
 
 
 class UnfinishedLoadError(RuntimeError):

@@ -16,8 +16,7 @@ from cchc.pipeline import LoadSummary
 from cchc.stage_clock import StageClock
 from sources.fields import SOURCE_COLUMN, SOURCE_ROW_COLUMN
 from sources.registry import source
-from warehouse.strategies import WriteResult
-from warehouse.writer import prepare_write
+from warehouse.strategies import WriteResult, prepare_write
 
 T0 = datetime(2022, 1, 1, tzinfo=UTC)
 SPEC = source("onestop")

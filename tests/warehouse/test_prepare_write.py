@@ -13,13 +13,12 @@ from warehouse_fixtures import core_frame, dossier
 
 from warehouse.personal import COMPANIONS, companion, mask_frame
 from warehouse.schema import Column, Strategy, Table
-from warehouse.strategies import _version_columns, conform, prepare_split
+from warehouse.strategies import _version_columns, conform, prepare_split, prepare_write
 from warehouse.tables import (
     CORE_ONESTOP_DOSSIERS,
     QUARANTINE_ONESTOP_DOSSIERS,
     RAW_ONESTOP_DOSSIER_VERSIONS,
 )
-from warehouse.writer import prepare_write
 
 T0 = datetime(2022, 1, 1, tzinfo=UTC)
 
