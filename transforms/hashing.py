@@ -14,8 +14,9 @@ one-to-one: null, "" and "\\x00" remain three different values. Whether a value 
 depends on that value alone, never on the rest of the batch, so a row hashes the same in
 every batch.
 
-Cost (2-core machine, 25 raw fields, ≈ 330 bytes a row): ≈ 1 s CPU per million rows to build
-the serialisation (polars string concatenation) and ≈ 1 s for BLAKE2b, one call per row:
+Cost (2-core machine, 25 raw fields, ≈ 440 bytes a row of the scale scenario): ≈ 1.4 s CPU per
+million rows to build the serialisation (polars string concatenation) and ≈ 1 s for BLAKE2b,
+one call per row:
 hashlib has no batch API. See the report in docs for a faster, dependency-bound alternative.
 """
 
@@ -68,6 +69,17 @@ def serialise(raw: pl.DataFrame, fields: Sequence[str] = RAW_FIELDS) -> pl.Serie
     return raw.select(pl.concat_str(exprs, separator=SEPARATOR).alias("row")).to_series()
 
 
+_EMPTY = blake2b(digest_size=DIGEST_BYTES)
+
+
+def _digest(data: bytes) -> bytes:
+    """BLAKE2b-128 of ``data``: continued from a copy of an empty hash object, which skips
+    parsing the parameters again for every row (0.97 against 1.12 µs a 440-byte row)."""
+    h = _EMPTY.copy()
+    h.update(data)
+    return h.digest()
+
+
 def row_hash(raw: pl.DataFrame, fields: Sequence[str] = RAW_FIELDS) -> pl.Series:
     """32 hex characters per row: BLAKE2b-128 of the row's serialised raw values.
 
@@ -79,6 +91,6 @@ def row_hash(raw: pl.DataFrame, fields: Sequence[str] = RAW_FIELDS) -> pl.Series
     digests: list[bytes] = []
     for offset in range(0, raw.height, HASH_ROWS):
         data = serialise(raw.slice(offset, HASH_ROWS), fields).cast(pl.Binary).to_list()
-        digests.extend(blake2b(b, digest_size=DIGEST_BYTES).digest() for b in data)
+        digests.extend(map(_digest, data))
         del data
     return pl.Series("row_hash", digests, dtype=pl.Binary).bin.encode("hex")
