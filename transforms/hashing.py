@@ -16,8 +16,8 @@ every batch.
 
 Cost (2-core machine, 25 raw fields, ≈ 440 bytes a row of the scale scenario): ≈ 1.4 s CPU per
 million rows to build the serialisation (polars string concatenation) and ≈ 1 s for BLAKE2b,
-one call per row:
-hashlib has no batch API. See the report in docs for a faster, dependency-bound alternative.
+one call per row: hashlib has no batch API. See the report in docs for a faster,
+dependency-bound alternative.
 """
 
 from __future__ import annotations
