@@ -125,6 +125,10 @@ def make_csv(rows: int, path: Path) -> None:
     )
 
 
+MAX_RATIO = 4.0  # cchc's seconds against DuckDB's CTAS of the same file
+MAX_TREE_MIB = 1024  # the whole process tree's peak resident memory
+FLAT_WITHIN = 1.10  # "flat in N": the largest size's peak at most 10 % over the smallest's
+
 BASELINE = """
 import duckdb
 con = duckdb.connect({db!r})
@@ -205,8 +209,10 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"{'dossiers':>10} {'rows':>10} {'csv MB':>7} {'duckdb s':>9} {'cchc s':>8} "
               f"{'ratio':>6} {'duckdb MiB':>10} {'cchc MiB':>9} {'(command)':>9}  status, accounted")
+        results = []
         for rows in sizes:
             r = bench(rows, workdir, args.setting)
+            results.append(r)
             print(f"{r['rows']:>10,} {r['csv_rows']:>10,} {r['csv_mb']:>7.0f} "
                   f"{r['baseline_s']:>9.2f} {r['cchc_s']:>8.2f} {r['ratio']:>6.2f} "
                   f"{r['baseline_peak_mib']:>10.0f} {r['cchc_peak_mib']:>9.0f} "
@@ -230,6 +236,22 @@ def main() -> None:
                 print("           peak growth MiB: " + ", ".join(
                     f"{k} {v:.0f}" for k, v in r["growth"].items()))
             sys.stdout.flush()
+        print(verdict(results))
+
+
+def verdict(results: list[dict]) -> str:
+    """The targets beside what this run measured: ratio ≤ 4× at every size, the tree's peak
+    ≤ 1 GiB at every size and flat in N (the largest size's peak within 10 % of the smallest's)."""
+    ratios = ", ".join(f"{r['rows']:,}: {r['ratio']:.2f}×" for r in results)
+    peaks = ", ".join(f"{r['rows']:,}: {r['cchc_peak_mib']:,.0f} MiB" for r in results)
+    fast = all(r["ratio"] <= MAX_RATIO for r in results)
+    small = all(r["cchc_peak_mib"] <= MAX_TREE_MIB for r in results)
+    by_size = sorted(results, key=lambda r: r["rows"])
+    flat = by_size[-1]["cchc_peak_mib"] <= FLAT_WITHIN * by_size[0]["cchc_peak_mib"]
+    flatness = "" if len(results) < 2 else f"; flat in N: {'met' if flat else 'NOT met'}"
+    return (f"targets: ratio ≤ {MAX_RATIO:g}× ({ratios}): {'met' if fast else 'NOT met'}; "
+            f"tree peak ≤ {MAX_TREE_MIB:,} MiB ({peaks}): {'met' if small else 'NOT met'}"
+            f"{flatness}")
 
 
 if __name__ == "__main__":
