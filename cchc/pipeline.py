@@ -286,7 +286,8 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     (docs/performance.md). The parts are still written one at a time, in order, each in its
     own transaction; the exact-duplicate check runs in part order (``cchc.part_order``), so
     which copy of a row counts as the first does not change. DuckDB works with the threads
-    the preparing ones leave it (:func:`writing_threads`)."""
+    the preparing ones leave it, and with all of them for a part nothing is prepared beside
+    (:func:`writing_threads`)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
@@ -311,7 +312,6 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
     # the parts' raw versions are distinct (exact duplicates dropped in part order)
     with clock.stage("parts"), wh.new_keys_only(spec.raw_table), \
-            wh.threads(writing_threads(settings)), \
             ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cchc-prepare") as pool:
         ahead = iter(enumerate(batch.parts))
         pending = deque()
@@ -328,7 +328,9 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
             while pending:
                 planned = pending.popleft().result()
                 submit_next()  # the next part is prepared while this one is written
-                with clock.stage("write_with_commit"), wh.transaction():
+                with clock.stage("write_with_commit"), \
+                        wh.threads(writing_threads(settings, preparing=bool(pending))), \
+                        wh.transaction():
                     _write_part(wh, planned, s, clock)
                 del planned  # freed before the next part is taken
         finally:
@@ -339,10 +341,15 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
     return list(dq.values())
 
 
-def writing_threads(settings: Settings) -> int:
-    """DuckDB's threads while parts are prepared beside the writes: what the preparing threads
-    leave of ``duckdb_threads``, at least one. The writes are appends, one thread each; more
-    workers only take CPU from the preparing threads."""
+def writing_threads(settings: Settings, preparing: bool = True) -> int:
+    """DuckDB's threads for a part's writes. While other parts are prepared beside them: what
+    the preparing threads leave of ``duckdb_threads``, at least one (the appends run on one
+    thread each; more workers only take CPU from the preparing threads). With nothing prepared
+    beside them — a load's last part, and so the only part of a small increment — all of
+    ``duckdb_threads``: its key decisions scan every stored key (an increment of 5,000
+    dossiers onto 5M took 3.8 s instead of 3.0 s with one thread)."""
+    if not preparing:
+        return settings.duckdb_threads
     return max(1, settings.duckdb_threads - settings.ingest.preparing_threads)
 
 
