@@ -176,6 +176,7 @@ def bench(rows: int, workdir: Path, settings: list[str]) -> dict:
                 cchc_peak_mib=ours.peak_mib, cchc_cmd_peak_mib=ours.root_peak_mib,
                 ratio=ours.seconds / base.seconds, timings=ours.timings, growth=ours.growth,
                 cpu=ours.cpu, baseline_cpu_s=base.cpu_s, cchc_cpu_s=ours.cpu_s,
+                errors=[line for line in ours.output.splitlines() if "| ERROR" in line],
                 **summary)
 
 
@@ -235,6 +236,9 @@ def main() -> None:
             if r["growth"]:
                 print("           peak growth MiB: " + ", ".join(
                     f"{k} {v:.0f}" for k, v in r["growth"].items()))
+            if r["errors"]:  # e.g. a check after the load that failed without failing it
+                print(f"           ERROR lines in the command's log: {len(r['errors'])}, the "
+                      f"first: {r['errors'][0][:160]}")
             sys.stdout.flush()
         print(verdict(results))
 
@@ -249,9 +253,11 @@ def verdict(results: list[dict]) -> str:
     by_size = sorted(results, key=lambda r: r["rows"])
     flat = by_size[-1]["cchc_peak_mib"] <= FLAT_WITHIN * by_size[0]["cchc_peak_mib"]
     flatness = "" if len(results) < 2 else f"; flat in N: {'met' if flat else 'NOT met'}"
+    failed = sum(len(r["errors"]) for r in results)
+    clean = "" if not failed else f"; {failed} ERROR line(s) in the command's log: see above"
     return (f"targets: ratio ≤ {MAX_RATIO:g}× ({ratios}): {'met' if fast else 'NOT met'}; "
             f"tree peak ≤ {MAX_TREE_MIB:,} MiB ({peaks}): {'met' if small else 'NOT met'}"
-            f"{flatness}")
+            f"{flatness}{clean}")
 
 
 if __name__ == "__main__":

@@ -40,34 +40,55 @@ _CANONICAL = (
 # A code of plain ASCII letters, digits and . _ / - is canonical once upper-cased (the usual
 # case): the normalisation's regular expressions are then skipped (a third of the check's time).
 _DOSSIER = f"(CASE WHEN regexp_full_match(MaHoSo, '[A-Za-z0-9._/-]*') THEN upper(MaHoSo) ELSE {_CANONICAL} END)"
-_TOUCHED = "raw_onestop__dossier_versions WHERE MaHoSo IN (SELECT MaHoSo FROM touched)"
-# Every version of the touched codes: read once from the raw layer's files and kept in memory
-# when the load touched few of them (moved_in_load_sql), read by each step otherwise.
-_KEPT = f"""touched_versions AS MATERIALIZED (
-    SELECT MaHoSo, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id FROM {_TOUCHED}
-),"""
+_RAW = "raw_onestop__dossier_versions"
+_COLUMNS = "NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id"
 
-
-def moved_in_load_sql(keep_touched: bool) -> str:
-    """The check's SQL (parameter ``$load_id``); both forms give the same rows."""
-    kept, source, also = (_KEPT + "\n", "touched_versions", "WHERE") if keep_touched else (
-        "", _TOUCHED, "AND")
-    return f"""
+# An increment: every version of the codes the load touched, read once from the raw layer's
+# files and kept in memory, then the codes among them with two due-date texts or more (found
+# by a grouping on the code alone, not a window over every version's columns: a third of the
+# time at 8M versions).
+_TOUCHED_KEPT = f"""
 WITH touched AS (
-    SELECT DISTINCT MaHoSo FROM raw_onestop__dossier_versions WHERE load_id = $load_id
+    SELECT DISTINCT MaHoSo FROM {_RAW} WHERE load_id = $load_id
 ),
-{kept}-- a move needs two different due dates, hence two different texts: only the dossiers whose
--- versions give two are parsed (reading every version's dates costs seconds per 100k rows).
--- Found by a grouping on the code alone (min <> max: two texts or more), not a window over
--- every touched version's columns: a third of the time at 8M versions.
+touched_versions AS MATERIALIZED (
+    SELECT MaHoSo, {_COLUMNS} FROM {_RAW} WHERE MaHoSo IN (SELECT MaHoSo FROM touched)
+),
 moving AS (
-    SELECT {_DOSSIER} AS dossier_code FROM {source}
+    SELECT {_DOSSIER} AS dossier_code FROM touched_versions
     GROUP BY ALL HAVING min(NgayHenTra) <> max(NgayHenTra)
 ),
 candidates AS (
-    SELECT {_DOSSIER} AS dossier_code, NgayCapNhat, NgayHenTra, NgayTiepNhan, row_hash, load_id
-    FROM {source} {also} {_DOSSIER} IN (SELECT dossier_code FROM moving)
+    SELECT {_DOSSIER} AS dossier_code, {_COLUMNS}
+    FROM touched_versions WHERE {_DOSSIER} IN (SELECT dossier_code FROM moving)
+),"""
+
+# A bulk load touches most codes: a join against millions of touched codes did not fit a
+# 256 MB limit with two threads (the check failed at 5M dossiers). One grouping by code text
+# instead: whether the load touched it, and the range of its due-date texts as 64-bit hashes
+# (fixed-size states that spill cheaply; equal texts hash equal, so only a hash collision
+# could hide a second text); then the codes with two texts or more among the touched ones.
+_TOUCHED_GROUPED = f"""
+WITH texts AS (
+    SELECT MaHoSo, bool_or(load_id = $load_id) AS touched,
+           min(hash(NgayHenTra)) FILTER (WHERE NgayHenTra IS NOT NULL) AS lowest,
+           max(hash(NgayHenTra)) FILTER (WHERE NgayHenTra IS NOT NULL) AS highest
+    FROM {_RAW} GROUP BY MaHoSo
 ),
+moving AS (
+    SELECT {_DOSSIER} AS dossier_code FROM texts WHERE touched
+    GROUP BY ALL HAVING min(lowest) <> max(highest)
+),
+candidates AS (
+    SELECT {_DOSSIER} AS dossier_code, {_COLUMNS} FROM {_RAW}
+    WHERE MaHoSo IN (SELECT MaHoSo FROM texts
+                     WHERE touched AND {_DOSSIER} IN (SELECT dossier_code FROM moving))
+),"""
+
+# Both: a move needs two different due dates, hence two different texts, so only the candidates
+# (the touched versions of codes with two texts or more) have their dates parsed (reading every
+# version's dates costs seconds per 100k rows).
+_STEPS = """
 versions AS (
     SELECT dossier_code, cchc_instant(NgayCapNhat) AS version_at,
            (cchc_instant(NgayHenTra) + INTERVAL 7 HOUR)::DATE AS due_date, row_hash,
@@ -98,10 +119,16 @@ ORDER BY dossier_code
 """
 
 
+def moved_in_load_sql(keep_touched: bool) -> str:
+    """The check's SQL (parameter ``$load_id``); both forms give the same rows."""
+    return (_TOUCHED_KEPT if keep_touched else _TOUCHED_GROUPED) + _STEPS
+
+
 def keep_touched(con: duckdb.DuckDBPyConnection, load_id: str) -> bool:
     """Keep the touched codes' versions in memory when the load brought under a tenth of the
     raw layer's versions (an increment: one read of the files, 0.6–0.9 s against 1.5–2.7 s at
-    8M versions); a bulk load's would spill (9.7 s against 5.1 s), so they are read twice."""
+    8M versions); a bulk load's would spill (9.7 s against 5.1 s), and its touched codes are
+    found by one grouping of the versions instead (:data:`_TOUCHED_GROUPED`)."""
     mine, every = con.execute(
         "SELECT count(*) FILTER (WHERE load_id = $load_id), count(*) "
         "FROM raw_onestop__dossier_versions", {"load_id": load_id}).fetchone()
