@@ -342,15 +342,12 @@ def _load_parts(wh, spec: SourceSpec, batch: StagedBatch, load_id: str, s: LoadS
 
 
 def writing_threads(settings: Settings, preparing: bool = True) -> int:
-    """DuckDB's threads for a part's writes. While other parts are prepared beside them: what
-    the preparing threads leave of ``duckdb_threads``, at least one (the appends run on one
-    thread each; more workers only take CPU from the preparing threads). With nothing prepared
-    beside them — a load's last part, and so the only part of a small increment — all of
-    ``duckdb_threads``: its key decisions scan every stored key (an increment of 5,000
-    dossiers onto 5M took 3.8 s instead of 3.0 s with one thread)."""
-    if not preparing:
-        return settings.duckdb_threads
-    return max(1, settings.duckdb_threads - settings.ingest.preparing_threads)
+    """DuckDB's threads for a part's writes: beside parts being prepared, what the preparing
+    threads leave of ``duckdb_threads`` (at least one: the appends use one thread each); for a
+    part nothing is prepared beside (a load's last, an increment's only one), all of them, for
+    its key decisions' scans of every stored key (docs/performance.md, round 11)."""
+    spare = settings.duckdb_threads - settings.ingest.preparing_threads
+    return max(1, spare) if preparing else settings.duckdb_threads
 
 
 def transform_context(settings: Settings, units: pl.DataFrame, reference: dict, as_of: date):
