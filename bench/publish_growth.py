@@ -48,6 +48,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,12 +81,6 @@ def increment_variant(export: Path, index: int) -> Path:
     path = export.with_name(f"{export.stem}-{index}.csv")
     frame.with_columns(pl.col(code) + str(index)).write_csv(path)
     return path
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def spread(values: list[float]) -> str:
@@ -278,10 +273,10 @@ def run(args: argparse.Namespace, endpoint: str | None, client) -> None:
         onto_n: list[tuple[float, float]] = []
         for index in range(args.repeat):
             increment = increment_variant(export, index)
-            load_0, publish_0, rows = load_and_publish(empty, increment)
-            onto_0.append((load_0, publish_0))
-            load_n, publish_n, _ = load_and_publish(big, increment)
-            onto_n.append((load_n, publish_n))
+            *seconds, rows = load_and_publish(empty, increment)
+            onto_0.append(tuple(seconds))
+            *seconds, _ = load_and_publish(big, increment)
+            onto_n.append(tuple(seconds))
         copy_n = publish_by_copy(big) if args.backend == "duckdb" else None
         size_mb = _size(big, client) / 2**20
         where = " (data in moto S3)" if endpoint else ""
