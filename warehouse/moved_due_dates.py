@@ -127,11 +127,11 @@ def moved_in_load_sql(keep_touched: bool) -> str:
 def keep_touched(con: duckdb.DuckDBPyConnection, load_id: str) -> bool:
     """Keep the touched codes' versions in memory when the load brought under a tenth of the
     raw layer's versions (an increment: one read of the files, 0.6–0.9 s against 1.5–2.7 s at
-    8M versions); a bulk load's would spill (9.7 s against 5.1 s), and its touched codes are
-    found by one grouping of the versions instead (:data:`_TOUCHED_GROUPED`)."""
+    8M versions); a bulk load's would spill, so its touched codes are found by one grouping
+    of the versions instead (:data:`_TOUCHED_GROUPED`)."""
     mine, every = con.execute(
-        "SELECT count(*) FILTER (WHERE load_id = $load_id), count(*) "
-        "FROM raw_onestop__dossier_versions", {"load_id": load_id}).fetchone()
+        f"SELECT count(*) FILTER (WHERE load_id = $load_id), count(*) FROM {_RAW}",
+        {"load_id": load_id}).fetchone()
     return mine * 10 < every
 
 
